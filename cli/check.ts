@@ -1,0 +1,108 @@
+// `npm run check -- --stack <name> [--json]`: the offline preview and policy gate.
+// Exit codes: 0 clean, 1 a mandatory violation (or duplicate URNs), 2 a configuration error,
+// 3 the program itself failed.
+import { parseArgs } from "node:util";
+import { runProgram } from "../components/program";
+import { ConfigError } from "../components/spec";
+import { loadPolicyConfig, runPolicies, type GateResource, type Violation } from "../policies/offline";
+import { runUnderMocks, type MockedResource } from "../test/helpers/harness";
+import { redactSecrets } from "../test/helpers/secrets";
+import { loadStackConfig } from "./stack-config";
+import { PROJECT } from "../components/spec/constants";
+
+/** What `check` found for one stack. */
+export interface CheckResult {
+    /** Every resource the program would create. */
+    readonly resources: readonly MockedResource[];
+    /** URNs registered twice. */
+    readonly duplicateUrns: readonly string[];
+    /** Policy findings at their levels. */
+    readonly violations: readonly Violation[];
+}
+
+/** Runs the stack's program under mocks and its policies; throws ConfigError on bad config. */
+export async function checkStack(stack: string): Promise<CheckResult> {
+    const { config, secretKeys } = loadStackConfig(stack);
+    const run = await runUnderMocks(runProgram, { project: PROJECT, stack, config, secretKeys });
+    const gateResources: GateResource[] = run.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, props: r.inputs }));
+    const violations = await runPolicies(gateResources, loadPolicyConfig(stack));
+    return { resources: run.resources, duplicateUrns: run.duplicateUrns, violations };
+}
+
+/** The exit code for a result: 1 when anything mandatory failed, else 0. */
+export function exitCode(result: CheckResult): number {
+    return result.duplicateUrns.length > 0 || result.violations.some((v) => v.level === "mandatory") ? 1 : 0;
+}
+
+/** The resource tree, one line per resource, indented under its parent like `pulumi preview`. */
+export function formatTree(stack: string, resources: readonly MockedResource[]): string {
+    const children = new Map<string | undefined, MockedResource[]>();
+    for (const resource of resources) {
+        const key = resource.parent && resources.some((r) => r.urn === resource.parent) ? resource.parent : undefined;
+        children.set(key, [...(children.get(key) ?? []), resource]);
+    }
+    const lines = [`    Type${" ".repeat(52)}Name`, ` +  pulumi:pulumi:Stack${" ".repeat(36)}${PROJECT}-${stack}`];
+    const walk = (parent: string | undefined, prefix: string) => {
+        const list = children.get(parent) ?? [];
+        list.forEach((resource, i) => {
+            const last = i === list.length - 1;
+            const label = `${prefix}${last ? "└─ " : "├─ "}${resource.type}`;
+            lines.push(` +  ${label.padEnd(56)}${resource.name}`);
+            walk(resource.urn, `${prefix}${last ? "   " : "│  "}`);
+        });
+    };
+    walk(undefined, "");
+    return lines.join("\n");
+}
+
+function formatViolations(violations: readonly Violation[]): string {
+    if (violations.length === 0) return "Policies: no violations.";
+    return [
+        "Policy violations:",
+        ...violations.map((v) => `    [${v.level}] ${v.policy}  ${v.urn ?? "(stack)"}\n        ${v.message}`),
+    ].join("\n");
+}
+
+async function main(): Promise<number> {
+    const { values } = parseArgs({ options: { stack: { type: "string" }, json: { type: "boolean", default: false } } });
+    if (!values.stack) {
+        console.error("usage: npm run check -- --stack <name> [--json]");
+        return 2;
+    }
+    let result: CheckResult;
+    try {
+        result = await checkStack(values.stack);
+    } catch (error) {
+        if (error instanceof ConfigError) {
+            console.error(`Configuration error in stack "${values.stack}":\n  - ${error.problems.join("\n  - ")}`);
+            return 2;
+        }
+        if (error instanceof Error && error.message.startsWith("no stack file")) {
+            console.error(error.message);
+            return 2;
+        }
+        console.error(`The program failed: ${error instanceof Error ? error.stack : String(error)}`);
+        return 3;
+    }
+    if (values.json) {
+        const resources = result.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, inputs: redactSecrets(r.rawInputs) }));
+        console.log(JSON.stringify({ resources, violations: result.violations, duplicateUrns: result.duplicateUrns }, null, 2));
+    } else {
+        console.log(`Previewing stack "${values.stack}" offline (mocked providers, no cloud calls)\n`);
+        console.log(formatTree(values.stack, result.resources));
+        console.log(`\nResources: ${result.resources.length} to create`);
+        for (const urn of result.duplicateUrns) console.log(`error: duplicate URN ${urn} (the engine refuses this)`);
+        console.log(formatViolations(result.violations));
+    }
+    return exitCode(result);
+}
+
+if (require.main === module) {
+    main().then(
+        (code) => process.exit(code),
+        (error: unknown) => {
+            console.error(error);
+            process.exit(3);
+        },
+    );
+}

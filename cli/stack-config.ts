@@ -1,0 +1,75 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { PROJECT } from "../components/spec/constants";
+
+/** The placeholder an encrypted (`secure:`) value becomes offline: opaque, never decrypted. */
+export const OPAQUE_SECRET = "[secure value: not decrypted offline]";
+
+/** A stack's configuration as the Pulumi CLI would hand it to the program. */
+export interface StackConfig {
+    /** Fully qualified key (`pg-platform:target`) → the string the program receives. */
+    readonly config: Record<string, string>;
+    /** Keys whose value is (or contains) a secret. */
+    readonly secretKeys: string[];
+}
+
+/** The project's root: the folder holding Pulumi.yaml. */
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+function qualify(key: string): string {
+    return key.includes(":") ? key : `${PROJECT}:${key}`;
+}
+
+function isSecure(value: unknown): value is { secure: string } {
+    return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && typeof (value as { secure?: unknown }).secure === "string";
+}
+
+/** Replaces `secure:` leaves with {@link OPAQUE_SECRET}; reports whether any were found. */
+function opaque(value: unknown): { value: unknown; secret: boolean } {
+    if (isSecure(value)) return { value: OPAQUE_SECRET, secret: true };
+    if (Array.isArray(value)) {
+        const items = value.map(opaque);
+        return { value: items.map((item) => item.value), secret: items.some((item) => item.secret) };
+    }
+    if (typeof value === "object" && value !== null) {
+        const entries = Object.entries(value).map(([key, item]) => [key, opaque(item)] as const);
+        return { value: Object.fromEntries(entries.map(([key, item]) => [key, item.value])), secret: entries.some(([, item]) => item.secret) };
+    }
+    return { value, secret: false };
+}
+
+function encode(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function readYaml(file: string): Record<string, unknown> {
+    const parsed: unknown = parse(fs.readFileSync(file, "utf8"));
+    return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
+}
+
+/**
+ * Reads Pulumi.yaml's declared defaults and Pulumi.<stack>.yaml's values, the stack's values
+ * winning per key as in the CLI. Throws when the stack file does not exist.
+ */
+export function loadStackConfig(stack: string, projectDir: string = PROJECT_DIR): StackConfig {
+    const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(stackFile)) throw new Error(`no stack file ${path.basename(stackFile)} in ${projectDir}`);
+
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    const declared = (readYaml(path.join(projectDir, "Pulumi.yaml")).config ?? {}) as Record<string, unknown>;
+    for (const [key, declaration] of Object.entries(declared)) {
+        const isDeclaration = typeof declaration === "object" && declaration !== null && !Array.isArray(declaration) &&
+            ["type", "description", "default", "value", "secret", "items"].some((field) => field in declaration);
+        const value = isDeclaration ? ((declaration as { value?: unknown }).value ?? (declaration as { default?: unknown }).default) : declaration;
+        if (value !== undefined) config[qualify(key)] = encode(value);
+    }
+    const values = (readYaml(stackFile).config ?? {}) as Record<string, unknown>;
+    for (const [key, raw] of Object.entries(values)) {
+        const { value, secret } = opaque(raw);
+        config[qualify(key)] = encode(value);
+        if (secret) secretKeys.push(qualify(key));
+    }
+    return { config, secretKeys };
+}

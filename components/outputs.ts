@@ -1,0 +1,49 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** Endpoints a target may lack (a managed service without a session pool, say). */
+export type OptionalEndpoint = "transactionPoolUrl" | "sessionPoolUrl" | "readOnlyUrl" | "metricsUrl";
+
+/**
+ * The stack outputs, one shape on every target, so an application stack can switch target
+ * without changing how it consumes the database. Every URL carries credentials and is secret.
+ */
+export interface PlatformOutputs {
+    /** Host name or address of the primary (writer) as clients reach it. */
+    readonly host: pulumi.Output<string>;
+    /** Port of the primary as clients reach it. */
+    readonly port: pulumi.Output<number>;
+    /** Direct connection URL to the primary's first database, as its app role. Secret. */
+    readonly primaryUrl: pulumi.Output<string>;
+    /** Transaction pool URL for applications. Secret. Absent where {@link unavailable} says why. */
+    readonly transactionPoolUrl?: pulumi.Output<string>;
+    /** Session pool URL for migrations and tools needing session state. Secret. */
+    readonly sessionPoolUrl?: pulumi.Output<string>;
+    /** Read-only URL (a replica). Secret. */
+    readonly readOnlyUrl?: pulumi.Output<string>;
+    /** Prometheus metrics endpoint. */
+    readonly metricsUrl?: pulumi.Output<string>;
+    /** Where each credential lives: secret values, or references into a secret store. */
+    readonly secretReferences: Readonly<Record<string, pulumi.Output<string>>>;
+    /** Each endpoint this target does not provide, with the reason and what to use instead. */
+    readonly unavailable: Readonly<Partial<Record<OptionalEndpoint, string>>>;
+}
+
+/** Builds a `postgresql://` URL; user and password are percent-encoded. */
+export function postgresUrl(args: {
+    user: pulumi.Input<string>;
+    password: pulumi.Input<string>;
+    host: pulumi.Input<string>;
+    port: pulumi.Input<number>;
+    database: pulumi.Input<string>;
+    query?: string;
+}): pulumi.Output<string> {
+    return pulumi.secret(
+        pulumi
+            .all([args.user, args.password, args.host, args.port, args.database])
+            .apply(([user, password, host, port, database]) => {
+                const hostPart = host.includes(":") ? `[${host}]` : host;
+                const query = args.query ? `?${args.query}` : "";
+                return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${hostPart}:${port}/${encodeURIComponent(database)}${query}`;
+            }),
+    );
+}

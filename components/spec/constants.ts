@@ -1,0 +1,76 @@
+/**
+ * Names, ports and security settings defined once for the whole platform. Targets,
+ * renderers, policies and tests import them from here so they can never disagree.
+ */
+
+/** The Pulumi project name and config namespace. */
+export const PROJECT = "pg-platform";
+
+/** Ports the services listen on inside their own container or pod (fixed; hosts publish elsewhere). */
+export const CONTAINER_PORTS = {
+    postgres: 5432,
+    pooler: 6432,
+    exporter: 9187,
+} as const;
+
+/** The only password hashing PostgreSQL is allowed to use. */
+export const PASSWORD_ENCRYPTION = "scram-sha-256";
+
+/** pg_hba.conf methods a rendered or managed configuration may contain. */
+export const ALLOWED_HBA_METHODS = ["scram-sha-256", "peer", "reject"] as const;
+
+/** pg_hba.conf / pooler methods that must never appear. */
+export const FORBIDDEN_AUTH_METHODS = ["md5", "password", "trust", "plain", "any", "ident"] as const;
+
+/** Host addresses that count as loopback for port publishing. */
+export const LOOPBACK_ADDRESSES = ["127.0.0.1", "::1", "localhost"] as const;
+
+/** Roles the platform creates itself, whatever the spec says. */
+export const PLATFORM_ROLES = {
+    replication: "replicator",
+    exporter: "postgres_exporter",
+    poolerAuth: "pgbouncer_auth",
+} as const;
+
+/** Schema holding the PgBouncer auth_query function, kept out of `public` on purpose. */
+export const POOLER_AUTH_SCHEMA = "pgbouncer";
+
+/** Suffixes of the three least-privilege roles made for every database (seeds 003, 004). */
+export const DATABASE_ROLE_SUFFIXES = {
+    migrate: "_migrate",
+    readwrite: "_app",
+    readonly: "_readonly",
+} as const;
+
+/** The three role names made for a database: migrate (owner), app (read-write), read-only. */
+export function databaseRoleNames(database: string): string[] {
+    return Object.values(DATABASE_ROLE_SUFFIXES).map((suffix) => database + suffix);
+}
+
+/** Below this the auto-tuning refuses to start PostgreSQL (seed 001). */
+export const MIN_MEMORY_MB = 512;
+
+/** Extensions the platform knows how to build, preload and create. */
+export const KNOWN_EXTENSIONS = [
+    "pg_cron",
+    "pgaudit",
+    "pg_stat_statements",
+    "auto_explain",
+    "pg_trgm",
+    "pgvector",
+] as const;
+
+/** An extension the platform knows. */
+export type ExtensionName = (typeof KNOWN_EXTENSIONS)[number];
+
+/** Extensions that only work when listed in shared_preload_libraries. */
+export const PRELOAD_EXTENSIONS: readonly ExtensionName[] = ["pg_cron", "pgaudit", "pg_stat_statements", "auto_explain"];
+
+/** Extensions compiled into the image from pinned sources, rather than shipped by PostgreSQL. */
+export const IMAGE_BUILT_EXTENSIONS: readonly ExtensionName[] = ["pg_cron", "pgaudit", "pgvector"];
+
+/** Supported PostgreSQL major versions. */
+export const POSTGRES_VERSIONS = [15, 16, 17, 18] as const;
+
+/** A supported PostgreSQL major version. */
+export type PostgresVersion = (typeof POSTGRES_VERSIONS)[number];

@@ -1,0 +1,165 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type {
+    EnforcementLevel,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import { PACK_ENFORCEMENT_LEVEL } from "./pack";
+import { rules } from "./rules";
+
+/** A resource as the offline gate sees it: its inputs, as CrossGuard sees them in a preview. */
+export interface GateResource {
+    /** URN. */
+    readonly urn: string;
+    /** Type token. */
+    readonly type: string;
+    /** Logical name. */
+    readonly name: string;
+    /** Parent URN, if any. */
+    readonly parent: string | undefined;
+    /** Inputs, secrets unwrapped (policies see plain values, as in CrossGuard). */
+    readonly props: Record<string, unknown>;
+}
+
+/** One reported violation. */
+export interface Violation {
+    /** The rule's name. */
+    readonly policy: string;
+    /** The level it was enforced at. */
+    readonly level: EnforcementLevel;
+    /** The resource, absent for stack-wide findings. */
+    readonly urn: string | undefined;
+    /** What is wrong and how to fix it. */
+    readonly message: string;
+}
+
+/** A policy-pack config file, in the shape `pulumi preview --policy-pack-config` reads. */
+export type PolicyPackConfig = Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>;
+
+type Rule = ResourceValidationPolicy | StackValidationPolicy;
+type ResourceClass = { __pulumiType?: string; isInstance?: (obj: unknown) => boolean };
+
+/** Folder holding one policy config per stack (`<stack>.json`). */
+export const POLICY_CONFIG_DIR = path.join(__dirname, "config");
+
+/** The stack's policy config, or an empty one (the pack's defaults) when it has no file. */
+export function loadPolicyConfig(stack: string, dir: string = POLICY_CONFIG_DIR): PolicyPackConfig {
+    const file = path.join(dir, `${stack}.json`);
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as PolicyPackConfig) : {};
+}
+
+/** The level a rule runs at: stack config for the rule, then `all`, then the rule's own, then the pack's. */
+export function enforcementLevel(rule: Rule, config: PolicyPackConfig): EnforcementLevel {
+    const own = config[rule.name];
+    const fromConfig = typeof own === "string" ? own : own?.enforcementLevel;
+    const all = config.all;
+    const fromAll = typeof all === "string" ? all : all?.enforcementLevel;
+    return fromConfig ?? fromAll ?? rule.enforcementLevel ?? PACK_ENFORCEMENT_LEVEL;
+}
+
+/** The rule's config: its schema's defaults, overlaid with the stack's values. */
+export function ruleConfig(rule: Rule, config: PolicyPackConfig): Record<string, unknown> {
+    const defaults = Object.fromEntries(
+        Object.entries(rule.configSchema?.properties ?? {})
+            .filter(([, schema]) => schema.default !== undefined)
+            .map(([key, schema]) => [key, schema.default]),
+    );
+    const own = config[rule.name];
+    const values = typeof own === "object" ? Object.fromEntries(Object.entries(own).filter(([key]) => key !== "enforcementLevel")) : {};
+    return { ...defaults, ...values };
+}
+
+class NotApplicable extends Error {}
+
+function isTypeOf(type: string, resourceClass: ResourceClass): boolean {
+    if (resourceClass.__pulumiType) return resourceClass.__pulumiType === type;
+    return resourceClass.isInstance?.({ __pulumiType: type }) === true;
+}
+
+function policyResource(resource: GateResource, byUrn: ReadonlyMap<string, GateResource>): PolicyResource {
+    const parent = resource.parent ? byUrn.get(resource.parent) : undefined;
+    return {
+        type: resource.type,
+        props: resource.props,
+        urn: resource.urn,
+        name: resource.name,
+        opts: options(resource),
+        dependencies: [],
+        propertyDependencies: {},
+        parent: parent ? policyResource(parent, byUrn) : undefined,
+        isType: (cls) => isTypeOf(resource.type, cls as ResourceClass),
+        asType: (cls) => (isTypeOf(resource.type, cls as ResourceClass) ? (resource.props as never) : undefined),
+    };
+}
+
+function options(resource: GateResource): ResourceValidationArgs["opts"] {
+    return {
+        protect: false,
+        ignoreChanges: [],
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+        parent: resource.parent,
+    };
+}
+
+/**
+ * Runs rules over resources the way the Pulumi CLI runs a policy pack in a preview:
+ * each rule at its configured level (disabled rules skipped), resource rules per resource,
+ * stack rules once over all of them.
+ */
+export async function runPolicies(
+    resources: readonly GateResource[],
+    config: PolicyPackConfig,
+    policies: readonly Rule[] = rules,
+): Promise<Violation[]> {
+    const violations: Violation[] = [];
+    const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
+    const notApplicable = (): never => {
+        throw new NotApplicable();
+    };
+    for (const rule of policies) {
+        const level = enforcementLevel(rule, config);
+        if (level === "disabled") continue;
+        const getConfig = <T extends object>() => ruleConfig(rule, config) as T;
+        const report = (urn: string | undefined) => (message: string, violationUrn?: string) =>
+            violations.push({ policy: rule.name, level: level === "remediate" ? "mandatory" : level, urn: violationUrn ?? urn, message });
+        try {
+            if ("validateResource" in rule && rule.validateResource) {
+                const validations = Array.isArray(rule.validateResource) ? rule.validateResource : [rule.validateResource];
+                for (const resource of resources) {
+                    const args: ResourceValidationArgs = {
+                        type: resource.type,
+                        props: resource.props,
+                        urn: resource.urn,
+                        name: resource.name,
+                        opts: options(resource),
+                        isType: (cls) => isTypeOf(resource.type, cls as ResourceClass),
+                        asType: (cls) => (isTypeOf(resource.type, cls as ResourceClass) ? (resource.props as never) : undefined),
+                        stackTags: new Map(),
+                        getConfig,
+                        notApplicable,
+                    };
+                    for (const validate of validations) {
+                        try {
+                            await validate(args, report(resource.urn));
+                        } catch (error) {
+                            if (!(error instanceof NotApplicable)) throw error;
+                        }
+                    }
+                }
+            } else if ("validateStack" in rule && rule.validateStack) {
+                await rule.validateStack(
+                    { resources: resources.map((resource) => policyResource(resource, byUrn)), stackTags: new Map(), getConfig, notApplicable },
+                    report(undefined),
+                );
+            }
+        } catch (error) {
+            if (!(error instanceof NotApplicable)) throw error;
+        }
+    }
+    return violations;
+}

@@ -1,0 +1,141 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import { mockState } from "./mock-state";
+import { secretPaths, unwrapSecrets } from "./secrets";
+
+/** One resource the program registered, as the mock monitor saw it. */
+export interface MockedResource {
+    /** Its URN (the mock's, built like the engine's from parent type, type and name). */
+    readonly urn: string;
+    /** Type token, e.g. `docker:index/container:Container`. */
+    readonly type: string;
+    /** Logical name. */
+    readonly name: string;
+    /** URN of its parent, or undefined when it sits at the stack's root. */
+    readonly parent: string | undefined;
+    /** True for provider-managed resources, false for components. */
+    readonly custom: boolean;
+    /** Inputs with secrets unwrapped to their plain values. */
+    readonly inputs: Record<string, unknown>;
+    /** Inputs exactly as sent, secret markers included (for redaction). */
+    readonly rawInputs: Record<string, unknown>;
+    /** Property paths among the inputs that were sent as secrets. */
+    readonly secretInputs: readonly string[];
+}
+
+/** What running a program under mocks produced. */
+export interface ProgramRun<T> {
+    /** Every registered resource, in registration order. */
+    readonly resources: readonly MockedResource[];
+    /** URNs registered more than once (the real engine refuses these). */
+    readonly duplicateUrns: readonly string[];
+    /** The program's return value, with every Output inside resolved. */
+    readonly outputs: T;
+}
+
+/** Where and how to run. */
+export interface MockRunOptions {
+    /** Project name. Default: `pg-platform`. */
+    readonly project?: string;
+    /** Stack name. Default: `test`. */
+    readonly stack?: string;
+    /** Full config map (`pg-platform:target` → raw string), as the CLI would pass it. Default: empty. */
+    readonly config?: Record<string, string>;
+    /** Config keys that hold secrets. Default: none. */
+    readonly secretKeys?: readonly string[];
+}
+
+interface MonitorRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+interface MonitorResponse {
+    getUrn(): string;
+}
+type Callback = (err: Error | null, response?: MonitorResponse) => void;
+interface PatchableMonitor {
+    registerResource(req: MonitorRequest, callback: Callback): Promise<void>;
+}
+
+// waitForRPCs is exported by the runtime but marked internal in its typings.
+const runtimeSettings = settings as unknown as { waitForRPCs(): Promise<void> };
+
+/** Resolves every Output nested in a value; secret-ness is checked separately with {@link isSecretOutput}. */
+export function resolve<T>(value: T): Promise<pulumi.Unwrap<T>> {
+    return new Promise((done) => {
+        pulumi.output(value).apply((plain) => {
+            done(plain as pulumi.Unwrap<T>);
+            return plain;
+        });
+    });
+}
+
+/** Whether an Output is marked secret. */
+export function isSecretOutput(value: pulumi.Input<unknown>): Promise<boolean> {
+    return pulumi.isSecret(pulumi.output(value));
+}
+
+/**
+ * Runs a program (the whole stack, or one component) in-process under
+ * `pulumi.runtime.setMocks` with `preview = false`, and returns every resource it
+ * registered with its parent and inputs. Used by every unit test and by `npm run check`.
+ */
+export async function runUnderMocks<T>(program: () => T | Promise<T>, options: MockRunOptions = {}): Promise<ProgramRun<pulumi.Unwrap<T>>> {
+    const resources: MockedResource[] = [];
+    const seen = new Set<string>();
+    const duplicates: string[] = [];
+
+    pulumi.runtime.setAllConfig(options.config ?? {}, [...(options.secretKeys ?? [])]);
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+            call: (args) => args.inputs,
+        },
+        options.project ?? "pg-platform",
+        options.stack ?? "test",
+        false,
+    );
+
+    const monitor = pulumi.runtime.getMonitor() as unknown as PatchableMonitor;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) =>
+        register(req, (err, response) => {
+            if (!err && response) {
+                const urn = response.getUrn();
+                if (seen.has(urn)) duplicates.push(urn);
+                seen.add(urn);
+                const rawInputs = req.getObject()?.toJavaScript() ?? {};
+                resources.push({
+                    urn,
+                    type: req.getType(),
+                    name: req.getName(),
+                    parent: req.getParent() || undefined,
+                    custom: req.getCustom(),
+                    inputs: unwrapSecrets(rawInputs) as Record<string, unknown>,
+                    rawInputs,
+                    secretInputs: secretPaths(rawInputs),
+                });
+            }
+            callback(err, response);
+        });
+
+    const result = await program();
+    const outputs = await resolve(result);
+    await runtimeSettings.waitForRPCs();
+    return { resources, duplicateUrns: duplicates, outputs };
+}
+
+/** The resources of one type, e.g. `docker:index/container:Container`. */
+export function ofType(resources: readonly MockedResource[], type: string): MockedResource[] {
+    return resources.filter((resource) => resource.type === type);
+}
+
+/** The one resource with this type and name; throws when it is missing. */
+export function named(resources: readonly MockedResource[], type: string, name: string): MockedResource {
+    const found = resources.find((resource) => resource.type === type && resource.name === name);
+    if (!found) throw new Error(`no ${type} named ${name} among ${resources.map((r) => r.name).join(", ")}`);
+    return found;
+}

@@ -1,0 +1,44 @@
+import { createHash } from "node:crypto";
+
+/** What the mocked provider adds to a resource's inputs, as the real provider would. */
+type StateFn = (name: string, inputs: Record<string, unknown>) => Record<string, unknown>;
+
+function fakeHex(seed: string, length = 64): string {
+    return createHash("sha256").update(seed).digest("hex").slice(0, length);
+}
+
+/**
+ * Computed outputs of the provider resources the platform creates, so components can
+ * build URLs and references from them under mocks. Values are deterministic per name.
+ */
+const COMPUTED: Readonly<Record<string, StateFn>> = {
+    "random:index/randomPassword:RandomPassword": (name) => ({ result: `pw-${fakeHex(name, 24)}` }),
+    "docker-build:index:Image": (name, inputs) => ({
+        digest: `sha256:${fakeHex(name)}`,
+        ref: `${String((inputs.tags as string[] | undefined)?.[0] ?? name).split(":")[0]}@sha256:${fakeHex(name)}`,
+    }),
+    "docker:index/remoteImage:RemoteImage": (name, inputs) => ({ repoDigest: String(inputs.name), imageId: `sha256:${fakeHex(name)}` }),
+    "docker:index/network:Network": (name) => ({ id: `net-${fakeHex(name, 12)}` }),
+    "aws:rds/instance:Instance": (name) => ({
+        address: `${name}.abc123.eu-west-1.rds.amazonaws.com`,
+        endpoint: `${name}.abc123.eu-west-1.rds.amazonaws.com:5432`,
+        port: 5432,
+        arn: `arn:aws:rds:eu-west-1:123456789012:db:${name}`,
+        masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!${name}`, secretStatus: "active", kmsKeyId: "" }],
+    }),
+    "aws:rds/proxy:Proxy": (name) => ({ endpoint: `${name}.proxy-abc123.eu-west-1.rds.amazonaws.com`, arn: `arn:aws:rds:eu-west-1:123456789012:db-proxy:${name}` }),
+    "aws:rds/proxyEndpoint:ProxyEndpoint": (name) => ({ endpoint: `${name}.endpoint.proxy-abc123.eu-west-1.rds.amazonaws.com` }),
+    "aws:ec2/securityGroup:SecurityGroup": (name) => ({ id: `sg-${fakeHex(name, 17)}`, arn: `arn:aws:ec2:eu-west-1:123456789012:security-group/${name}` }),
+    "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}` }),
+    "aws:secretsmanager/secret:Secret": (name) => ({ arn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}` }),
+    "gcp:sql/databaseInstance:DatabaseInstance": (name) => ({
+        privateIpAddress: "10.20.0.5",
+        connectionName: `project:region:${name}`,
+        selfLink: `https://sqladmin.googleapis.com/sql/v1beta4/projects/project/instances/${name}`,
+    }),
+};
+
+/** The state the mock returns for a new resource: its inputs plus the computed outputs. */
+export function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    return { ...inputs, ...(COMPUTED[type]?.(name, inputs) ?? {}) };
+}
