@@ -7,8 +7,8 @@ import { ConfigError } from "../components/spec";
 import { loadPolicyConfig, runPolicies, type GateResource, type Violation } from "../policies/offline";
 import { runUnderMocks, type MockedResource } from "../test/helpers/harness";
 import { redactSecrets } from "../test/helpers/secrets";
-import { loadStackConfig } from "./stack-config";
 import { PROJECT } from "../components/spec/constants";
+import { loadStackConfig } from "./stack-config";
 
 /** What `check` found for one stack. */
 export interface CheckResult {
@@ -20,12 +20,20 @@ export interface CheckResult {
     readonly violations: readonly Violation[];
 }
 
+/** Where `check` reads its files from. */
+export interface CheckOptions {
+    /** Folder with Pulumi.yaml and the stack files. Default: this project. */
+    readonly projectDir?: string;
+    /** Folder with the per-stack policy configs. Default: policies/config. */
+    readonly policyConfigDir?: string;
+}
+
 /** Runs the stack's program under mocks and its policies; throws ConfigError on bad config. */
-export async function checkStack(stack: string): Promise<CheckResult> {
-    const { config, secretKeys } = loadStackConfig(stack);
+export async function checkStack(stack: string, options: CheckOptions = {}): Promise<CheckResult> {
+    const { config, secretKeys } = loadStackConfig(stack, options.projectDir);
     const run = await runUnderMocks(runProgram, { project: PROJECT, stack, config, secretKeys });
     const gateResources: GateResource[] = run.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, props: r.inputs }));
-    const violations = await runPolicies(gateResources, loadPolicyConfig(stack));
+    const violations = await runPolicies(gateResources, loadPolicyConfig(stack, options.policyConfigDir));
     return { resources: run.resources, duplicateUrns: run.duplicateUrns, violations };
 }
 
@@ -64,14 +72,28 @@ function formatViolations(violations: readonly Violation[]): string {
 }
 
 async function main(): Promise<number> {
-    const { values } = parseArgs({ options: { stack: { type: "string" }, json: { type: "boolean", default: false } } });
+    const usage = "usage: npm run check -- --stack <name> [--json] [--project-dir <dir>] [--policy-config-dir <dir>]";
+    const options = {
+        stack: { type: "string" },
+        json: { type: "boolean", default: false },
+        "project-dir": { type: "string" },
+        "policy-config-dir": { type: "string" },
+    } as const;
+    let parsed;
+    try {
+        parsed = parseArgs({ options });
+    } catch (error) {
+        console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+        return 2;
+    }
+    const { values } = parsed;
     if (!values.stack) {
-        console.error("usage: npm run check -- --stack <name> [--json]");
+        console.error(usage);
         return 2;
     }
     let result: CheckResult;
     try {
-        result = await checkStack(values.stack);
+        result = await checkStack(values.stack, { projectDir: values["project-dir"], policyConfigDir: values["policy-config-dir"] });
     } catch (error) {
         if (error instanceof ConfigError) {
             console.error(`Configuration error in stack "${values.stack}":\n  - ${error.problems.join("\n  - ")}`);

@@ -16,8 +16,6 @@ export default defineConfig({
                     include: ["test/integration/**/*.test.ts"],
                     testTimeout: 180_000,
                     hookTimeout: 180_000,
-                    // Real servers on a 2-core machine: one file at a time keeps ports and CPU calm.
-                    fileParallelism: false,
                 },
             },
         ],

@@ -1,0 +1,86 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { afterAll, describe, expect, it } from "vitest";
+import { exitCode, formatTree } from "../../../cli/check";
+import { PROJECT_DIR } from "../../../cli/stack-config";
+import { runUnderMocks } from "../../helpers/harness";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+/** A copy of the project's Pulumi.yaml beside one hand-written stack file. */
+function projectWithStack(stack: string, yaml: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgp-check-"));
+    dirs.push(dir);
+    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), yaml);
+    return dir;
+}
+
+function check(args: string[]): { status: number | null; out: string } {
+    const result = spawnSync(process.execPath, ["--import", "tsx", path.join(PROJECT_DIR, "cli/check.ts"), ...args], { encoding: "utf8", cwd: PROJECT_DIR });
+    return { status: result.status, out: `${result.stdout}${result.stderr}` };
+}
+
+describe("npm run check: configuration errors exit 2 before any resource exists", () => {
+    it("names a fixed parameter (password_encryption: md5)", () => {
+        const dir = projectWithStack("bad", "config:\n  pg-platform:postgres:\n    parameters:\n      password_encryption: md5\n");
+        const { status, out } = check(["--stack", "bad", "--project-dir", dir]);
+        expect(status).toBe(2);
+        expect(out).toContain("pg-platform:postgres.parameters.password_encryption: is fixed by the platform");
+    });
+
+    it("refuses a target that is not built rather than succeeding with nothing", () => {
+        const dir = projectWithStack("k8s", "config:\n  pg-platform:target: kubernetes\n  pg-platform:kubernetes:\n    namespace: db\n");
+        const { status, out } = check(["--stack", "k8s", "--project-dir", dir]);
+        expect(status).toBe(2);
+        expect(out).toMatch(/pg-platform:target: "kubernetes" is not available yet/);
+    });
+
+    it("refuses a stack without a stack file, and bad arguments", () => {
+        expect(check(["--stack", "missing"]).status).toBe(2);
+        expect(check(["--stak", "dev"]).status).toBe(2);
+    });
+});
+
+class Pair extends pulumi.ComponentResource {
+    constructor(name: string, childName: string, opts?: pulumi.ComponentResourceOptions) {
+        super("pg-platform:test:Pair", name, {}, opts);
+        new random.RandomPassword(childName, { length: 16 }, { parent: this });
+        this.registerOutputs({});
+    }
+}
+
+describe("the mock harness check relies on", () => {
+    it("records parents and reports URNs the engine would refuse as duplicates", async () => {
+        const run = await runUnderMocks(() => {
+            new Pair("a", "same");
+            new Pair("b", "same"); // same child type and name under the same parent type: same URN
+        });
+        const pair = run.resources.find((r) => r.name === "a");
+        const child = run.resources.filter((r) => r.name === "same");
+        expect(child[0].parent).toBe(pair?.urn);
+        expect(run.duplicateUrns).toEqual([child[0].urn]);
+        expect(exitCode({ resources: run.resources, duplicateUrns: run.duplicateUrns, violations: [] })).toBe(1);
+    });
+
+    it("prints the tree with children under their component", async () => {
+        const run = await runUnderMocks(() => new Pair("a", "a-password"));
+        expect(formatTree("dev", run.resources).split("\n").slice(1)).toEqual([
+            expect.stringMatching(/^ \+ {2}pulumi:pulumi:Stack +pg-platform-dev$/),
+            expect.stringMatching(/^ \+ {2}└─ pg-platform:test:Pair +a$/),
+            expect.stringMatching(/^ \+ {5}└─ random:index\/randomPassword:RandomPassword +a-password$/),
+        ]);
+    });
+
+    it("marks secret inputs and a clean run exits 0", async () => {
+        const run = await runUnderMocks(() => new random.RandomPassword("p", { length: 8, keepers: { token: pulumi.secret("s3cret") } }));
+        expect(run.resources[0].secretInputs).toEqual(["keepers.token"]);
+        expect(run.resources[0].inputs.keepers).toEqual({ token: "s3cret" });
+        expect(exitCode({ resources: run.resources, duplicateUrns: [], violations: [] })).toBe(0);
+    });
+});
