@@ -1,0 +1,53 @@
+import { parsePostgresConf, renderedFiles, RENDERED_FILES } from "./rendered";
+import { TYPES, cloudSqlFlags, isPostgresFamily, rdsParameters, type InspectedResource } from "./resources";
+import { forTypes, resourceRule } from "./rule";
+
+const SETTING = "max_slot_wal_keep_size";
+
+/** Whether a max_slot_wal_keep_size value bounds slots (-1, in any unit, means unlimited). */
+function isBounded(value: string | undefined): boolean {
+    return value !== undefined && !/^-1\s*[a-z]*$/i.test(value.trim());
+}
+
+function unbounded(where: string, value: string | undefined, why: string): string[] {
+    if (isBounded(value)) return [];
+    return [`${where} ${value === undefined ? `does not set ${SETTING}` : `sets ${SETTING} = ${value}`} although ${why}: an inactive slot then keeps WAL until the disk fills; set it (postgres.maxSlotWalKeepSize, default 10GB)`];
+}
+
+/**
+ * A rendered server can hold slots unless it turns replication off (wal_level minimal or
+ * max_replication_slots 0): PostgreSQL's defaults allow ten, created by any replica or CDC client.
+ */
+function renderedFileFindings(resource: InspectedResource): string[] {
+    return renderedFiles(resource, RENDERED_FILES.postgresql).flatMap((content) => {
+        const settings = parsePostgresConf(content);
+        if (settings.get("wal_level") === "minimal" || settings.get("max_replication_slots") === "0") return [];
+        return unbounded("postgresql.conf", settings.get(SETTING), "replication slots are enabled");
+    });
+}
+
+const LOGICAL = "logical decoding (CDC) is on";
+
+/** bounded-replication-slots: WAL kept for replication slots is capped wherever slots can exist. */
+export const boundedReplicationSlots = resourceRule(
+    {
+        name: "bounded-replication-slots",
+        description: `${SETTING} is set (not -1) wherever replication slots can exist: rendered postgresql.conf, and RDS / Cloud SQL with logical decoding.`,
+        severity: "medium",
+        enforcementLevel: "advisory",
+        remediationSteps: `Leave postgres.maxSlotWalKeepSize at its default (10GB) or set a size your disk can hold; on RDS and Cloud SQL set the ${SETTING} parameter/flag when CDC is on.`,
+    },
+    {
+        ...forTypes([TYPES.dockerContainer, TYPES.kubernetesConfigMap, TYPES.kubernetesSecret], ({ resource }) => renderedFileFindings(resource)),
+        [TYPES.rdsParameterGroup]: (group) => {
+            const parameters = rdsParameters(group);
+            if (!isPostgresFamily(group.family) || parameters.get("rds.logical_replication") !== "1") return [];
+            return unbounded("the parameter group", parameters.get(SETTING), LOGICAL);
+        },
+        [TYPES.cloudSqlInstance]: (instance) => {
+            const flags = cloudSqlFlags(instance);
+            if (flags.get("cloudsql.logical_decoding") !== "on") return [];
+            return unbounded("the instance", flags.get(SETTING), LOGICAL);
+        },
+    },
+);

@@ -1,0 +1,112 @@
+import { ALLOWED_HBA_METHODS, PASSWORD_ENCRYPTION } from "../../components/spec/constants";
+import { parseHba, parseIni, parsePostgresConf, renderedFiles, RENDERED_FILES } from "./rendered";
+import { KUBERNETES_POD_OWNERS, TYPES, cloudSqlFlags, isPostgresFamily, kubernetesContainers, rdsParameters, type InspectedResource, type KubernetesContainer } from "./resources";
+import { forTypes, resourceRule } from "./rule";
+
+/** The only value RDS's `rds.accepted_password_auth_method` may have: refuse md5 logins. */
+export const RDS_ACCEPTED_AUTH_METHOD = "scram";
+
+/** The only client authentication an RDS Proxy for PostgreSQL may accept. */
+export const PROXY_CLIENT_AUTH = "POSTGRES_SCRAM_SHA_256";
+
+const allowed = ALLOWED_HBA_METHODS.join(", ");
+
+/** Findings in the postgresql.conf, pg_hba.conf and pgbouncer.ini a resource ships. */
+function renderedFileFindings(resource: InspectedResource): string[] {
+    const findings: string[] = [];
+    for (const content of renderedFiles(resource, RENDERED_FILES.postgresql)) {
+        const value = parsePostgresConf(content).get("password_encryption");
+        if (value !== undefined && value !== PASSWORD_ENCRYPTION) {
+            findings.push(`postgresql.conf sets password_encryption = ${value}; it must be ${PASSWORD_ENCRYPTION}`);
+        }
+    }
+    for (const content of renderedFiles(resource, RENDERED_FILES.hba)) {
+        for (const rule of parseHba(content)) {
+            if (!(ALLOWED_HBA_METHODS as readonly string[]).includes(rule.method)) {
+                findings.push(`pg_hba.conf line ${rule.line} (${rule.text}) uses method ${rule.method}; allowed methods: ${allowed}`);
+            }
+        }
+    }
+    for (const content of renderedFiles(resource, RENDERED_FILES.pgbouncer)) {
+        const authType = parseIni(content).get("pgbouncer")?.get("auth_type");
+        if (authType === undefined) {
+            findings.push(`pgbouncer.ini does not set auth_type, and PgBouncer then defaults to md5; set auth_type = ${PASSWORD_ENCRYPTION}`);
+        } else if (authType !== PASSWORD_ENCRYPTION) {
+            findings.push(`pgbouncer.ini sets auth_type = ${authType}; it must be ${PASSWORD_ENCRYPTION}`);
+        }
+    }
+    return findings;
+}
+
+/**
+ * The official postgres image's entrypoint appends `host all all all <method>` to pg_hba.conf
+ * from this variable, so `trust` or `md5` here defeats a rendered pg_hba.conf.
+ */
+const HOST_AUTH_ENV = "POSTGRES_HOST_AUTH_METHOD";
+
+function hostAuthFinding(where: string, value: string | undefined): string[] {
+    if (value === undefined || (ALLOWED_HBA_METHODS as readonly string[]).includes(value)) return [];
+    return [`${where} sets ${HOST_AUTH_ENV}=${value}, which makes the postgres image accept ${value} from every host; remove it or use ${PASSWORD_ENCRYPTION}`];
+}
+
+function kubernetesEnvFindings(containers: readonly KubernetesContainer[]): string[] {
+    return containers.flatMap((container) =>
+        hostAuthFinding(`container ${container.name ?? "(unnamed)"}`, container.env?.find((variable) => variable.name === HOST_AUTH_ENV)?.value),
+    );
+}
+
+/** scram-only-auth: every password PostgreSQL, PgBouncer, RDS or Cloud SQL accepts is checked with SCRAM-SHA-256. */
+export const scramOnlyAuth = resourceRule(
+    {
+        name: "scram-only-auth",
+        description: `Passwords are hashed and checked with ${PASSWORD_ENCRYPTION} only: no md5, password or trust in pg_hba.conf, PgBouncer, RDS or Cloud SQL.`,
+        severity: "critical",
+        enforcementLevel: "mandatory",
+        remediationSteps: [
+            "Remove md5/password/trust rules from postgres.hba (the platform's own rules are SCRAM-only).",
+            `Do not override password_encryption (fixed to ${PASSWORD_ENCRYPTION}) or PgBouncer's auth_type.`,
+            `On RDS use a parameter group with rds.accepted_password_auth_method = ${RDS_ACCEPTED_AUTH_METHOD} and proxy client auth ${PROXY_CLIENT_AUTH}.`,
+            "There are no exceptions: rotate any md5-hashed password to SCRAM instead.",
+        ].join(" "),
+    },
+    {
+        ...forTypes([TYPES.kubernetesConfigMap, TYPES.kubernetesSecret], ({ resource }) => renderedFileFindings(resource)),
+        [TYPES.dockerContainer]: (container, { resource }) => [
+            ...renderedFileFindings(resource),
+            ...hostAuthFinding(`container ${resource.name}`, container.envs?.find((env) => env.startsWith(`${HOST_AUTH_ENV}=`))?.slice(HOST_AUTH_ENV.length + 1)),
+        ],
+        ...forTypes(KUBERNETES_POD_OWNERS, ({ resource }) => kubernetesEnvFindings(kubernetesContainers(resource))),
+        [TYPES.rdsParameterGroup]: (group) => {
+            if (!isPostgresFamily(group.family)) return [];
+            const parameters = rdsParameters(group);
+            const findings: string[] = [];
+            const encryption = parameters.get("password_encryption");
+            if (encryption !== undefined && encryption !== PASSWORD_ENCRYPTION) {
+                findings.push(`parameter password_encryption is ${encryption}; it must be ${PASSWORD_ENCRYPTION}`);
+            }
+            const accepted = parameters.get("rds.accepted_password_auth_method");
+            if (accepted !== RDS_ACCEPTED_AUTH_METHOD) {
+                findings.push(
+                    `parameter rds.accepted_password_auth_method is ${accepted ?? "not set (RDS default md5+scram)"}, so md5 logins are accepted; set it to ${RDS_ACCEPTED_AUTH_METHOD}`,
+                );
+            }
+            return findings;
+        },
+        [TYPES.rdsInstance]: (instance) =>
+            (instance.engine === undefined || instance.engine === "postgres") && !instance.parameterGroupName
+                ? [`no parameterGroupName: the engine's default parameter group accepts md5 logins; use a group with rds.accepted_password_auth_method = ${RDS_ACCEPTED_AUTH_METHOD}`]
+                : [],
+        [TYPES.rdsProxy]: (proxy) =>
+            proxy.engineFamily !== "POSTGRESQL"
+                ? []
+                : (proxy.auths ?? []).flatMap((auth, i) =>
+                      auth.clientPasswordAuthType === PROXY_CLIENT_AUTH
+                          ? []
+                          : [`auths[${i}] clientPasswordAuthType is ${auth.clientPasswordAuthType ?? "not set"}; set it to ${PROXY_CLIENT_AUTH}`],
+                  ),
+        [TYPES.cloudSqlInstance]: (instance) => {
+            const value = cloudSqlFlags(instance).get("password_encryption");
+            return value !== undefined && value !== PASSWORD_ENCRYPTION ? [`database flag password_encryption is ${value}; it must be ${PASSWORD_ENCRYPTION}`] : [];
+        },
+    },
+);
