@@ -28,10 +28,13 @@ export interface PlatformOutputs {
     readonly unavailable: Readonly<Partial<Record<OptionalEndpoint, string>>>;
 }
 
-/** Builds a `postgresql://` URL; user and password are percent-encoded. */
+/**
+ * Builds a `postgresql://` URL; user and password are percent-encoded. Without a password the
+ * URL names only the user (the credential then lives in a secret store, see secretReferences).
+ */
 export function postgresUrl(args: {
     user: pulumi.Input<string>;
-    password: pulumi.Input<string>;
+    password?: pulumi.Input<string>;
     host: pulumi.Input<string>;
     port: pulumi.Input<number>;
     database: pulumi.Input<string>;
@@ -43,7 +46,8 @@ export function postgresUrl(args: {
             .apply(([user, password, host, port, database]) => {
                 const hostPart = host.includes(":") ? `[${host}]` : host;
                 const query = args.query ? `?${args.query}` : "";
-                return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${hostPart}:${port}/${encodeURIComponent(database)}${query}`;
+                const credentials = password === undefined ? encodeURIComponent(user) : `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
+                return `postgresql://${credentials}@${hostPart}:${port}/${encodeURIComponent(database)}${query}`;
             }),
     );
 }

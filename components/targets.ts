@@ -22,7 +22,7 @@ type Target = PlatformSpec["target"];
 const TARGETS: Readonly<Record<Target, (() => Promise<TargetModule>) | undefined>> = {
     docker: undefined,
     kubernetes: undefined,
-    aws: undefined,
+    aws: () => import("./aws"),
     gcp: undefined,
 };
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import { mockState } from "./mock-state";
+import { mockCall, mockState } from "./mock-state";
 import { secretPaths, unwrapSecrets } from "./secrets";
 
 /** One resource the program registered, as the mock monitor saw it. */
@@ -92,7 +92,7 @@ export async function runUnderMocks<T>(program: () => T | Promise<T>, options: M
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
-            call: (args) => args.inputs,
+            call: (args) => mockCall(args.token, args.inputs),
         },
         options.project ?? "pg-platform",
         options.stack ?? "test",

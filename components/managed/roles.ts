@@ -1,0 +1,133 @@
+/**
+ * The databases, least-privilege roles and grants of a spec, as a managed target creates them
+ * through the postgresql provider. Pure: no Pulumi import.
+ */
+import { DATABASE_ROLE_SUFFIXES, type ExtensionName } from "../spec/constants";
+import type { PlatformSpec } from "../spec";
+
+/** What a role may do in its database. */
+export type Access = keyof typeof DATABASE_ROLE_SUFFIXES;
+
+/** Extensions that are preload-only modules: nothing to CREATE EXTENSION. */
+const PRELOAD_ONLY: readonly ExtensionName[] = ["auto_explain"];
+
+/** SQL names of extensions whose package name differs. */
+const SQL_NAME: Partial<Record<ExtensionName, string>> = { pgvector: "vector" };
+
+/** The `CREATE EXTENSION` name of a platform extension, or undefined for preload-only modules. */
+export function extensionSqlName(extension: ExtensionName): string | undefined {
+    return PRELOAD_ONLY.includes(extension) ? undefined : (SQL_NAME[extension] ?? extension);
+}
+
+/** One login role. */
+export interface RolePlan {
+    /** Role name. */
+    readonly name: string;
+    /** Its database. */
+    readonly database: string;
+    /** Its access level. */
+    readonly access: Access;
+    /** Connection limit (-1 unlimited). */
+    readonly connectionLimit: number;
+    /** Roles it is a member of (a spec role inherits its database's role of the same access). */
+    readonly memberOf: readonly string[];
+}
+
+/** Privileges granted on one kind of object. */
+export interface GrantPlan {
+    /** Grantee. */
+    readonly role: string;
+    /** Database. */
+    readonly database: string;
+    /** Object kind. */
+    readonly objectType: "database" | "schema" | "table" | "sequence";
+    /** Privileges (empty revokes all). */
+    readonly privileges: readonly string[];
+}
+
+/** Default privileges on objects the migrate role will create. */
+export interface DefaultPrivilegePlan {
+    /** Grantee. */
+    readonly role: string;
+    /** Database. */
+    readonly database: string;
+    /** Creator whose new objects the privileges apply to. */
+    readonly owner: string;
+    /** Object kind. */
+    readonly objectType: "table" | "sequence";
+    /** Privileges. */
+    readonly privileges: readonly string[];
+}
+
+/** Everything the postgresql provider creates for a spec. */
+export interface DatabasePlan {
+    /** Databases with the extensions created in each. */
+    readonly databases: readonly { readonly name: string; readonly extensions: readonly string[] }[];
+    /** Login roles: three per database, then the spec's own. */
+    readonly roles: readonly RolePlan[];
+    /** Grants on databases, the public schema and its existing tables and sequences. */
+    readonly grants: readonly GrantPlan[];
+    /** Default privileges on what the migrate role creates later. */
+    readonly defaultPrivileges: readonly DefaultPrivilegePlan[];
+}
+
+/** The schema applications use; PostgreSQL 15+ no longer lets PUBLIC create in it. */
+export const APP_SCHEMA = "public";
+
+const PRIVILEGES: Readonly<Record<Access, Readonly<Record<GrantPlan["objectType"], readonly string[]>>>> = {
+    // The migrate role owns the schema's objects without owning the database, so the admin
+    // keeps the database and a leaked migrate password cannot drop it.
+    migrate: { database: ["CONNECT", "CREATE", "TEMPORARY"], schema: ["CREATE", "USAGE"], table: ["ALL"], sequence: ["ALL"] },
+    readwrite: { database: ["CONNECT", "TEMPORARY"], schema: ["USAGE"], table: ["SELECT", "INSERT", "UPDATE", "DELETE"], sequence: ["SELECT", "USAGE", "UPDATE"] },
+    readonly: { database: ["CONNECT", "TEMPORARY"], schema: ["USAGE"], table: ["SELECT"], sequence: ["SELECT"] },
+};
+
+/** The role name for a database and access level: `<db>_migrate`, `<db>_app`, `<db>_readonly`. */
+export function databaseRole(database: string, access: Access): string {
+    return database + DATABASE_ROLE_SUFFIXES[access];
+}
+
+/** The databases, roles and grants of a spec, in a stable order. */
+export function databasePlan(spec: PlatformSpec): DatabasePlan {
+    const accesses = Object.keys(DATABASE_ROLE_SUFFIXES) as Access[];
+    const databases = spec.postgres.databases.map((db) => ({
+        name: db.name,
+        extensions: db.extensions.map(extensionSqlName).filter((name): name is string => name !== undefined),
+    }));
+    const roles: RolePlan[] = [
+        ...spec.postgres.databases.flatMap((db) =>
+            accesses.map((access) => ({ name: databaseRole(db.name, access), database: db.name, access, connectionLimit: -1, memberOf: [] })),
+        ),
+        ...spec.postgres.roles.map((role) => ({
+            name: role.name,
+            database: role.database,
+            access: role.access,
+            connectionLimit: role.connectionLimit,
+            memberOf: [databaseRole(role.database, role.access)],
+        })),
+    ];
+    const grants: GrantPlan[] = spec.postgres.databases.flatMap((db) => [
+        // Only the roles below may connect; PostgreSQL grants CONNECT to PUBLIC by default.
+        { role: "public", database: db.name, objectType: "database" as const, privileges: [] },
+        ...accesses.flatMap((access) =>
+            (["database", "schema", "table", "sequence"] as const).map((objectType) => ({
+                role: databaseRole(db.name, access),
+                database: db.name,
+                objectType,
+                privileges: PRIVILEGES[access][objectType],
+            })),
+        ),
+    ]);
+    const defaultPrivileges: DefaultPrivilegePlan[] = spec.postgres.databases.flatMap((db) =>
+        (["readwrite", "readonly"] as const).flatMap((access) =>
+            (["table", "sequence"] as const).map((objectType) => ({
+                role: databaseRole(db.name, access),
+                database: db.name,
+                owner: databaseRole(db.name, "migrate"),
+                objectType,
+                privileges: PRIVILEGES[access][objectType],
+            })),
+        ),
+    );
+    return { databases, roles, grants, defaultPrivileges };
+}

@@ -1,0 +1,81 @@
+/**
+ * What the self-hosted parts of the spec mean on a managed target (RDS, Cloud SQL), decided
+ * in one place for both. Pure: no Pulumi import.
+ */
+import { PROJECT } from "../spec/constants";
+import type { PlatformSpec } from "../spec";
+
+/** The role the platform administers a managed instance as (RDS master user, Cloud SQL built-in user). */
+export const MANAGED_ADMIN_ROLE = "platform_admin";
+
+/** What a managed target offers in place of the self-hosted services. */
+export interface ManagedCapabilities {
+    /** Display name, e.g. `aws` (used in messages). */
+    readonly target: "aws" | "gcp";
+    /** The service's transaction pool, or undefined when it has none the platform can deploy. */
+    readonly pool?: string;
+    /** Where metrics live instead of a Prometheus endpoint. */
+    readonly metrics: string;
+    /** Where network access is granted instead of pg_hba rules. */
+    readonly access: string;
+    /** Where the instance size is set instead of postgres.memory / postgres.cpus. */
+    readonly size: string;
+    /** Databases the service can create without the postgresql provider: all, or only the first. */
+    readonly apiCreatesDatabases: "all" | "first";
+    /** Whether stack config asks for the postgresql provider (roles, grants, extensions). */
+    readonly manageDatabases: boolean;
+    /** Settings key of that switch, for messages. */
+    readonly manageDatabasesKey: string;
+}
+
+/** Defaults of the self-hosted settings, to tell "left alone" from "asked for". */
+const SELF_HOSTED_DEFAULTS = { memory: "1GiB", cpus: 1 } as const;
+
+/**
+ * Every way the spec asks a managed target for something it cannot do, one line per key in
+ * ConfigError form. The self-hosted switches that default to on (pooler, exporter) must be
+ * turned off explicitly where the service has no equivalent, so no stack silently loses them.
+ */
+export function managedSpecProblems(spec: PlatformSpec, caps: ManagedCapabilities): string[] {
+    const problems: string[] = [];
+    const at = (path: string, message: string) => problems.push(`${PROJECT}:${path}: ${message}`);
+    const primary = spec.topology === "primary";
+
+    if (primary && spec.pooler.enabled && !caps.pool) {
+        at("pooler.enabled", `the ${caps.target} target has no transaction pool the platform can deploy; set pooler.enabled: false (run PgBouncer beside the application if it needs one)`);
+    }
+    if (primary && spec.exporter.enabled) {
+        at("exporter.enabled", `the ${caps.target} target runs no postgres_exporter; metrics come from ${caps.metrics}. Set exporter.enabled: false`);
+    }
+    const image = spec.image;
+    if (image.extensions.length > 0 || image.prebuilt || image.repository || image.push || image.cacheRef) {
+        at("image", `the ${caps.target} target runs the provider's PostgreSQL build, not the platform image; remove pg-platform:image (pgvector needs only postgres.extensions here)`);
+    }
+    if (spec.postgres.memory !== SELF_HOSTED_DEFAULTS.memory || spec.postgres.cpus !== SELF_HOSTED_DEFAULTS.cpus) {
+        at("postgres.memory", `sizes self-hosted servers; on ${caps.target} the size is ${caps.size}. Remove postgres.memory and postgres.cpus`);
+    }
+    if (spec.postgres.hba.length > 0) {
+        at("postgres.hba", `managed services have no pg_hba.conf; admit clients with ${caps.access}`);
+    }
+    const first = spec.postgres.databases[0].name;
+    spec.postgres.databases.forEach((db, i) => {
+        if (i > 0 && db.extensions.includes("pg_cron")) {
+            at(`postgres.databases.${i}.extensions`, `pg_cron can only be created in the first database ("${first}", its cron.database_name)`);
+        }
+        if (i > 0 && caps.apiCreatesDatabases === "first" && !caps.manageDatabases) {
+            at(`postgres.databases.${i}.name`, `"${db.name}" cannot be created by the ${caps.target} API (it creates only the first database); set ${caps.manageDatabasesKey}: true or list one database`);
+        }
+    });
+    if (spec.postgres.roles.length > 0 && !caps.manageDatabases) {
+        at("postgres.roles", `roles are created through the postgresql provider; set ${caps.manageDatabasesKey}: true`);
+    }
+    if (spec.replicas > 0 && !spec.backup.enabled) {
+        at("backup.enabled", "read replicas are built from the primary's automated backups; keep backups on or set replicas: 0");
+    }
+    return problems;
+}
+
+/** A production-dependent setting: the stack's value, else the production or the other default. */
+export function productionDefault<T>(value: T | undefined, production: boolean, whenProduction: T, otherwise: T): T {
+    return value ?? (production ? whenProduction : otherwise);
+}
