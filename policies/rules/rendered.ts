@@ -110,8 +110,11 @@ export interface HbaRule {
     readonly method: string;
 }
 
+/** A field: one item or a comma-separated list, each item bare or double-quoted (quotes may hold spaces). */
+const HBA_FIELD = /(?:"[^"]*"|[^\s,"]+)(?:,(?:"[^"]*"|[^\s,"]+))*/g;
+
 function hbaFields(text: string): string[] {
-    return [...text.matchAll(/"(?:[^"]|"")*"|[^\s,]+(?:,[^\s,]+)*/g)].map((m) => m[0]);
+    return [...text.matchAll(HBA_FIELD)].map((m) => m[0]);
 }
 
 const NETMASK = /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-f:]*:[0-9a-f:]*$/i;
