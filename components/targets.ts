@@ -23,7 +23,7 @@ const TARGETS: Readonly<Record<Target, (() => Promise<TargetModule>) | undefined
     docker: undefined,
     kubernetes: undefined,
     aws: () => import("./aws"),
-    gcp: undefined,
+    gcp: () => import("./gcp"),
 };
 
 /** Loads the target's module, or fails with a configuration error when it is not built yet. */

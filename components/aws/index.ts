@@ -1,39 +1,26 @@
 // The aws target: RDS for PostgreSQL behind the common outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { postgresUrl, type OptionalEndpoint, type PlatformOutputs } from "../outputs";
+import type { OptionalEndpoint, PlatformOutputs } from "../outputs";
 import type { PlatformSpec } from "../spec";
 import { PROJECT } from "../spec/constants";
 import type { DeployContext } from "../targets";
-import { databasePlan, databaseRole, type Access } from "../managed/roles";
+import { databasePlan } from "../managed/roles";
+import { NO_REPLICA_REASON } from "../managed/spec";
+import { managedUrl } from "../managed/urls";
 import { rdsPlan } from "./plan";
 import { RdsPostgres } from "./rds-postgres";
 
 export { RdsPostgres } from "./rds-postgres";
-
-/** libpq settings every URL carries: RDS and RDS Proxy require TLS. */
-const TLS_QUERY = "sslmode=require";
 
 /** Builds the RDS stack of a spec and returns the common outputs. */
 export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutputs {
     const plan = rdsPlan(spec);
     const databases = databasePlan(spec);
     const rds = new RdsPostgres(`${PROJECT}-${context.stack}`, { plan, databases });
-    const database = plan.initialDatabase;
 
-    // With managed roles every URL logs in as the least-privileged role for its use; without,
-    // the only role is the master, whose password stays in Secrets Manager (not in the URL).
-    const url = (host: pulumi.Input<string>, access: Access) => {
-        const role = databaseRole(database, access);
-        const password = rds.rolePasswords[role];
-        return postgresUrl({
-            user: password ? role : rds.masterUsername,
-            password,
-            host,
-            port: rds.port,
-            database,
-            query: TLS_QUERY,
-        });
-    };
+    // Without managed roles the only login is the master, whose password stays in Secrets
+    // Manager: its URLs name the user only and secretReferences.masterPassword says where it is.
+    const logins = { database: plan.initialDatabase, port: rds.port, rolePasswords: rds.rolePasswords, adminUser: rds.masterUsername };
 
     const unavailable: Partial<Record<OptionalEndpoint, string>> = {
         sessionPoolUrl:
@@ -41,15 +28,15 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
         metricsUrl: "RDS exposes no Prometheus endpoint; metrics are in CloudWatch (AWS/RDS) and Performance Insights, logs in CloudWatch Logs",
     };
     if (!plan.proxy) unavailable.transactionPoolUrl = "no RDS Proxy: it needs topology primary with pooler.enabled; connect to primaryUrl";
-    if (plan.replicas === 0) unavailable.readOnlyUrl = "no read replica: set replicas to 1 or more (topology primary)";
+    if (plan.replicas === 0) unavailable.readOnlyUrl = NO_REPLICA_REASON;
 
     const secretReferences: Record<string, pulumi.Output<string>> = { masterPassword: rds.masterSecretArn, ...rds.roleSecretArns };
     return {
         host: rds.address,
         port: rds.port,
-        primaryUrl: url(rds.address, "readwrite"),
-        transactionPoolUrl: rds.proxyEndpoint ? url(rds.proxyEndpoint, "readwrite") : undefined,
-        readOnlyUrl: rds.replicaAddresses.length > 0 ? url(rds.replicaAddresses[0], "readonly") : undefined,
+        primaryUrl: managedUrl(logins, rds.address, "readwrite"),
+        transactionPoolUrl: rds.proxyEndpoint ? managedUrl(logins, rds.proxyEndpoint, "readwrite") : undefined,
+        readOnlyUrl: rds.replicaAddresses.length > 0 ? managedUrl(logins, rds.replicaAddresses[0], "readonly") : undefined,
         secretReferences,
         unavailable,
     };

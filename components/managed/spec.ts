@@ -79,3 +79,6 @@ export function managedSpecProblems(spec: PlatformSpec, caps: ManagedCapabilitie
 export function productionDefault<T>(value: T | undefined, production: boolean, whenProduction: T, otherwise: T): T {
     return value ?? (production ? whenProduction : otherwise);
 }
+
+/** Why a managed stack has no readOnlyUrl. */
+export const NO_REPLICA_REASON = "no read replica: set replicas to 1 or more (topology primary)";
