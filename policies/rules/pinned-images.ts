@@ -60,7 +60,8 @@ export const pinnedImages = resourceRule(
         name: "pinned-images",
         description: "Every container image (run, pulled, or built FROM) is referenced by digest (@sha256:...), never by a tag alone.",
         severity: "high",
-        enforcementLevel: "advisory",
+        // Mandatory unless a stack's policy config relaxes it: nothing the platform ships needs a floating tag.
+        enforcementLevel: "mandatory",
         remediationSteps: [
             "Use the digest-pinned references the platform ships (components/spec) or pin your own: docker buildx imagetools inspect <image:tag> prints the digest.",
             "For image.prebuilt give <repository>@sha256:<digest>; keep the tag in front of the digest for readability if you like.",

@@ -1,4 +1,7 @@
+import { parseSpec } from "../../components/spec";
+import type { TargetModule } from "../../components/targets";
 import { runPolicies, type GateResource, type PolicyPackConfig } from "../../policies/offline";
+import { runUnderMocks } from "../helpers/harness";
 
 /** Pinned references from the platform's checked pins (facts.md), reused by every policy test. */
 export const PINNED = {
@@ -25,4 +28,22 @@ export function containerWithFiles(name: string, files: Record<string, string>, 
         uploads: Object.entries(files).map(([file, content]) => ({ file: `/etc/postgresql/${file}`, content })),
         ...extra,
     });
+}
+
+/** Builds a target's resources for a raw stack config under mocks, as the gate sees them. */
+export async function deployed(deploy: TargetModule["deploy"], raw: Record<string, unknown>, stack = "test"): Promise<GateResource[]> {
+    const run = await runUnderMocks(() => deploy(parseSpec(raw), { stack }), { stack });
+    return run.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, props: r.inputs }));
+}
+
+/** The one deployed resource of a type (and name suffix, when several share the type). */
+export function one(resources: readonly GateResource[], type: string, nameSuffix = ""): GateResource {
+    const found = resources.filter((r) => r.type === type && r.name.endsWith(nameSuffix));
+    if (found.length !== 1) throw new Error(`expected one ${type} named *${nameSuffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
+    return found[0];
+}
+
+/** A copy of a real resource with some props changed: a violating case one edit away from real output. */
+export function edited(original: GateResource, change: (props: Record<string, unknown>) => Record<string, unknown>): GateResource {
+    return { ...original, props: change(structuredClone(original.props)) };
 }

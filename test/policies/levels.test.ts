@@ -31,12 +31,12 @@ describe("policy levels per environment", () => {
         expect(Object.values(levels("prod"))).toEqual(rules.map(() => "mandatory"));
     });
 
-    it("a stack without a policy file gets the pack's defaults: the two guardrails mandatory, the rest advisory", () => {
+    it("a stack without a policy file gets the pack's defaults: auth, binding and pinning mandatory, the rest advisory", () => {
         expect(loadPolicyConfig("no-such-stack")).toEqual({});
         expect(levels("no-such-stack")).toEqual({
             "scram-only-auth": "mandatory",
             "localhost-binding": "mandatory",
-            "pinned-images": "advisory",
+            "pinned-images": "mandatory",
             "tls-required": "advisory",
             "encrypted-and-protected": "advisory",
             "bounded-replication-slots": "advisory",
