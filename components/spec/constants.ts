@@ -74,3 +74,15 @@ export const POSTGRES_VERSIONS = [15, 16, 17, 18] as const;
 
 /** A supported PostgreSQL major version. */
 export type PostgresVersion = (typeof POSTGRES_VERSIONS)[number];
+
+/** Modules loaded only through shared_preload_libraries: no control file, nothing to CREATE EXTENSION. */
+export const PRELOAD_ONLY_EXTENSIONS: readonly ExtensionName[] = ["auto_explain"];
+
+/**
+ * The name `CREATE EXTENSION` and `pg_available_extensions` use for a platform extension
+ * (pgvector's is `vector`), or undefined for a preload-only module.
+ */
+export function extensionSqlName(extension: ExtensionName): string | undefined {
+    if (PRELOAD_ONLY_EXTENSIONS.includes(extension)) return undefined;
+    return extension === "pgvector" ? "vector" : extension;
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Healthcheck of the pg-platform PostgreSQL image. Exit 0 healthy, 1 unhealthy (one line on
+# stderr saying why), as Docker and Kubernetes exec probes expect.
+#
+#   healthcheck.sh [--role primary|replica] [--available ext,...] [--preloaded lib,...]
+#
+# Healthy means: the server accepts connections and answers a query; it is the real server,
+# not the temporary one the official entrypoint runs for initdb scripts (that one listens on
+# no TCP address, so a healthy status would let the pools start too early); with --role,
+# a primary is not in recovery and a replica is; every --available extension is installed in
+# the image (pg_available_extensions) and every --preloaded library is in
+# shared_preload_libraries.
+#
+# Connects with libpq's defaults and environment (PGHOST, PGPORT, PGUSER, PGDATABASE,
+# PGPASSFILE...): inside the image that is the postgres user over the local socket.
+set -euo pipefail
+
+readonly SELF=healthcheck
+
+unhealthy() {
+    printf '%s: %s\n' "$SELF" "$*" >&2
+    exit 1
+}
+
+role='' available='' preloaded=''
+while (($# > 0)); do
+    case $1 in
+        --role | --available | --preloaded)
+            (($# >= 2)) || unhealthy "$1 needs a value"
+            case $1 in
+                --role) role=$2 ;;
+                --available) available=$2 ;;
+                --preloaded) preloaded=$2 ;;
+            esac
+            shift 2
+            ;;
+        *) unhealthy "unknown argument \"$1\" (expected --role, --available or --preloaded)" ;;
+    esac
+done
+case $role in '' | primary | replica) ;; *) unhealthy "--role must be primary or replica (got \"$role\")" ;; esac
+
+export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-5}
+pg_isready -q || unhealthy "not accepting connections"
+
+# One round trip: listen_addresses | in recovery | missing extensions | missing preloads.
+# Lists travel as psql variables, quoted by psql (:'name'), never spliced into the SQL.
+state=$(psql -X -A -t -q -v ON_ERROR_STOP=1 -v "available=$available" -v "preloaded=$preloaded" 2>&1 <<'SQL'
+SELECT concat_ws('|',
+    current_setting('listen_addresses'),
+    pg_is_in_recovery(),
+    coalesce((SELECT string_agg(name, ',') FROM unnest(string_to_array(:'available', ',')) AS name
+      WHERE name <> '' AND name NOT IN (SELECT a.name FROM pg_available_extensions a)), ''),
+    coalesce((SELECT string_agg(lib, ',') FROM unnest(string_to_array(:'preloaded', ',')) AS lib
+      WHERE lib <> '' AND lib <> ALL (string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ','))), ''));
+SQL
+) || unhealthy "query failed: ${state//$'\n'/ }"
+
+IFS='|' read -r listen in_recovery missing_available missing_preloaded <<<"$state"
+[[ -n $listen ]] || unhealthy "initialisation server (listen_addresses is empty); the real server is not up yet"
+[[ $role != primary || $in_recovery == f ]] || unhealthy "expected a primary, but the server is in recovery"
+[[ $role != replica || $in_recovery == t ]] || unhealthy "expected a replica, but the server is not in recovery"
+[[ -z $missing_available ]] || unhealthy "extensions missing from the image: $missing_available"
+[[ -z $missing_preloaded ]] || unhealthy "not in shared_preload_libraries: $missing_preloaded"

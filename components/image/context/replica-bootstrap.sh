@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Replica bootstrap of the pg-platform PostgreSQL image: clones the primary into an empty data
+# directory as a streaming standby, then runs the command it was given (the image's entrypoint).
+#
+#   replica-bootstrap.sh [command args...]
+#
+# Environment:
+#   PRIMARY_HOST               primary's host name (required)
+#   PRIMARY_PORT               its port (default 5432)
+#   REPLICATION_USER           role with REPLICATION (default replicator)
+#   REPLICATION_PASSWORD_FILE  file holding that role's password (required)
+#   REPLICATION_SLOT           physical slot on the primary this replica streams from (required)
+#   PGDATA                     data directory (set by the official image)
+#   REPLICATION_PASSFILE       libpq password file written from REPLICATION_PASSWORD_FILE and
+#                              named in primary_conninfo (default: beside PGDATA,
+#                              <parent of PGDATA>/replication.pgpass), rewritten on every start
+#                              so a rotated password takes effect
+#   PRIMARY_SSLMODE            libpq sslmode for replication (default prefer)
+#   PRIMARY_WAIT_SECONDS       how long to wait for the primary (default 300)
+#
+# PGDATA missing or empty: wait for the primary, check the slot exists, then
+# `pg_basebackup -R -S <slot>` (standby.signal, primary_conninfo and primary_slot_name written).
+# PGDATA already a standby (standby.signal present): a restart; nothing is cloned.
+# PGDATA holding anything else (a primary's cluster, stray files): refused with exit 1 and left
+# exactly as it was. Nothing here ever deletes a data directory.
+set -euo pipefail
+
+readonly SELF=replica-bootstrap
+
+die() {
+    printf '%s: %s\n' "$SELF" "$*" >&2
+    exit 1
+}
+say() { printf '%s: %s\n' "$SELF" "$*" >&2; }
+
+: "${PGDATA:?$SELF: PGDATA must name the data directory}"
+: "${PRIMARY_HOST:?$SELF: PRIMARY_HOST must name the primary}"
+: "${REPLICATION_SLOT:?$SELF: REPLICATION_SLOT must name the physical slot of this replica on the primary}"
+: "${REPLICATION_PASSWORD_FILE:?$SELF: REPLICATION_PASSWORD_FILE must name a file holding the replication password}"
+port=${PRIMARY_PORT:-5432}
+user=${REPLICATION_USER:-replicator}
+wait_seconds=${PRIMARY_WAIT_SECONDS:-300}
+passfile=${REPLICATION_PASSFILE:-$(dirname "$PGDATA")/replication.pgpass}
+[[ $REPLICATION_SLOT =~ ^[a-z0-9_]{1,63}$ ]] || die "REPLICATION_SLOT must be lower case letters, digits and _ (got \"$REPLICATION_SLOT\")"
+[[ $port =~ ^[1-9][0-9]{0,4}$ ]] || die "PRIMARY_PORT must be a port number (got \"$port\")"
+[[ $wait_seconds =~ ^[0-9]{1,6}$ ]] || die "PRIMARY_WAIT_SECONDS must be a whole number of seconds (got \"$wait_seconds\")"
+[[ -r $REPLICATION_PASSWORD_FILE ]] || die "cannot read REPLICATION_PASSWORD_FILE $REPLICATION_PASSWORD_FILE"
+
+# A libpq password file for the replication role only; ':' and '\' are escaped as its format asks.
+pgpass_escape() {
+    local text=${1//\\/\\\\}
+    printf '%s' "${text//:/\\:}"
+}
+write_passfile() {
+    local password
+    password=$(<"$REPLICATION_PASSWORD_FILE")
+    [[ -n $password ]] || die "REPLICATION_PASSWORD_FILE $REPLICATION_PASSWORD_FILE is empty"
+    (
+        umask 077
+        printf '*:*:*:%s:%s\n' "$(pgpass_escape "$user")" "$(pgpass_escape "$password")" >"$passfile.tmp"
+    )
+    mv -f "$passfile.tmp" "$passfile"
+}
+
+# Key=value connection string; values are quoted as libpq's conninfo syntax asks.
+conninfo_value() {
+    local text=${1//\\/\\\\}
+    printf "'%s'" "${text//\'/\\\'}"
+}
+conninfo() {
+    printf 'host=%s port=%s user=%s passfile=%s application_name=%s sslmode=%s' \
+        "$(conninfo_value "$PRIMARY_HOST")" "$port" "$(conninfo_value "$user")" "$(conninfo_value "$passfile")" \
+        "$REPLICATION_SLOT" "$(conninfo_value "${PRIMARY_SSLMODE:-prefer}")"
+}
+
+wait_for_primary() {
+    local deadline=$((SECONDS + wait_seconds))
+    until pg_isready -q -h "$PRIMARY_HOST" -p "$port" -t 2; do
+        ((SECONDS < deadline)) || die "primary $PRIMARY_HOST:$port not accepting connections after ${wait_seconds}s"
+        sleep 1
+    done
+}
+
+check_slot() {
+    local slot_type
+    # READ_REPLICATION_SLOT (PostgreSQL 15+) answers on a replication connection, which the
+    # replication role may open even where pg_hba.conf gives it no database.
+    slot_type=$(psql -X -A -t -q -d "$(conninfo) replication=true" -c "READ_REPLICATION_SLOT $REPLICATION_SLOT" 2>&1) ||
+        die "cannot query the primary as $user: ${slot_type//$'\n'/ }"
+    slot_type=${slot_type%%|*}
+    [[ -n $slot_type ]] || die "replication slot \"$REPLICATION_SLOT\" does not exist on the primary $PRIMARY_HOST:$port"
+    [[ $slot_type == physical ]] || die "replication slot \"$REPLICATION_SLOT\" on the primary is $slot_type, not physical"
+}
+
+data_state() {
+    if [[ ! -e $PGDATA ]]; then
+        echo absent
+    elif [[ ! -d $PGDATA ]]; then
+        echo other
+    elif [[ -f $PGDATA/PG_VERSION && -f $PGDATA/standby.signal ]]; then
+        echo standby
+    elif [[ -z $(find "$PGDATA" -mindepth 1 -maxdepth 1 -print -quit) ]]; then
+        echo empty
+    elif [[ -f $PGDATA/PG_VERSION ]]; then
+        echo cluster
+    else
+        echo other
+    fi
+}
+
+main() {
+    case $(data_state) in
+        standby)
+            write_passfile
+            say "$PGDATA is already a standby; starting it without cloning"
+            ;;
+        absent | empty)
+            write_passfile
+            wait_for_primary
+            check_slot
+            mkdir -p "$PGDATA"
+            chmod 0700 "$PGDATA"
+            say "cloning $PRIMARY_HOST:$port through slot $REPLICATION_SLOT into $PGDATA"
+            pg_basebackup --pgdata="$PGDATA" --dbname="$(conninfo)" --slot="$REPLICATION_SLOT" \
+                --write-recovery-conf --wal-method=stream --checkpoint=fast --no-password ||
+                die "pg_basebackup from $PRIMARY_HOST:$port failed"
+            ;;
+        cluster) die "$PGDATA already holds a cluster that is not a standby; refusing to touch it (clone into an empty directory)" ;;
+        *) die "$PGDATA is not empty and holds no cluster; refusing to touch it (clone into an empty directory)" ;;
+    esac
+    if (($# > 0)); then exec "$@"; fi
+}
+
+main "$@"

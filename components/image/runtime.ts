@@ -1,0 +1,102 @@
+/**
+ * How a container runs the platform image: where its scripts are, what they read from the
+ * environment and which arguments they take. Targets import these instead of repeating paths.
+ * Pure: no Pulumi import.
+ */
+import type { PlatformSpec } from "../spec";
+import { extensionSqlName } from "../spec/constants";
+import { preloadLibraries } from "../render/parameters";
+
+/** Directory the image installs its scripts into (on PATH, beside the official entrypoint). */
+const SCRIPT_DIR = "/usr/local/bin";
+
+/**
+ * The auto-tuning entrypoint (the image's ENTRYPOINT). Give it `postgres` and any options;
+ * it appends the tuned `-c` flags and execs the official `docker-entrypoint.sh`.
+ */
+export const ENTRYPOINT_PATH = `${SCRIPT_DIR}/docker-auto-config-entrypoint.sh`;
+
+/** The healthcheck script (the image's default HEALTHCHECK runs it without arguments). */
+export const HEALTHCHECK_PATH = `${SCRIPT_DIR}/healthcheck.sh`;
+
+/**
+ * The replica bootstrap. Use it as the replica container's entrypoint, followed by
+ * {@link ENTRYPOINT_PATH} and `postgres ...`: it clones the primary into an empty data
+ * directory, then execs the rest of its arguments.
+ */
+export const REPLICA_BOOTSTRAP_PATH = `${SCRIPT_DIR}/replica-bootstrap.sh`;
+
+/** Environment the auto-tuning entrypoint reads; all optional. */
+export const AUTO_CONFIG_ENV = {
+    /** Memory in whole MB, instead of the cgroup limit or /proc/meminfo (1..1048576; under 512 is refused). */
+    memory: "POSTGRES_MEMORY",
+    /** Workload profile `web`, `oltp` or `dw`. Default: none (the documented rules unchanged). */
+    workload: "POSTGRES_WORKLOAD",
+    /** Storage profile `ssd` or `hdd`. Default: none. */
+    storage: "POSTGRES_STORAGE",
+    /** Where cgroup v2 `memory.max` and `cpu.max` are read. Default: `/sys/fs/cgroup`. */
+    cgroupRoot: "PG_AUTOCONFIG_CGROUP_ROOT",
+    /** Where MemTotal is read. Default: `/proc/meminfo`. */
+    meminfo: "PG_AUTOCONFIG_MEMINFO",
+    /** CPU count used instead of `nproc` when cgroup sets no CPU quota. Default: `nproc`. */
+    nproc: "PG_AUTOCONFIG_NPROC",
+} as const;
+
+/**
+ * Settings the entrypoint tunes (io_workers on 18+ only; WAL sizes and I/O costs only with a
+ * profile). A container command that passes one of them as `-c name=value` keeps its value:
+ * that is how a target lets `postgres.parameters` win over the tuning.
+ */
+export const AUTO_TUNED_PARAMETERS = [
+    "max_connections",
+    "shared_buffers",
+    "effective_cache_size",
+    "maintenance_work_mem",
+    "work_mem",
+    "max_worker_processes",
+    "max_parallel_workers",
+    "max_parallel_workers_per_gather",
+    "max_parallel_maintenance_workers",
+    "io_workers",
+    "min_wal_size",
+    "max_wal_size",
+    "random_page_cost",
+    "effective_io_concurrency",
+] as const;
+
+/** Environment the replica bootstrap reads. */
+export const REPLICA_BOOTSTRAP_ENV = {
+    /** Primary's host name. Required. */
+    primaryHost: "PRIMARY_HOST",
+    /** Primary's port. Default: 5432. */
+    primaryPort: "PRIMARY_PORT",
+    /** Role with REPLICATION. Default: `replicator`. */
+    user: "REPLICATION_USER",
+    /** File holding that role's password (a mounted secret). Required. */
+    passwordFile: "REPLICATION_PASSWORD_FILE",
+    /** The primary's physical slot this replica streams from. Required. */
+    slot: "REPLICATION_SLOT",
+    /** libpq password file the script writes (0600) and primary_conninfo names. Default: `<parent of PGDATA>/replication.pgpass`. */
+    passfile: "REPLICATION_PASSFILE",
+    /** libpq sslmode for replication. Default: `prefer`. */
+    sslmode: "PRIMARY_SSLMODE",
+    /** Seconds to wait for the primary before failing. Default: 300. */
+    waitSeconds: "PRIMARY_WAIT_SECONDS",
+} as const;
+
+/** What a server is, for the healthcheck's recovery test. */
+export type HealthRole = "single" | "primary" | "replica";
+
+/**
+ * Arguments for {@link HEALTHCHECK_PATH} on a server of this spec: its role (a single node
+ * must not be in recovery either), the extensions the image must ship and the libraries that
+ * must be preloaded.
+ */
+export function healthcheckArgs(spec: PlatformSpec, role: HealthRole): string[] {
+    const available = spec.postgres.extensions.map(extensionSqlName).filter((name): name is string => name !== undefined);
+    const preloaded = preloadLibraries(spec);
+    const args = ["--role", role === "replica" ? "replica" : "primary"];
+    if (available.length > 0) args.push("--available", available.join(","));
+    if (preloaded.length > 0) args.push("--preloaded", preloaded.join(","));
+    return args;
+}
