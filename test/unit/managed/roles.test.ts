@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { databasePlan, extensionSqlName } from "../../../components/managed/roles";
+import { parseSpec } from "../../../components/spec";
+
+const plan = databasePlan(parseSpec({
+    postgres: {
+        extensions: ["pg_cron", "auto_explain", "pg_trgm", "pgvector"],
+        databases: [{ name: "app", extensions: ["pg_cron", "auto_explain", "pgvector"] }],
+        roles: [{ name: "etl", database: "app", access: "readwrite", connectionLimit: 4 }],
+    },
+    image: { extensions: ["pgvector"] },
+}));
+const grant = (role: string, objectType: string) => plan.grants.find((g) => g.role === role && g.objectType === objectType)?.privileges;
+
+describe("databasePlan", () => {
+    it("creates extensions by their SQL names and skips preload-only modules", () => {
+        expect(plan.databases).toEqual([{ name: "app", extensions: ["pg_cron", "vector"] }]);
+        expect(extensionSqlName("auto_explain")).toBeUndefined();
+    });
+
+    it("keeps PUBLIC out and gives each role only its access", () => {
+        expect(grant("public", "database")).toEqual([]);
+        expect(grant("app_migrate", "schema")).toEqual(["CREATE", "USAGE"]);
+        expect(grant("app_app", "schema")).toEqual(["USAGE"]);
+        expect(grant("app_app", "table")).toEqual(["SELECT", "INSERT", "UPDATE", "DELETE"]);
+        expect(grant("app_readonly", "table")).toEqual(["SELECT"]);
+        expect(grant("app_readonly", "database")).not.toContain("CREATE");
+    });
+
+    it("extends the app and read-only rights to tables the migrate role creates later", () => {
+        expect(plan.defaultPrivileges.every((d) => d.owner === "app_migrate")).toBe(true);
+        expect(plan.defaultPrivileges.map((d) => `${d.role}/${d.objectType}`)).toEqual(["app_app/table", "app_app/sequence", "app_readonly/table", "app_readonly/sequence"]);
+    });
+
+    it("makes a spec role a member of its database's role, with its connection limit", () => {
+        expect(plan.roles.at(-1)).toEqual({ name: "etl", database: "app", access: "readwrite", connectionLimit: 4, memberOf: ["app_app"] });
+    });
+});
