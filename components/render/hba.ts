@@ -1,0 +1,87 @@
+import { ConfigError, type PlatformSpec } from "../spec";
+import { ALLOWED_HBA_METHODS, PLATFORM_ROLES, PROJECT } from "../spec/constants";
+
+/** Which part of pg_hba.conf a rule belongs to; parts are written in this order. */
+export type HbaPart = "fixed" | "user" | "default";
+
+/** One pg_hba.conf line. */
+export interface HbaRule {
+    /** `local`, `host`, `hostssl` or `hostnossl`. */
+    readonly type: "local" | "host" | "hostssl" | "hostnossl";
+    /** Database name or keyword (`all`, `replication`). */
+    readonly database: string;
+    /** Role name or `all`. */
+    readonly user: string;
+    /** Client address range; absent for `local`. */
+    readonly address?: string;
+    /** One of ALLOWED_HBA_METHODS. */
+    readonly method: (typeof ALLOWED_HBA_METHODS)[number];
+    /** The part it belongs to. */
+    readonly part: HbaPart;
+}
+
+/** The bootstrap superuser initdb creates; only reachable through the socket and loopback. */
+export const SUPERUSER = "postgres";
+
+const isAllowed = (method: string): method is HbaRule["method"] => (ALLOWED_HBA_METHODS as readonly string[]).includes(method);
+
+/**
+ * The pg_hba.conf rules, in the order PostgreSQL must read them: the platform's fixed rules,
+ * then `postgres.hba`, then the default rule. Only SCRAM (and `peer` for the local superuser
+ * socket) ever authenticates; a user rule with another method is a ConfigError naming it.
+ * With TLS on, every TCP rule is `hostssl` and plain TCP is rejected first.
+ */
+export function hbaRules(spec: PlatformSpec): HbaRule[] {
+    const tcp = spec.postgres.tls.enabled ? "hostssl" : "host";
+    const fixed = (type: HbaRule["type"], database: string, user: string, method: HbaRule["method"], address?: string): HbaRule =>
+        ({ type, database, user, address, method, part: "fixed" });
+
+    const rules: HbaRule[] = [
+        // The container's entrypoint and operators with a shell run as the OS user postgres.
+        fixed("local", "all", SUPERUSER, "peer"),
+        fixed("local", "all", "all", "scram-sha-256"),
+        // Loopback is inside the server's own container or host: TLS adds nothing there.
+        fixed("host", "all", SUPERUSER, "scram-sha-256", "127.0.0.1/32"),
+        fixed("host", "all", SUPERUSER, "scram-sha-256", "::1/128"),
+        ...(spec.postgres.tls.enabled ? [fixed("hostnossl", "all", "all", "reject", "all")] : []),
+        // The superuser never logs in over the network.
+        fixed("host", "all", SUPERUSER, "reject", "all"),
+        fixed(tcp, "replication", PLATFORM_ROLES.replication, "scram-sha-256", "all"),
+        fixed("host", "replication", "all", "reject", "all"),
+    ];
+
+    const problems: string[] = [];
+    spec.postgres.hba.forEach((rule, i) => {
+        if (!isAllowed(rule.method)) {
+            problems.push(`${PROJECT}:postgres.hba.${i}.method: "${rule.method}" is not allowed (allowed: ${ALLOWED_HBA_METHODS.filter((m) => m !== "peer").join(", ")})`);
+            return;
+        }
+        const type = spec.postgres.tls.enabled && rule.type === "host" ? "hostssl" : rule.type;
+        rules.push({ type, database: rule.database, user: rule.user, address: rule.address, method: rule.method, part: "user" });
+    });
+    if (problems.length > 0) throw new ConfigError(problems);
+
+    rules.push({ type: tcp, database: "all", user: "all", address: "all", method: "scram-sha-256", part: "default" });
+    return rules;
+}
+
+const PART_TITLES: Readonly<Record<HbaPart, string>> = {
+    fixed: "Fixed rules (platform)",
+    user: "From pg-platform:postgres.hba",
+    default: "Default rule",
+};
+
+/** pg_hba.conf text for {@link hbaRules}. */
+export function renderPgHba(spec: PlatformSpec): string {
+    const rules = hbaRules(spec);
+    const lines = ["# pg_hba.conf rendered by pg-platform: SCRAM only, first match wins.", "# TYPE      DATABASE     USER                ADDRESS          METHOD"];
+    for (const part of ["fixed", "user", "default"] as const) {
+        const section = rules.filter((r) => r.part === part);
+        if (section.length === 0) continue;
+        lines.push("", `# ${PART_TITLES[part]}`);
+        for (const r of section) {
+            lines.push([r.type.padEnd(11), r.database.padEnd(12), r.user.padEnd(19), (r.address ?? "").padEnd(16), r.method].join(" "));
+        }
+    }
+    return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,180 @@
+import type { PlatformSpec } from "../spec";
+import { PLATFORM_ROLES, POOLER_AUTH_SCHEMA, type ExtensionName } from "../spec/constants";
+import { SUPERUSER } from "./hba";
+import { passwordOrPlaceholder, type RenderSecrets } from "./layout";
+import { hasPooler, loginRoleSpecs, databaseRole, type LoginRole } from "./roles";
+import { replicaSlotName } from "./postgresql-conf";
+import { preloadLibraries } from "./parameters";
+import { scramVerifier } from "./scram";
+
+/** The SQL name of each extension where it differs from the platform's name. */
+const SQL_EXTENSION_NAME: Partial<Record<ExtensionName, string>> = { pgvector: "vector" };
+
+/** The PgBouncer auth_query function, schema-qualified. */
+export const POOLER_AUTH_FUNCTION = `${POOLER_AUTH_SCHEMA}.get_auth`;
+
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/** Switches database; a rerun's "already exists" notices would drown real messages. */
+const connect = (database: string) => [`\\connect ${database}`, "SET client_min_messages = warning;"];
+
+const ROLE_ATTRIBUTES: Readonly<Record<LoginRole["kind"], string>> = {
+    migrate: "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
+    readwrite: "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
+    readonly: "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
+    replication: "NOSUPERUSER NOCREATEDB NOCREATEROLE REPLICATION NOBYPASSRLS",
+    exporter: "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
+    poolerAuth: "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
+};
+
+/**
+ * Creates or updates a login role. It refuses anything but a SCRAM verifier, so a left-over
+ * placeholder fails the script instead of becoming a password PostgreSQL would hash.
+ */
+const ENSURE_ROLE_FUNCTION = `CREATE FUNCTION pg_temp.ensure_login_role(role_name text, verifier text, attributes text) RETURNS void
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF verifier !~ '^SCRAM-SHA-256\\$' THEN
+        RAISE EXCEPTION 'role %: the password is not a SCRAM-SHA-256 verifier (is a secret placeholder left?)', role_name;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = role_name) THEN
+        EXECUTE pg_catalog.format('CREATE ROLE %I', role_name);
+    END IF;
+    EXECUTE pg_catalog.format('ALTER ROLE %I WITH LOGIN %s PASSWORD %L', role_name, attributes, verifier);
+END
+$fn$;`;
+
+function verifierFor(role: string, secrets?: RenderSecrets): string {
+    const password = secrets?.passwords[role];
+    return password === undefined ? passwordOrPlaceholder(role) : scramVerifier(password, role);
+}
+
+function roleStatements(roles: readonly LoginRole[], secrets?: RenderSecrets): string[] {
+    const lines = ["-- Login roles: passwords only as SCRAM-SHA-256 verifiers.", ENSURE_ROLE_FUNCTION];
+    for (const role of roles) {
+        const attributes = `${ROLE_ATTRIBUTES[role.kind]} CONNECTION LIMIT ${role.connectionLimit}`;
+        lines.push(`SELECT pg_temp.ensure_login_role(${literal(role.name)}, ${literal(verifierFor(role.name, secrets))}, ${literal(attributes)});`);
+    }
+    for (const role of roles) {
+        if (!role.memberOf) continue;
+        lines.push(`GRANT ${role.memberOf} TO ${role.name};`);
+    }
+    return lines;
+}
+
+function clusterStatements(spec: PlatformSpec): string[] {
+    const lines = ["", "-- The maintenance database: monitoring only."];
+    lines.push(`REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;`);
+    if (loginRoleSpecs(spec).some((r) => r.kind === "exporter")) {
+        lines.push(`GRANT pg_monitor TO ${PLATFORM_ROLES.exporter};`, `GRANT CONNECT ON DATABASE postgres TO ${PLATFORM_ROLES.exporter};`);
+    }
+    if (preloadLibraries(spec).includes("pg_stat_statements")) lines.push("CREATE EXTENSION IF NOT EXISTS pg_stat_statements;");
+    if (spec.topology === "primary") {
+        lines.push("", "-- One physical slot per replica; slots of removed replicas are dropped once idle.");
+        for (let n = 1; n <= spec.replicas; n++) {
+            const slot = literal(replicaSlotName(n));
+            lines.push(`SELECT pg_catalog.pg_create_physical_replication_slot(${slot}, true) WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_replication_slots WHERE slot_name = ${slot});`);
+        }
+        lines.push(
+            `SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots WHERE slot_name ~ '^replica_[0-9]+$' AND substring(slot_name FROM 9)::int > ${spec.replicas} AND NOT active;`,
+        );
+    }
+    return lines;
+}
+
+/** Extensions created in a database: its own list plus preloads that work per database. */
+function databaseExtensions(spec: PlatformSpec, index: number): string[] {
+    const preloads = preloadLibraries(spec);
+    const names = new Set<ExtensionName>(spec.postgres.databases[index].extensions);
+    if (preloads.includes("pg_stat_statements")) names.add("pg_stat_statements");
+    if (preloads.includes("pgaudit")) names.add("pgaudit");
+    // pg_cron lives in exactly one database: cron.database_name, the first one.
+    if (index === 0 && preloads.includes("pg_cron")) names.add("pg_cron");
+    else names.delete("pg_cron");
+    names.delete("auto_explain"); // a preload-only module, not an extension
+    return [...names].map((name) => SQL_EXTENSION_NAME[name] ?? name);
+}
+
+function poolerAuthStatements(): string[] {
+    const auth = PLATFORM_ROLES.poolerAuth;
+    return [
+        "-- PgBouncer auth_query: own schema, SECURITY DEFINER, pinned search_path; never a",
+        "-- superuser's, replication role's or non-login role's secret, and only SCRAM verifiers.",
+        `CREATE SCHEMA IF NOT EXISTS ${POOLER_AUTH_SCHEMA};`,
+        `ALTER SCHEMA ${POOLER_AUTH_SCHEMA} OWNER TO ${SUPERUSER};`,
+        `REVOKE ALL ON SCHEMA ${POOLER_AUTH_SCHEMA} FROM PUBLIC;`,
+        `GRANT USAGE ON SCHEMA ${POOLER_AUTH_SCHEMA} TO ${auth};`,
+        `CREATE OR REPLACE FUNCTION ${POOLER_AUTH_FUNCTION}(p_usename text)
+RETURNS TABLE (usename name, passwd text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT a.rolname, a.rolpassword
+    FROM pg_catalog.pg_authid a
+    WHERE a.rolname = p_usename
+      AND a.rolcanlogin
+      AND NOT a.rolsuper
+      AND NOT a.rolreplication
+      AND a.rolpassword LIKE 'SCRAM-SHA-256$%'
+      AND (a.rolvaliduntil IS NULL OR a.rolvaliduntil > pg_catalog.now())
+$fn$;`,
+        `ALTER FUNCTION ${POOLER_AUTH_FUNCTION}(text) OWNER TO ${SUPERUSER};`,
+        `REVOKE ALL ON FUNCTION ${POOLER_AUTH_FUNCTION}(text) FROM PUBLIC;`,
+        `GRANT EXECUTE ON FUNCTION ${POOLER_AUTH_FUNCTION}(text) TO ${auth};`,
+    ];
+}
+
+function databaseStatements(spec: PlatformSpec, index: number): string[] {
+    const db = spec.postgres.databases[index].name;
+    const [owner, app, readonly] = (["migrate", "readwrite", "readonly"] as const).map((access) => databaseRole(db, access));
+    const connectors = [app, readonly, ...(hasPooler(spec) ? [PLATFORM_ROLES.poolerAuth] : [])];
+    const lines = [
+        "",
+        `-- Database ${db}: owned by ${owner} (migrations), used by ${app} (read-write) and ${readonly}.`,
+        ...connect("postgres"),
+        `SELECT pg_catalog.format('CREATE DATABASE %I OWNER %I', ${literal(db)}, ${literal(owner)}) WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = ${literal(db)})\\gexec`,
+        `ALTER DATABASE ${db} OWNER TO ${owner};`,
+        `REVOKE ALL ON DATABASE ${db} FROM PUBLIC;`,
+        `GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${[app, readonly].join(", ")};`,
+        `GRANT CONNECT ON DATABASE ${db} TO ${connectors.join(", ")};`,
+        ...connect(db),
+        // Since 15 `public` belongs to pg_database_owner (the migrate role); PUBLIC keeps only USAGE.
+        // Grants reach tables through the owner's default privileges alone: a blanket
+        // "ON ALL TABLES" would also hand the app role extension objects such as pg_stat_statements.
+        "REVOKE ALL ON SCHEMA public FROM PUBLIC;",
+        `GRANT USAGE ON SCHEMA public TO ${app}, ${readonly};`,
+        `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${app};`,
+        `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${app};`,
+        `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA public GRANT SELECT ON TABLES TO ${readonly};`,
+        `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA public GRANT SELECT ON SEQUENCES TO ${readonly};`,
+    ];
+    // Objects an extra migrate login creates must belong to the owner role, or the app roles'
+    // default privileges (granted for the owner) would not cover them.
+    for (const role of loginRoleSpecs(spec)) {
+        if (role.kind === "migrate" && role.memberOf && role.database === db) lines.push(`ALTER ROLE ${role.name} IN DATABASE ${db} SET role = ${literal(role.memberOf)};`);
+    }
+    const extensions = databaseExtensions(spec, index);
+    lines.push(...extensions.map((name) => `CREATE EXTENSION IF NOT EXISTS ${name};`));
+    if (extensions.includes("pg_cron")) lines.push(`GRANT USAGE ON SCHEMA cron TO ${owner};`);
+    if (hasPooler(spec)) lines.push(...poolerAuthStatements());
+    return lines;
+}
+
+/**
+ * The psql script that prepares a new primary (or single server), run once as the superuser
+ * (the image's `/docker-entrypoint-initdb.d`), and safe to run again: it converges roles,
+ * databases, grants, extensions, replication slots and the PgBouncer auth function to the
+ * spec and fails nothing the second time. Passwords go in as SCRAM verifiers computed here;
+ * without `secrets` each is a placeholder the script refuses to apply.
+ */
+export function renderInitSql(spec: PlatformSpec, secrets?: RenderSecrets): string {
+    const lines = [
+        "-- pg-platform init SQL (psql script). Rendered: edit the stack config, not this file.",
+        "\\set ON_ERROR_STOP on",
+        ...connect("postgres"),
+        ...roleStatements(loginRoleSpecs(spec), secrets),
+        ...clusterStatements(spec),
+        ...spec.postgres.databases.flatMap((_, i) => databaseStatements(spec, i)),
+    ];
+    return `${lines.join("\n")}\n`;
+}

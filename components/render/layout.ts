@@ -1,0 +1,110 @@
+import { CONTAINER_PORTS, LOOPBACK_ADDRESSES } from "../spec/constants";
+
+/** The two PgBouncer pools: applications (transaction) and migrations/tools (session). */
+export type PoolMode = "transaction" | "session";
+
+/** Both pools, in the order services are rendered. */
+export const POOL_MODES: readonly PoolMode[] = ["transaction", "session"];
+
+/**
+ * Host names services use to reach each other on a target's private network (the Docker
+ * network alias or Kubernetes Service name). Defined once so every target names them alike.
+ */
+export const SERVICE_HOSTS = {
+    /** The writer: `primary`. */
+    primary: "primary",
+    /** Pool services: `pooler-transaction`, `pooler-session`. */
+    pooler: (mode: PoolMode) => `pooler-${mode}`,
+    /** Replica N (1-based): `replica-1`, `replica-2`, … */
+    replica: (n: number) => `replica-${n}`,
+    /** The metrics service: `exporter`. */
+    exporter: "exporter",
+} as const;
+
+/** Where a server runs: in a container on a private network, or directly on a host. */
+export type Placement = "container" | "host";
+
+/**
+ * The address PostgreSQL and PgBouncer listen on. Inside a container every interface (`*`):
+ * the private network is how pools, exporter and replicas reach it, and exposure to the host
+ * is the target's port publishing (a separate setting). On a host: loopback only.
+ */
+export function listenAddresses(placement: Placement): string {
+    return placement === "container" ? "*" : LOOPBACK_ADDRESSES[0];
+}
+
+/**
+ * Where rendered files live and how services find each other. {@link CONTAINER_LAYOUT} is the
+ * layout every container target uses; tests that run servers on a host build their own.
+ */
+export interface RuntimeLayout {
+    /** Address PostgreSQL and PgBouncer listen on (see {@link listenAddresses}). Container: `*`. */
+    readonly listenAddress: string;
+    /** Port PostgreSQL listens on. Container: 5432. */
+    readonly postgresPort: number;
+    /** Where pools, the exporter and replicas reach the primary. Container: `primary:5432`. */
+    readonly primary: { readonly host: string; readonly port: number };
+    /** Port each pool listens on. Container: 6432 for both (each is its own container). */
+    readonly poolPorts: Readonly<Record<PoolMode, number>>;
+    /** Port postgres_exporter serves `/metrics` on. Container: 9187. */
+    readonly exporterPort: number;
+    /** Folder of postgresql.conf, pg_hba.conf and the replication password file. Container: `/etc/postgresql`. */
+    readonly postgresConfigDir: string;
+    /** Folder of TLS files (`server.crt`, `server.key`) when TLS is on. Container: `/etc/postgresql/tls`. */
+    readonly tlsDir: string;
+    /** The init SQL script. Container: `/docker-entrypoint-initdb.d/10-pg-platform.sql` (run once, at initdb). */
+    readonly initSqlPath: string;
+    /** Folder of pgbouncer.ini and userlist.txt. Container: `/etc/pgbouncer`. */
+    readonly pgbouncerConfigDir: string;
+    /** Folder of the exporter's queries.yaml and password file. Container: `/etc/postgres_exporter`. */
+    readonly exporterConfigDir: string;
+}
+
+/** The layout inside containers (Docker and Kubernetes). */
+export const CONTAINER_LAYOUT: RuntimeLayout = {
+    listenAddress: listenAddresses("container"),
+    postgresPort: CONTAINER_PORTS.postgres,
+    primary: { host: SERVICE_HOSTS.primary, port: CONTAINER_PORTS.postgres },
+    poolPorts: { transaction: CONTAINER_PORTS.pooler, session: CONTAINER_PORTS.pooler },
+    exporterPort: CONTAINER_PORTS.exporter,
+    postgresConfigDir: "/etc/postgresql",
+    tlsDir: "/etc/postgresql/tls",
+    initSqlPath: "/docker-entrypoint-initdb.d/10-pg-platform.sql",
+    pgbouncerConfigDir: "/etc/pgbouncer",
+    exporterConfigDir: "/etc/postgres_exporter",
+};
+
+/** Paths of every rendered file in a layout. */
+export function filePaths(layout: RuntimeLayout) {
+    return {
+        postgresqlConf: `${layout.postgresConfigDir}/postgresql.conf`,
+        pgHbaConf: `${layout.postgresConfigDir}/pg_hba.conf`,
+        replicationPassfile: `${layout.postgresConfigDir}/replication.pgpass`,
+        tlsCert: `${layout.tlsDir}/server.crt`,
+        tlsKey: `${layout.tlsDir}/server.key`,
+        initSql: layout.initSqlPath,
+        pgbouncerIni: `${layout.pgbouncerConfigDir}/pgbouncer.ini`,
+        pgbouncerUserlist: `${layout.pgbouncerConfigDir}/userlist.txt`,
+        exporterQueries: `${layout.exporterConfigDir}/queries.yaml`,
+        exporterPassword: `${layout.exporterConfigDir}/password`,
+    } as const;
+}
+
+/** Clear passwords for the render, by login role name (see `loginRoles`). */
+export interface RenderSecrets {
+    /** Login role name → clear password. A role missing here renders as a placeholder. */
+    readonly passwords: Readonly<Record<string, string>>;
+}
+
+/** The text standing in for a role's secret when no password was given. */
+export function secretPlaceholder(role: string): string {
+    return `<<pg-platform secret: ${role}>>`;
+}
+
+/** Finds any placeholder left in rendered text. */
+export const SECRET_PLACEHOLDER_PATTERN = /<<pg-platform secret: [a-z_][a-z0-9_]*>>/g;
+
+/** The role's clear password, or its placeholder. */
+export function passwordOrPlaceholder(role: string, secrets?: RenderSecrets): string {
+    return secrets?.passwords[role] ?? secretPlaceholder(role);
+}

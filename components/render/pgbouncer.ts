@@ -1,0 +1,72 @@
+import type { PlatformSpec } from "../spec";
+import { PLATFORM_ROLES } from "../spec/constants";
+import { POOLER_AUTH_FUNCTION } from "./init-sql";
+import { filePaths, passwordOrPlaceholder, type PoolMode, type RenderSecrets, type RuntimeLayout } from "./layout";
+
+/** PgBouncer settings beyond the spec's pool sizes, the same for both pools. */
+const POOL_DEFAULTS = {
+    reserve_pool_timeout: "3",
+    server_lifetime: "3600",
+    server_idle_timeout: "600",
+    server_connect_timeout: "15",
+    server_login_retry: "15",
+    query_wait_timeout: "120",
+    client_login_timeout: "60",
+    // JDBC and others send it at startup; PgBouncer would refuse the connection otherwise.
+    ignore_startup_parameters: "extra_float_digits",
+    log_connections: "1",
+    log_disconnections: "1",
+    log_pooler_errors: "1",
+    stats_period: "60",
+} as const;
+
+/**
+ * pgbouncer.ini for one pool. Clients authenticate with SCRAM against the server's stored
+ * verifiers, looked up through the auth function as the auth role; `[databases]` never forces
+ * a `user=`, so each session runs as the client's own role. `transaction` serves applications,
+ * `session` keeps session state (prepared statements, temp tables, advisory locks) for
+ * migrations and tools.
+ */
+export function renderPgbouncerIni(spec: PlatformSpec, mode: PoolMode, layout: RuntimeLayout): string {
+    const paths = filePaths(layout);
+    const pool = spec.pooler[mode];
+    const databases = spec.postgres.databases.map((db) => `${db.name} = host=${layout.primary.host} port=${layout.primary.port} dbname=${db.name}`);
+    const settings: Record<string, string> = {
+        listen_addr: layout.listenAddress,
+        listen_port: String(layout.poolPorts[mode]),
+        // No Unix socket: clients reach the pool over TCP only.
+        unix_socket_dir: "",
+        auth_type: "scram-sha-256",
+        auth_file: paths.pgbouncerUserlist,
+        auth_user: PLATFORM_ROLES.poolerAuth,
+        auth_query: `SELECT usename, passwd FROM ${POOLER_AUTH_FUNCTION}($1)`,
+        admin_users: PLATFORM_ROLES.poolerAuth,
+        stats_users: PLATFORM_ROLES.poolerAuth,
+        pool_mode: mode,
+        max_client_conn: String(pool.maxClientConn),
+        default_pool_size: String(pool.defaultPoolSize),
+        reserve_pool_size: String(pool.reservePoolSize),
+        server_reset_query: "DISCARD ALL",
+        server_tls_sslmode: spec.postgres.tls.enabled ? "require" : "prefer",
+        ...POOL_DEFAULTS,
+    };
+    return [
+        `;; pgbouncer.ini for the ${mode} pool. Rendered by pg-platform: edit the stack config.`,
+        "[databases]",
+        ...databases,
+        "",
+        "[pgbouncer]",
+        ...Object.entries(settings).map(([name, value]) => `${name} = ${value}`),
+        "",
+    ].join("\n");
+}
+
+/**
+ * userlist.txt: only the auth role, in clear, because PgBouncer must log in as it with SCRAM
+ * to run auth_query (a stored verifier there makes every login hang). Deliver with mode 0600.
+ */
+export function renderPgbouncerUserlist(secrets?: RenderSecrets): string {
+    const role = PLATFORM_ROLES.poolerAuth;
+    const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`;
+    return `${quoted(role)} ${quoted(passwordOrPlaceholder(role, secrets))}\n`;
+}

@@ -1,0 +1,53 @@
+import type { PlatformSpec } from "../spec";
+import { DATABASE_ROLE_SUFFIXES, PLATFORM_ROLES } from "../spec/constants";
+
+/** What a login role may do. */
+export type RoleKind = "migrate" | "readwrite" | "readonly" | "replication" | "exporter" | "poolerAuth";
+
+/** A role that logs in with a password. */
+export interface LoginRole {
+    /** Role name. */
+    readonly name: string;
+    /** What it is for. */
+    readonly kind: RoleKind;
+    /** The database it works in (per-database and extra roles only). */
+    readonly database?: string;
+    /** Connection limit. Default: -1 (unlimited). */
+    readonly connectionLimit: number;
+    /** For an extra role from `postgres.roles`: the per-database role whose rights it inherits. */
+    readonly memberOf?: string;
+}
+
+/** The per-database role holding a kind of access to `database` (e.g. `app_migrate`). */
+export function databaseRole(database: string, access: "migrate" | "readwrite" | "readonly"): string {
+    return database + DATABASE_ROLE_SUFFIXES[access];
+}
+
+/** Whether the stack runs PgBouncer pools (primary topology with the pooler on). */
+export const hasPooler = (spec: PlatformSpec): boolean => spec.topology === "primary" && spec.pooler.enabled;
+
+/** Whether the stack runs postgres_exporter (primary topology with the exporter on). */
+export const hasExporter = (spec: PlatformSpec): boolean => spec.topology === "primary" && spec.exporter.enabled;
+
+/**
+ * Every role that logs in with a password, in creation order: the three per-database roles,
+ * `postgres.roles`, then the platform's replication, exporter and pooler-auth roles when the
+ * stack has replicas, an exporter and pools. Platform roles are made only where used.
+ */
+export function loginRoleSpecs(spec: PlatformSpec): LoginRole[] {
+    const roles: LoginRole[] = spec.postgres.databases.flatMap((db) =>
+        (["migrate", "readwrite", "readonly"] as const).map((access) => ({ name: databaseRole(db.name, access), kind: access, database: db.name, connectionLimit: -1 })),
+    );
+    for (const role of spec.postgres.roles) {
+        roles.push({ name: role.name, kind: role.access, database: role.database, connectionLimit: role.connectionLimit, memberOf: databaseRole(role.database, role.access) });
+    }
+    if (spec.replicas > 0) roles.push({ name: PLATFORM_ROLES.replication, kind: "replication", connectionLimit: spec.replicas + 2 });
+    if (hasExporter(spec)) roles.push({ name: PLATFORM_ROLES.exporter, kind: "exporter", connectionLimit: 5 });
+    if (hasPooler(spec)) roles.push({ name: PLATFORM_ROLES.poolerAuth, kind: "poolerAuth", connectionLimit: -1 });
+    return roles;
+}
+
+/** Names of every role that needs a password, so a target creates one random password each. */
+export function loginRoles(spec: PlatformSpec): string[] {
+    return loginRoleSpecs(spec).map((role) => role.name);
+}
