@@ -20,7 +20,7 @@ type Target = PlatformSpec["target"];
  * target that uses it. A target without a loader is not built yet.
  */
 const TARGETS: Readonly<Record<Target, (() => Promise<TargetModule>) | undefined>> = {
-    docker: undefined,
+    docker: () => import("./docker"),
     kubernetes: undefined,
     aws: () => import("./aws"),
     gcp: () => import("./gcp"),
