@@ -1,12 +1,14 @@
+import { isDigestPinned } from "../../components/image/plan";
 import { KUBERNETES_POD_OWNERS, TYPES, kubernetesContainers } from "./resources";
 import { forTypes, resourceRule } from "./rule";
 
 /**
- * Whether an image reference cannot change under us: `<repository>[:tag]@sha256:<64 hex>`,
- * or a bare image ID `sha256:<64 hex>` (what a Docker container gets from a built or pulled image).
+ * Whether an image reference cannot change under us: digest-pinned as the image component
+ * decides it (`<repository>[:tag]@sha256:<64 hex>`), or a bare image ID `sha256:<64 hex>`
+ * (what a Docker container gets from a pulled image's imageId).
  */
 export function isPinned(reference: string): boolean {
-    return /(^|@)sha256:[0-9a-f]{64}$/.test(reference.trim());
+    return isDigestPinned(reference.trim()) || /^sha256:[0-9a-f]{64}$/.test(reference.trim());
 }
 
 const HOW = "reference it as <repository>@sha256:<digest>";
