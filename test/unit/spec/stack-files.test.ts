@@ -52,6 +52,7 @@ describe("committed stack files", () => {
     it("prod is RDS Multi-AZ with two replicas, pooling and 30-day backups", () => {
         const spec = parseSpec(readRawConfig(loadStackConfig("prod").config));
         expect([spec.target, spec.production, spec.replicas]).toEqual(["aws", true, 2]);
-        expect(spec.aws).toMatchObject({ multiAz: true, backupRetentionDays: 30, proxy: { enabled: true } });
+        expect(spec.aws).toMatchObject({ multiAz: true, backupRetentionDays: 30 });
+        expect([spec.topology, spec.pooler.enabled]).toEqual(["primary", true]); // RDS Proxy
     });
 });
