@@ -3,7 +3,7 @@ import type * as docker from "@pulumi/docker";
 import { renderServices, type RenderedService } from "../render";
 import { CONTAINER_LAYOUT, type RuntimeLayout } from "../render/layout";
 import type { PlatformSpec } from "../spec";
-import { holdsSecret, type ServiceName } from "./plan";
+import { holdsPlaceholder, secretBearingPaths, serviceOf, type ServiceName } from "./plan";
 
 /** The numeric owner of uploaded files: the uid/gid the container's process runs as. */
 export interface FileOwner {
@@ -27,12 +27,6 @@ export interface UploadSource {
     readonly owner: FileOwner;
 }
 
-function serviceOf(services: readonly RenderedService[], name: ServiceName): RenderedService {
-    const found = services.find((service) => service.name === name);
-    if (!found) throw new Error(`the renderer produced no files for service ${name} (it produced ${services.map((s) => s.name).join(", ")})`);
-    return found;
-}
-
 function contentOf(service: RenderedService, path: string): string {
     const found = service.files.find((file) => file.path === path);
     if (!found) throw new Error(`the renderer produced no ${path} for service ${service.name}`);
@@ -45,24 +39,27 @@ export function secretFileUpload(file: string, value: pulumi.Input<string>, owne
 }
 
 /**
- * The container uploads of one service's rendered files. Which files carry a secret is read
- * from the render without passwords (their placeholders); those are uploaded from the render
- * with passwords, as Pulumi secrets, and must hold no placeholder any more. Every other file
- * is uploaded in clear, so a preview shows configuration changes line by line.
+ * The container uploads of one service's rendered files. Files whose content depends on a
+ * password are uploaded from the render with passwords, as Pulumi secrets, and must differ
+ * from their placeholder form (else a password was missing). Every other file is uploaded in
+ * clear, so a preview shows configuration changes line by line.
  */
 export function serviceUploads(source: UploadSource): docker.types.input.ContainerUpload[] {
     const layout = pulumi.output(source.layout ?? CONTAINER_LAYOUT);
     const shape = serviceOf(renderServices(source.spec), source.service);
+    const secretPaths = secretBearingPaths(source.spec, source.service);
     const clear = layout.apply((l) => serviceOf(renderServices(source.spec, undefined, l), source.service));
     const withSecrets = pulumi
         .all([layout, source.passwords])
         .apply(([l, passwords]) => serviceOf(renderServices(source.spec, { passwords }, l), source.service));
     return shape.files.map((file) => {
-        const content = holdsSecret(file.content)
+        const content = secretPaths.has(file.path)
             ? pulumi.secret(
-                  withSecrets.apply((service) => {
-                      const text = contentOf(service, file.path);
-                      if (holdsSecret(text)) throw new Error(`${file.path} of ${source.service} still holds a secret placeholder: a login role has no password`);
+                  pulumi.all([withSecrets, clear]).apply(([secret, plain]) => {
+                      const text = contentOf(secret, file.path);
+                      if (holdsPlaceholder(text) || text === contentOf(plain, file.path)) {
+                          throw new Error(`${file.path} of ${source.service} still holds a secret placeholder: a login role has no password`);
+                      }
                       return text;
                   }),
               )

@@ -2,7 +2,10 @@
 // import, so they are unit-tested as plain functions and read the same in every component.
 import { AUTO_TUNED_PARAMETERS } from "../image/runtime";
 import type { OptionalEndpoint } from "../outputs";
+import { renderServices, type RenderedService } from "../render";
+import { SUPERUSER } from "../render/hba";
 import { CONTAINER_LAYOUT, SECRET_PLACEHOLDER_PATTERN, filePaths } from "../render/layout";
+import { loginRoles } from "../render/roles";
 import { memoryMb, type PlatformSpec } from "../spec";
 import { CONTAINER_PORTS, DATABASE_ROLE_SUFFIXES } from "../spec/constants";
 import { dockerSettings, type DockerSettings } from "../spec/targets/docker";
@@ -157,9 +160,28 @@ export function unavailableEndpoints(spec: PlatformSpec): Partial<Record<Optiona
     return unavailable;
 }
 
-/** Whether rendered text holds a secret placeholder, i.e. its deployed form carries a secret. */
-export function holdsSecret(content: string): boolean {
+/** Whether rendered text still holds one of the renderer's secret placeholders. */
+export function holdsPlaceholder(content: string): boolean {
     return (content.match(SECRET_PLACEHOLDER_PATTERN) ?? []).length > 0;
+}
+
+/** The rendered service named `name`; throws when the renderer made none. */
+export function serviceOf(services: readonly RenderedService[], name: ServiceName): RenderedService {
+    const found = services.find((service) => service.name === name);
+    if (!found) throw new Error(`the renderer produced no files for service ${name} (it produced ${services.map((s) => s.name).join(", ")})`);
+    return found;
+}
+
+/**
+ * Paths of the service's files whose content depends on a password: those that change when
+ * the render is given passwords. Decided by comparison, not by looking for placeholders, so a
+ * file that escapes its placeholder (a libpq passfile escapes `:`) is still recognised.
+ */
+export function secretBearingPaths(spec: PlatformSpec, service: ServiceName): Set<string> {
+    const probe = Object.fromEntries([SUPERUSER, ...loginRoles(spec)].map((role) => [role, `probe-${role}`]));
+    const clear = serviceOf(renderServices(spec), service).files;
+    const probed = serviceOf(renderServices(spec, { passwords: probe }), service).files;
+    return new Set(clear.filter((file) => probed.find((other) => other.path === file.path)?.content !== file.content).map((file) => file.path));
 }
 
 /**

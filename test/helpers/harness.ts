@@ -21,6 +21,8 @@ export interface MockedResource {
     readonly rawInputs: Record<string, unknown>;
     /** Property paths among the inputs that were sent as secrets. */
     readonly secretInputs: readonly string[];
+    /** URNs it waits for: explicit `dependsOn` and resources its inputs came from. */
+    readonly dependencies: readonly string[];
 }
 
 /** What running a program under mocks produced. */
@@ -50,6 +52,7 @@ interface MonitorRequest {
     getName(): string;
     getParent(): string;
     getCustom(): boolean;
+    getDependenciesList(): string[];
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 interface MonitorResponse {
@@ -117,6 +120,7 @@ export async function runUnderMocks<T>(program: () => T | Promise<T>, options: M
                     inputs: unwrapSecrets(rawInputs) as Record<string, unknown>,
                     rawInputs,
                     secretInputs: secretPaths(rawInputs),
+                    dependencies: req.getDependenciesList(),
                 });
             }
             callback(err, response);
