@@ -155,6 +155,8 @@ export function run(command: string, args: readonly string[], options: StartOpti
             clearTimeout(timer);
             resolve({ code, stdout, stderr });
         });
+        // A command that exits without reading its input closes the pipe first: EPIPE is expected then.
+        child.stdin.on("error", () => undefined);
         child.stdin.end(options.input ?? "");
     });
 }

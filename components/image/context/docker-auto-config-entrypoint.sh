@@ -48,7 +48,7 @@ detect_memory() {
     local meminfo=${PG_AUTOCONFIG_MEMINFO:-/proc/meminfo}
     local limit=max kb
     if [[ -r $cgroup_root/memory.max ]]; then limit=$(<"$cgroup_root/memory.max"); fi
-    if [[ -n ${POSTGRES_MEMORY+set} ]]; then
+    if [[ -n ${POSTGRES_MEMORY:-} ]]; then
         if ! is_count "$POSTGRES_MEMORY" || ((POSTGRES_MEMORY > MAX_MEMORY_MB)); then
             die "POSTGRES_MEMORY must be a whole number of MB from 1 to $MAX_MEMORY_MB (got \"$POSTGRES_MEMORY\")"
         fi
