@@ -209,7 +209,8 @@ describe("auto-tuned settings on real PostgreSQL 18.4", () => {
     });
 
     it("every profile's settings are accepted too", async () => {
-        for (const env of [{ POSTGRES_WORKLOAD: "dw", POSTGRES_STORAGE: "hdd" }, { POSTGRES_WORKLOAD: "oltp", POSTGRES_STORAGE: "ssd" }, { POSTGRES_WORKLOAD: "web" }]) {
+        const profiles: Record<string, string>[] = [{ POSTGRES_WORKLOAD: "dw", POSTGRES_STORAGE: "hdd" }, { POSTGRES_WORKLOAD: "oltp", POSTGRES_STORAGE: "ssd" }, { POSTGRES_WORKLOAD: "web" }];
+        for (const env of profiles) {
             const { settings } = await print({ ...container(65536, 64), ...env });
             const result = await run(path.join(PG_BIN[18], "postgres"), ["-D", cluster.dataDir, "-C", "work_mem", ...flags(settings)]);
             expect(result.stderr, JSON.stringify(env)).toBe("");
