@@ -58,7 +58,7 @@ function main(): number {
         console.log(`${service.name}/`);
         for (const file of service.files) console.log(`  ${path.basename(file.path).padEnd(22)} -> ${file.path} (mode ${file.mode.toString(8).padStart(4, "0")})`);
     }
-    console.log(`\n${written.length} files written under ${path.resolve(values.out)}. Secrets are placeholders (<<pg-platform secret: role>>).`);
+    console.log(`\n${written.length} files written under ${path.resolve(values.out)}. Secrets are placeholders (<<pg-platform secret for ROLE>>).`);
     return 0;
 }
 

@@ -96,13 +96,16 @@ export interface RenderSecrets {
     readonly passwords: Readonly<Record<string, string>>;
 }
 
-/** The text standing in for a role's secret when no password was given. */
+/**
+ * The text standing in for a role's secret when no password was given. It has no character
+ * any of the formats escape (`:`, `\`, quotes), so it survives into every file unchanged.
+ */
 export function secretPlaceholder(role: string): string {
-    return `<<pg-platform secret: ${role}>>`;
+    return `<<pg-platform secret for ${role}>>`;
 }
 
 /** Finds any placeholder left in rendered text. */
-export const SECRET_PLACEHOLDER_PATTERN = /<<pg-platform secret: [a-z_][a-z0-9_]*>>/g;
+export const SECRET_PLACEHOLDER_PATTERN = /<<pg-platform secret for [a-z_][a-z0-9_]*>>/;
 
 /** The role's clear password, or its placeholder. */
 export function passwordOrPlaceholder(role: string, secrets?: RenderSecrets): string {

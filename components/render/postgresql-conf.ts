@@ -16,6 +16,9 @@ export type ServerRole = "single" | "primary" | "replica";
  */
 export type ParameterSource = "fixed" | "default" | "user";
 
+/** Order of the file's sections. */
+const SOURCE_ORDER: readonly ParameterSource[] = ["fixed", "default", "user"];
+
 /** One line of postgresql.conf. */
 export interface RenderedParameter {
     /** Parameter name. */
@@ -153,7 +156,7 @@ export function postgresqlParameters(spec: PlatformSpec, role: ServerRole, layou
         .filter(([name]) => parameterAvailable(name, version) && !(name in user))
         .map(([name, value]) => ({ name, value, source: fixedParameterReason(name) ? "fixed" : "default" }));
     for (const [name, value] of Object.entries(user)) rendered.push({ name, value: formatUserValue(value), source: "user" });
-    return rendered;
+    return rendered.sort((a, b) => SOURCE_ORDER.indexOf(a.source) - SOURCE_ORDER.indexOf(b.source));
 }
 
 const quote = (value: string) => `'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
@@ -172,7 +175,7 @@ export function renderPostgresqlConf(spec: PlatformSpec, role: ServerRole, layou
         "# Rendered by pg-platform: edit the stack config, not this file.",
         "# Memory settings (shared_buffers, work_mem, ...) come from the image's auto-tuning as -c flags.",
     ];
-    for (const source of ["fixed", "default", "user"] as const) {
+    for (const source of SOURCE_ORDER) {
         const section = params.filter((p) => p.source === source);
         if (section.length === 0) continue;
         lines.push("", `# ${SECTION_TITLES[source]}`);
