@@ -16,11 +16,11 @@ const committedStacks = fs
     .filter((stack): stack is string => stack !== undefined);
 
 describe("policy levels per environment", () => {
-    it("dev: scram-only-auth and localhost-binding mandatory, the rest advisory", () => {
+    it("dev: auth, binding and pinning mandatory; TLS, managed safeguards and slot bounds advisory", () => {
         expect(levels("dev")).toEqual({
             "scram-only-auth": "mandatory",
             "localhost-binding": "mandatory",
-            "pinned-images": "advisory",
+            "pinned-images": "mandatory",
             "tls-required": "advisory",
             "encrypted-and-protected": "advisory",
             "bounded-replication-slots": "advisory",
@@ -67,8 +67,8 @@ describe("levels as the runner applies them", () => {
 
     it("reports a finding at the level the stack's config gives the rule", async () => {
         const found = async (config: Parameters<typeof runPolicies>[1]) => (await runPolicies([taggedImage], config)).map((v) => `${v.policy}:${v.level}`);
-        expect(await found(loadPolicyConfig("dev"))).toEqual(["pinned-images:advisory"]);
-        expect(await found(loadPolicyConfig("prod"))).toEqual(["pinned-images:mandatory"]);
+        expect(await found(loadPolicyConfig("dev"))).toEqual(["pinned-images:mandatory"]);
+        expect(await found({ "pinned-images": "advisory" })).toEqual(["pinned-images:advisory"]);
         expect(await found({ "pinned-images": "disabled" })).toEqual([]);
         expect(await found({ all: "mandatory" })).toEqual(["pinned-images:mandatory"]);
         expect(await found({ all: "disabled", "pinned-images": { enforcementLevel: "advisory" } })).toEqual(["pinned-images:advisory"]);
