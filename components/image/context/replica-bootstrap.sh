@@ -33,10 +33,13 @@ die() {
 }
 say() { printf '%s: %s\n' "$SELF" "$*" >&2; }
 
-: "${PGDATA:?$SELF: PGDATA must name the data directory}"
-: "${PRIMARY_HOST:?$SELF: PRIMARY_HOST must name the primary}"
-: "${REPLICATION_SLOT:?$SELF: REPLICATION_SLOT must name the physical slot of this replica on the primary}"
-: "${REPLICATION_PASSWORD_FILE:?$SELF: REPLICATION_PASSWORD_FILE must name a file holding the replication password}"
+require() {
+    [[ -n ${!1:-} ]] || die "$1 must be set: $2"
+}
+require PGDATA "the data directory"
+require PRIMARY_HOST "the host name of the primary"
+require REPLICATION_SLOT "the physical slot of this replica on the primary"
+require REPLICATION_PASSWORD_FILE "a file holding the replication password"
 port=${PRIMARY_PORT:-5432}
 user=${REPLICATION_USER:-replicator}
 wait_seconds=${PRIMARY_WAIT_SECONDS:-300}

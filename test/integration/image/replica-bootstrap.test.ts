@@ -1,0 +1,172 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IMAGE_CONTEXT_DIR } from "../../../components/image";
+import { REPLICA_BOOTSTRAP_ENV as ENV } from "../../../components/image/runtime";
+import { PLATFORM_ROLES } from "../../../components/spec/constants";
+import { initCluster, startPostgres, type PgServer } from "../../helpers/postgres";
+import { PG_BIN, freePort, giveToServiceUser, run, scratchDir, stopAll, waitFor, writeServiceFile } from "../../helpers/processes";
+
+const BOOTSTRAP = path.join(IMAGE_CONTEXT_DIR, "replica-bootstrap.sh");
+const HEALTHCHECK = path.join(IMAGE_CONTEXT_DIR, "healthcheck.sh");
+const SLOT = "replica_1";
+// A password libpq's passfile format must escape (':' and '\'), so the escaping is exercised.
+const REPLICATION_PASSWORD = "rep:pass\\word-42";
+const PATH = `${PG_BIN[15]}:${process.env.PATH}`;
+
+let primary: PgServer;
+let passwordFile: string;
+
+/** Every file under a directory with its mode, mtime and content hash: "changes nothing" made checkable. */
+function snapshot(dir: string): string[] {
+    return fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).sort().map((entry) => {
+        const file = path.join(dir, entry);
+        const stat = fs.lstatSync(file);
+        const content = stat.isFile() ? createHash("sha256").update(fs.readFileSync(file)).digest("hex") : "";
+        return `${entry} ${stat.mode.toString(8)} ${stat.mtimeMs} ${content}`;
+    });
+}
+
+/** Runs the bootstrap as the image runs it: the postgres user, settings from the environment. */
+function bootstrap(pgdata: string, overrides: Record<string, string> = {}, command: string[] = []) {
+    return run(BOOTSTRAP, command, {
+        env: {
+            PATH,
+            PGDATA: pgdata,
+            [ENV.primaryHost]: "127.0.0.1",
+            [ENV.primaryPort]: String(primary.port),
+            [ENV.user]: PLATFORM_ROLES.replication,
+            [ENV.passwordFile]: passwordFile,
+            [ENV.slot]: SLOT,
+            [ENV.waitSeconds]: "10",
+            ...overrides,
+        },
+        timeoutMs: 120_000,
+    });
+}
+
+/** A new, empty directory for a replica's data (its parent receives the passfile). */
+function emptyDataDir(): string {
+    const dir = path.join(scratchDir("replica"), "data");
+    fs.mkdirSync(dir, { mode: 0o700 });
+    giveToServiceUser(dir);
+    return dir;
+}
+
+afterAll(stopAll);
+
+beforeAll(async () => {
+    const cluster = await initCluster({ version: 15 });
+    primary = await startPostgres({ version: 15, ...cluster, settings: { wal_level: "replica", max_wal_senders: "5" } });
+    const escaped = REPLICATION_PASSWORD.replace(/'/g, "''");
+    await primary.query(`CREATE ROLE ${PLATFORM_ROLES.replication} LOGIN REPLICATION PASSWORD '${escaped}'`);
+    await primary.query("SELECT pg_create_physical_replication_slot($1)", [SLOT]);
+    await primary.query("CREATE TABLE orders (id int PRIMARY KEY, note text)");
+    await primary.query("INSERT INTO orders VALUES (1, 'before the clone')");
+    passwordFile = path.join(scratchDir("secret"), "replication-password");
+    writeServiceFile(passwordFile, `${REPLICATION_PASSWORD}\n`);
+});
+
+describe("replica-bootstrap.sh on real PostgreSQL 15", () => {
+    it("clones the primary into an empty directory as a standby that streams and replays new writes", async () => {
+        const pgdata = emptyDataDir();
+        const result = await bootstrap(pgdata);
+        expect(result.stderr).toContain(`replica-bootstrap: cloning 127.0.0.1:${primary.port} through slot ${SLOT} into ${pgdata}`);
+        expect(result.code).toBe(0);
+        expect(fs.existsSync(path.join(pgdata, "standby.signal"))).toBe(true);
+
+        // primary_conninfo names the passfile, never the password itself.
+        const autoConf = fs.readFileSync(path.join(pgdata, "postgresql.auto.conf"), "utf8");
+        const passfile = path.join(path.dirname(pgdata), "replication.pgpass");
+        expect(autoConf).toContain(`primary_slot_name = '${SLOT}'`);
+        expect(autoConf).toMatch(new RegExp(`primary_conninfo = '.*passfile=''?${passfile}.*application_name=${SLOT}`));
+        expect(autoConf).not.toContain("rep:pass");
+        expect(autoConf).not.toContain("password=");
+        expect(fs.statSync(passfile).mode & 0o777).toBe(0o600);
+        expect(fs.readFileSync(passfile, "utf8")).toBe("*:*:*:replicator:rep\\:pass\\\\word-42\n");
+
+        const replica = await startPostgres({ version: 15, dataDir: pgdata, superuserPassword: primary.superuserPassword });
+        await primary.query("INSERT INTO orders VALUES (2, 'after the clone')");
+        const rows = await waitFor("the row written after the clone on the replica", async () => {
+            const found = await replica.query<{ id: number; note: string }>("SELECT id, note FROM orders ORDER BY id");
+            return found.length === 2 ? found : undefined;
+        });
+        expect(rows).toEqual([{ id: 1, note: "before the clone" }, { id: 2, note: "after the clone" }]);
+        const [receiver] = await replica.query<{ status: string; slot_name: string; recovery: boolean }>(
+            "SELECT status, slot_name, pg_is_in_recovery() AS recovery FROM pg_stat_wal_receiver",
+        );
+        expect(receiver).toEqual({ status: "streaming", slot_name: SLOT, recovery: true });
+        const [slot] = await primary.query<{ active: boolean }>("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [SLOT]);
+        expect(slot.active).toBe(true);
+
+        // The image's healthcheck agrees: a replica in recovery, not a primary.
+        const env = { PATH, PGHOST: "127.0.0.1", PGPORT: String(replica.port), PGUSER: "postgres", PGPASSWORD: primary.superuserPassword, PGDATABASE: "postgres" };
+        expect(await run(HEALTHCHECK, ["--role", "replica"], { env, unprivileged: false })).toMatchObject({ code: 0, stderr: "" });
+        expect(await run(HEALTHCHECK, ["--role", "primary"], { env, unprivileged: false })).toMatchObject({
+            code: 1,
+            stderr: "healthcheck: expected a primary, but the server is in recovery\n",
+        });
+
+        // A container restart: the directory is already a standby, so nothing is cloned and the command runs.
+        const before = snapshot(pgdata);
+        const restart = await bootstrap(pgdata, {}, ["sh", "-c", "echo handed over"]);
+        expect(restart).toMatchObject({ code: 0, stdout: "handed over\n" });
+        expect(restart.stderr).toBe(`replica-bootstrap: ${pgdata} is already a standby; starting it without cloning\n`);
+        await replica.stop();
+        expect(snapshot(pgdata).length).toBe(before.length);
+    });
+
+    it("refuses a directory that holds a cluster and changes nothing in it", async () => {
+        const { dataDir } = await initCluster({ version: 15 });
+        const before = snapshot(dataDir);
+        const result = await bootstrap(dataDir, {}, ["sh", "-c", "echo must not run"]);
+        expect(result).toMatchObject({
+            code: 1,
+            stdout: "",
+            stderr: `replica-bootstrap: ${dataDir} already holds a cluster that is not a standby; refusing to touch it (clone into an empty directory)\n`,
+        });
+        expect(snapshot(dataDir)).toEqual(before);
+        expect(fs.existsSync(path.join(path.dirname(dataDir), "replication.pgpass"))).toBe(false);
+    });
+
+    it("refuses a non-empty directory without a cluster, leaving it as it was", async () => {
+        const pgdata = emptyDataDir();
+        writeServiceFile(path.join(pgdata, "notes.txt"), "keep me\n");
+        const before = snapshot(pgdata);
+        const result = await bootstrap(pgdata);
+        expect(result).toMatchObject({ code: 1, stderr: `replica-bootstrap: ${pgdata} is not empty and holds no cluster; refusing to touch it (clone into an empty directory)\n` });
+        expect(snapshot(pgdata)).toEqual(before);
+    });
+
+    it("fails clearly when the slot does not exist, leaving the directory empty", async () => {
+        const pgdata = emptyDataDir();
+        const result = await bootstrap(pgdata, { [ENV.slot]: "replica_9" });
+        expect(result).toMatchObject({ code: 1, stderr: `replica-bootstrap: replication slot "replica_9" does not exist on the primary 127.0.0.1:${primary.port}\n` });
+        expect(fs.readdirSync(pgdata)).toEqual([]);
+    });
+
+    it("fails clearly with a wrong password", async () => {
+        const wrong = path.join(scratchDir("secret"), "wrong");
+        writeServiceFile(wrong, "not-the-password\n");
+        const result = await bootstrap(emptyDataDir(), { [ENV.passwordFile]: wrong });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(/^replica-bootstrap: cannot query the primary as replicator: .*password authentication failed for user "replicator"[^\n]*\n$/);
+    });
+
+    it("gives up waiting for a primary that never answers", async () => {
+        const result = await bootstrap(emptyDataDir(), { [ENV.primaryPort]: String(await freePort()), [ENV.waitSeconds]: "2" });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(/^replica-bootstrap: primary 127\.0\.0\.1:\d+ not accepting connections after 2s\n$/);
+    });
+
+    it("names each missing required setting", async () => {
+        for (const name of [ENV.primaryHost, ENV.slot, ENV.passwordFile]) {
+            const result = await bootstrap(emptyDataDir(), { [name]: "" });
+            expect(result.code, name).toBe(1);
+            expect(result.stderr, name).toContain(`${name} must`);
+        }
+        const bad = await bootstrap(emptyDataDir(), { [ENV.slot]: "Replica-1" });
+        expect(bad).toMatchObject({ code: 1, stderr: 'replica-bootstrap: REPLICATION_SLOT must be lower case letters, digits and _ (got "Replica-1")\n' });
+    });
+});
