@@ -58,6 +58,8 @@ write_passfile() {
     local password
     password=$(<"$REPLICATION_PASSWORD_FILE")
     [[ -n $password ]] || die "REPLICATION_PASSWORD_FILE $REPLICATION_PASSWORD_FILE is empty"
+    # On a fresh volume even the parent of PGDATA may not exist yet.
+    mkdir -p "$(dirname "$passfile")"
     (
         umask 077
         printf '*:*:*:%s:%s\n' "$(pgpass_escape "$user")" "$(pgpass_escape "$password")" >"$passfile.tmp"

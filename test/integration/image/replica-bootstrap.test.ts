@@ -69,8 +69,9 @@ beforeAll(async () => {
 });
 
 describe("replica-bootstrap.sh on real PostgreSQL 15", () => {
-    it("clones the primary into an empty directory as a standby that streams and replays new writes", async () => {
-        const pgdata = emptyDataDir();
+    it("clones the primary into a data directory that does not exist yet, as a standby that streams and replays new writes", async () => {
+        // As in the image on a fresh volume: PGDATA (/var/lib/postgresql/18/docker) and its parent are absent.
+        const pgdata = path.join(scratchDir("replica"), "18", "docker");
         const result = await bootstrap(pgdata);
         expect(result.stderr).toContain(`replica-bootstrap: cloning 127.0.0.1:${primary.port} through slot ${SLOT} into ${pgdata}`);
         expect(result.code).toBe(0);
