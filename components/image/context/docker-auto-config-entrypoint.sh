@@ -10,7 +10,7 @@
 #   docker-auto-config-entrypoint.sh <other command...>               run it unchanged
 #
 # Inputs (first that applies):
-#   memory  POSTGRES_MEMORY (whole MB, 1..1048576) > cgroup v2 memory.max (unless "max") >
+#   memory  POSTGRES_MEMORY (whole MB, 1..1048576; empty = unset) > cgroup v2 memory.max (unless "max") >
 #           MemTotal of /proc/meminfo. Less than 512 MB is refused.
 #   CPUs    cgroup v2 cpu.max quota/period, rounded up > nproc.
 # Optional profiles: POSTGRES_WORKLOAD=web|oltp|dw, POSTGRES_STORAGE=ssd|hdd.
