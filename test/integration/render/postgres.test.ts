@@ -1,10 +1,14 @@
+import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXPORTER_QUERIES, POOLER_AUTH_FUNCTION, filePaths, postgresqlParameters } from "../../../components/render";
 import { PLATFORM_ROLES } from "../../../components/spec/constants";
-import { stopAll } from "../../helpers/processes";
-import { bootPrimary, listeningAddresses, psqlFile, queryAs, testSpec, type BootedPrimary } from "../../helpers/stack";
+import { run, stopAll } from "../../helpers/processes";
+import { PSQL, bootPrimary, listeningAddresses, psqlFile, queryAs, startPgbouncer, testSpec, type BootedPrimary } from "../../helpers/stack";
 
 afterAll(stopAll);
+
+const POOL_SIZE = 2;
+const CLIENTS = 12;
 
 /** Everything the init SQL decides, as text, so two runs can be compared. */
 async function snapshot(booted: BootedPrimary): Promise<string> {
@@ -24,7 +28,7 @@ async function snapshot(booted: BootedPrimary): Promise<string> {
     return JSON.stringify(parts);
 }
 
-describe.each([18, 15] as const)("rendered PostgreSQL %i files on a real server", (version) => {
+describe.each([18, 15] as const)("rendered PostgreSQL %i files and PgBouncer pools on real servers", (version) => {
     const spec = testSpec(version, {
         topology: "primary",
         replicas: 1,
@@ -36,14 +40,22 @@ describe.each([18, 15] as const)("rendered PostgreSQL %i files on a real server"
             parameters: { statement_timeout: "5min", log_min_duration_statement: 500 },
             hba: [{ type: "host", database: "app", user: "reporting", address: "10.0.0.0/8", method: "reject" }],
         },
+        pooler: { transaction: { defaultPoolSize: POOL_SIZE, reservePoolSize: 0 } },
     });
     let booted: BootedPrimary;
+    let transactionPort: number;
+    let sessionPort: number;
     const password = (role: string) => booted.secrets.passwords[role];
+    const login = (user: string, port: number, pw = password(user)) => ({ user, password: pw, port });
     const as = <R extends Record<string, unknown> = Record<string, unknown>>(user: string, sql: string, database = "app", params: unknown[] = []) =>
         queryAs<R>({ user, password: password(user), port: booted.server.port, database }, sql, params);
 
     beforeAll(async () => {
         booted = await bootPrimary(spec);
+        [transactionPort, sessionPort] = (await Promise.all([startPgbouncer(booted, "transaction"), startPgbouncer(booted, "session")])).map((p) => p.port);
+        // A role whose stored secret is md5, as a server upgraded from an md5 era would hold.
+        await booted.server.query("DO $$ BEGIN EXECUTE format('CREATE ROLE legacy LOGIN PASSWORD %L', 'md5' || md5('legacy-pw' || 'legacy')); END $$");
+        await booted.server.query("GRANT CONNECT ON DATABASE app TO legacy");
     });
 
     it("accepts every rendered setting and reports the rendered values", async () => {
@@ -73,15 +85,13 @@ describe.each([18, 15] as const)("rendered PostgreSQL %i files on a real server"
         else expect(await show("pgaudit.log")).toBe("ddl,role");
     });
 
-    it("listens on 127.0.0.1 only", () => {
-        expect(listeningAddresses(booted.server.port)).toEqual(["127.0.0.1"]);
+    it("listens on 127.0.0.1 only, PostgreSQL and both pools (the pools on TCP only)", () => {
+        for (const port of [booted.server.port, transactionPort, sessionPort]) expect(listeningAddresses(port)).toEqual(["127.0.0.1"]);
     });
 
     it("authenticates with SCRAM only", async () => {
         expect(await as("app_app", "SELECT current_user AS u")).toEqual([{ u: "app_app" }]);
         await expect(queryAs({ user: "app_app", password: "wrong", port: booted.server.port }, "SELECT 1")).rejects.toThrow(/password authentication failed/);
-        await booted.server.query("DO $$ BEGIN EXECUTE format('CREATE ROLE legacy LOGIN PASSWORD %L', 'md5' || md5('legacy-pw' || 'legacy')); END $$");
-        await booted.server.query("GRANT CONNECT ON DATABASE app TO legacy");
         expect(await booted.server.query("SELECT left(rolpassword, 3) AS kind FROM pg_authid WHERE rolname = 'legacy'")).toEqual([{ kind: "md5" }]);
         await expect(queryAs({ user: "legacy", password: "legacy-pw", port: booted.server.port }, "SELECT 1")).rejects.toThrow(/password authentication failed/);
         const rules = await booted.server.query<{ auth_method: string; error: string | null }>("SELECT DISTINCT auth_method, error FROM pg_hba_file_rules");
@@ -92,13 +102,17 @@ describe.each([18, 15] as const)("rendered PostgreSQL %i files on a real server"
     });
 
     it("keeps the superuser off the network and replication to the replication role", async () => {
-        const superuser = booted.server.clientConfig();
-        // Loopback is allowed (the server's own host or container); another address would hit the reject rule.
-        const rules = await booted.server.query<{ type: string; user_name: string[]; address: string | null; auth_method: string }>(
-            "SELECT type, user_name, address, auth_method FROM pg_hba_file_rules WHERE 'postgres' = ANY(user_name) AND type = 'host' ORDER BY line_number");
+        // Loopback is allowed (the server's own host or container); any other address hits the reject rule.
+        const rules = await booted.server.query<{ address: string | null; auth_method: string }>(
+            "SELECT address, auth_method FROM pg_hba_file_rules WHERE 'postgres' = ANY(user_name) AND type = 'host' ORDER BY line_number");
         expect(rules.map((r) => [r.address, r.auth_method])).toEqual([["127.0.0.1", "scram-sha-256"], ["::1", "scram-sha-256"], ["all", "reject"]]);
-        expect(superuser.user).toBe("postgres");
-        await expect(queryAs({ user: "app_app", password: password("app_app"), port: booted.server.port, database: "replication" }, "SELECT 1")).rejects.toThrow();
+        const identify = (user: string) => run(PSQL, ["-X", "-At", "-d", `host=127.0.0.1 port=${booted.server.port} user=${user} dbname=postgres replication=true`, "-c", "IDENTIFY_SYSTEM"], { env: { PGPASSWORD: password(user) } });
+        const replicator = await identify(PLATFORM_ROLES.replication);
+        expect(replicator.stderr).toBe("");
+        expect(replicator.code).toBe(0);
+        const app = await identify("app_app");
+        expect(app.code).not.toBe(0);
+        expect(app.stderr).toMatch(/pg_hba.conf rejects replication connection for host "127.0.0.1", user "app_app"/);
     });
 
     it("gives each role least privilege: owner migrates, app writes, read-only reads, exporter reads no table", async () => {
@@ -133,6 +147,47 @@ describe.each([18, 15] as const)("rendered PostgreSQL %i files on a real server"
         const [fn] = await booted.server.query<{ prosecdef: boolean; proconfig: string[]; nspname: string }>(
             "SELECT prosecdef, proconfig, nspname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE proname = 'get_auth'", [], { database: "app" });
         expect(fn).toEqual({ prosecdef: true, proconfig: ["search_path=pg_catalog, pg_temp"], nspname: "pgbouncer" });
+    });
+
+    it("lets an app role in with its SCRAM password through both pools, as itself", async () => {
+        for (const port of [transactionPort, sessionPort]) {
+            expect(await queryAs(login("app_app", port), "SELECT current_user AS u")).toEqual([{ u: "app_app" }]);
+            expect(await queryAs(login("app_readonly", port), "SELECT current_user AS u")).toEqual([{ u: "app_readonly" }]);
+        }
+    });
+
+    it("refuses a wrong password, a superuser and an md5-stored role", async () => {
+        for (const port of [transactionPort, sessionPort]) {
+            await expect(queryAs(login("app_app", port, "wrong"), "SELECT 1")).rejects.toThrow(/SASL authentication failed|password authentication failed/);
+            await expect(queryAs({ ...login("postgres", port, booted.server.superuserPassword) }, "SELECT 1")).rejects.toThrow();
+            await expect(queryAs(login("legacy", port, "legacy-pw"), "SELECT 1")).rejects.toThrow();
+        }
+    });
+
+    it("multiplexes the transaction pool: more clients than server connections, all served", async () => {
+        const clients = Array.from({ length: CLIENTS }, () => new Client({ host: "127.0.0.1", ...login("app_app", transactionPort), database: "app" }));
+        await Promise.all(clients.map((c) => c.connect()));
+        try {
+            const pids = await Promise.all(clients.map(async (c) => (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid, pg_sleep(0.1)")).rows[0].pid));
+            expect(pids).toHaveLength(CLIENTS);
+            expect(new Set(pids).size).toBeLessThanOrEqual(POOL_SIZE);
+        } finally {
+            await Promise.all(clients.map((c) => c.end()));
+        }
+    });
+
+    it("keeps session state in the session pool: a prepared statement and a temp table survive", async () => {
+        const client = new Client({ host: "127.0.0.1", ...login("app_app", sessionPort), database: "app" });
+        await client.connect();
+        try {
+            await client.query("PREPARE one_more (int) AS SELECT $1 + 1 AS n");
+            await client.query("CREATE TEMP TABLE scratch (n int)");
+            await client.query("INSERT INTO scratch VALUES (41)");
+            expect((await client.query("EXECUTE one_more(41)")).rows).toEqual([{ n: 42 }]);
+            expect((await client.query("SELECT n FROM scratch")).rows).toEqual([{ n: 41 }]);
+        } finally {
+            await client.end();
+        }
     });
 
     it("runs the init SQL a second time without failing or changing anything", async () => {
