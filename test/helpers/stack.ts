@@ -4,7 +4,7 @@ import { Client } from "pg";
 import { CONTAINER_LAYOUT, filePaths, loginRoles, renderServices, type RenderSecrets, type RenderedService, type RuntimeLayout } from "../../components/render";
 import { parseSpec, type PlatformConfigInput, type PlatformSpec } from "../../components/spec";
 import { initCluster, startPostgres, type PgServer, type TestPgVersion } from "./postgres";
-import { PG_BIN, freePort, run, scratchDir, startProcess, waitFor, waitForPort, writeServiceFile, type ManagedProcess, type RunResult } from "./processes";
+import { PG_BIN, freePort, giveToServiceUser, run, scratchDir, startProcess, waitFor, waitForPort, writeServiceFile, type ManagedProcess, type RunResult } from "./processes";
 
 /**
  * Boots the services a rendered stack describes as real processes on 127.0.0.1: the files
@@ -67,6 +67,18 @@ export function psqlFile(server: PgServer, file: string, database = "postgres"):
     return run(PSQL, ["-X", "-q", "-h", server.socketDir, "-p", String(server.port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-f", file]);
 }
 
+/** A throwaway self-signed server certificate (`server.crt`, `server.key`) in `dir`, for the service user. */
+export async function selfSignedCertificate(dir: string): Promise<void> {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const result = await run("openssl", [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=primary",
+        "-keyout", path.join(dir, "server.key"), "-out", path.join(dir, "server.crt"),
+    ], { unprivileged: false });
+    if (result.code !== 0) throw new Error(`openssl failed: ${result.stderr}`);
+    fs.chmodSync(path.join(dir, "server.key"), 0o600);
+    giveToServiceUser(dir);
+}
+
 /** A booted primary (or single server) with its rendered files and init SQL applied. */
 export interface BootedPrimary {
     readonly spec: PlatformSpec;
@@ -83,6 +95,7 @@ export async function bootPrimary(spec: PlatformSpec, secrets: RenderSecrets = t
     const version = spec.postgres.version as TestPgVersion;
     const cluster = await initCluster({ version });
     const layout = await hostLayout(cluster.dataDir);
+    if (spec.postgres.tls.enabled) await selfSignedCertificate(layout.tlsDir);
     const services = renderServices(spec, secrets, layout);
     const primary = service(services, spec.topology === "single" ? "single" : "primary");
     const paths = filePaths(layout);
