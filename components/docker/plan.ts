@@ -1,6 +1,6 @@
 // Pure decisions of the Docker target: names, published ports, limits, endpoints. No Pulumi
 // import, so they are unit-tested as plain functions and read the same in every component.
-import { AUTO_TUNED_PARAMETERS } from "../image/runtime";
+import { AUTO_TUNED_PARAMETERS, WAL_ARCHIVE_DIR } from "../image/runtime";
 import type { OptionalEndpoint } from "../outputs";
 import { renderServices, type RenderedService } from "../render";
 import { SUPERUSER } from "../render/hba";
@@ -191,8 +191,8 @@ export function secretBearingPaths(spec: PlatformSpec, service: ServiceName): Se
  */
 export const DATA_MOUNT = "/var/lib/postgresql";
 
-/** Where the WAL archive volume is mounted when `backup.enabled`. */
-export const WAL_ARCHIVE_MOUNT = "/var/lib/postgresql-wal-archive";
+/** Where the WAL archive volume is mounted when `backup.enabled`: the image's own archive folder. */
+export const WAL_ARCHIVE_MOUNT = WAL_ARCHIVE_DIR;
 
 /** Folder of secret files the Docker target adds beside the rendered ones (mode 0600). */
 export const SECRET_DIR = "/run/pg-platform";

@@ -26,6 +26,12 @@ export const HEALTHCHECK_PATH = `${SCRIPT_DIR}/healthcheck.sh`;
  */
 export const REPLICA_BOOTSTRAP_PATH = `${SCRIPT_DIR}/replica-bootstrap.sh`;
 
+/**
+ * Where a writer's WAL archive volume is mounted. The image creates it owned by postgres
+ * (mode 0700) so a fresh named volume inherits that ownership and archiving can write to it.
+ */
+export const WAL_ARCHIVE_DIR = "/var/lib/postgresql-wal-archive";
+
 /** Environment the auto-tuning entrypoint reads; all optional. */
 export const AUTO_CONFIG_ENV = {
     /** Memory in whole MB, instead of the cgroup limit or /proc/meminfo (1..1048576; under 512 is refused). */

@@ -5,7 +5,7 @@ import { DockerfileParser, type Instruction } from "dockerfile-ast";
 import { describe, expect, it } from "vitest";
 import { IMAGE_CONTEXT_DIR } from "../../../components/image";
 import { EXTENSION_PINS, POSTGRES_BASE_IMAGE, POSTGRES_IMAGE_VERSION } from "../../../components/image/extensions";
-import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, REPLICA_BOOTSTRAP_PATH } from "../../../components/image/runtime";
+import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, REPLICA_BOOTSTRAP_PATH, WAL_ARCHIVE_DIR } from "../../../components/image/runtime";
 
 const text = fs.readFileSync(path.join(IMAGE_CONTEXT_DIR, "Dockerfile"), "utf8");
 const dockerfile = DockerfileParser.parse(text);
@@ -90,6 +90,11 @@ describe("the image's Dockerfile", () => {
         expect(dockerfile.getENTRYPOINTs()[0].getJSONStrings().map((s) => s.getJSONValue())).toEqual([ENTRYPOINT_PATH]);
         expect(dockerfile.getCMDs()[0].getJSONStrings().map((s) => s.getJSONValue())).toEqual(["postgres"]);
         expect(dockerfile.getHEALTHCHECKs()[0].getArgumentsContent()).toContain(`CMD ["${HEALTHCHECK_PATH}"]`);
+    });
+
+    it("creates the WAL archive mount point owned by postgres, so archiving into a fresh volume works", () => {
+        const runs = finalStage.filter((i) => i.getKeyword() === "RUN").map((i) => i.getArgumentsContent());
+        expect(runs).toContain(`install -d -o postgres -g postgres -m 0700 ${WAL_ARCHIVE_DIR}`);
     });
 
     it("runs as the unprivileged postgres user and labels the PostgreSQL and extension versions", () => {
