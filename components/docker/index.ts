@@ -1,9 +1,10 @@
 // The Docker target: `pulumi up` brings the stack up on the local Docker engine.
 import * as pulumi from "@pulumi/pulumi";
-import { PostgresImage } from "../image";
+import { PostgresImage, resolveImage } from "../image";
 import { postgresUrl, type PlatformOutputs } from "../outputs";
+import { renderServices } from "../render";
 import { loginRoles } from "../render/roles";
-import type { PlatformSpec } from "../spec";
+import { ConfigError, type PlatformSpec } from "../spec";
 import type { DeployContext } from "../targets";
 import { endpointRoles, hostPort, unavailableEndpoints, type ServiceName } from "./plan";
 import { PrimaryStack } from "./primary-stack";
@@ -29,6 +30,10 @@ function metricsUrl(host: string, port: number): string {
  * host side (`network.bindAddress` and `network.ports`) and is a secret.
  */
 export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutputs {
+    // The pure decisions that can refuse a configuration run before the first resource
+    // exists, so a bad stack fails with its ConfigError and leaves nothing half-registered.
+    ConfigError.gather(() => resolveImage(spec), () => renderServices(spec));
+
     const image = new PostgresImage(`${NAME}-image`, { spec }).imageRef;
     const roles = endpointRoles(spec);
     const host = spec.network.bindAddress;

@@ -1,5 +1,5 @@
-import { ConfigError, type PlatformSpec } from "../spec";
-import { ALLOWED_HBA_METHODS, PLATFORM_ROLES, PROJECT } from "../spec/constants";
+import type { PlatformSpec } from "../spec";
+import { ALLOWED_HBA_METHODS, PLATFORM_ROLES } from "../spec/constants";
 
 /** Which part of pg_hba.conf a rule belongs to; parts are written in this order. */
 export type HbaPart = "fixed" | "user" | "default";
@@ -14,8 +14,8 @@ export interface HbaRule {
     readonly user: string;
     /** Client address range; absent for `local`. */
     readonly address?: string;
-    /** One of ALLOWED_HBA_METHODS. */
-    readonly method: (typeof ALLOWED_HBA_METHODS)[number];
+    /** One of ALLOWED_HBA_METHODS, or a user rule's method as written (the policy gate judges it). */
+    readonly method: (typeof ALLOWED_HBA_METHODS)[number] | PlatformSpec["postgres"]["hba"][number]["method"];
     /** The part it belongs to. */
     readonly part: HbaPart;
 }
@@ -23,12 +23,11 @@ export interface HbaRule {
 /** The bootstrap superuser initdb creates; only reachable through the socket and loopback. */
 export const SUPERUSER = "postgres";
 
-const isAllowed = (method: string): method is HbaRule["method"] => (ALLOWED_HBA_METHODS as readonly string[]).includes(method);
-
 /**
  * The pg_hba.conf rules, in the order PostgreSQL must read them: the platform's fixed rules,
- * then `postgres.hba`, then the default rule. Only SCRAM (and `peer` for the local superuser
- * socket) ever authenticates; a user rule with another method is a ConfigError naming it.
+ * then `postgres.hba`, then the default rule. The platform's own rules use only SCRAM (and
+ * `peer` for the local superuser socket); user rules are written as given, so the policy gate
+ * sees, and refuses, any method other than SCRAM or reject.
  * With TLS on, every TCP rule is `hostssl` and plain TCP is rejected first.
  */
 export function hbaRules(spec: PlatformSpec): HbaRule[] {
@@ -50,16 +49,10 @@ export function hbaRules(spec: PlatformSpec): HbaRule[] {
         fixed("host", "replication", "all", "reject", "all"),
     ];
 
-    const problems: string[] = [];
-    spec.postgres.hba.forEach((rule, i) => {
-        if (!isAllowed(rule.method)) {
-            problems.push(`${PROJECT}:postgres.hba.${i}.method: "${rule.method}" is not allowed (allowed: ${ALLOWED_HBA_METHODS.filter((m) => m !== "peer").join(", ")})`);
-            return;
-        }
+    for (const rule of spec.postgres.hba) {
         const type = spec.postgres.tls.enabled && rule.type === "host" ? "hostssl" : rule.type;
         rules.push({ type, database: rule.database, user: rule.user, address: rule.address, method: rule.method, part: "user" });
-    });
-    if (problems.length > 0) throw new ConfigError(problems);
+    }
 
     rules.push({ type: tcp, database: "all", user: "all", address: "all", method: "scram-sha-256", part: "default" });
     return rules;

@@ -19,8 +19,6 @@ export const PASSWORD_ENCRYPTION = "scram-sha-256";
 /** pg_hba.conf methods a rendered or managed configuration may contain. */
 export const ALLOWED_HBA_METHODS = ["scram-sha-256", "peer", "reject"] as const;
 
-/** pg_hba.conf / pooler methods that must never appear. */
-export const FORBIDDEN_AUTH_METHODS = ["md5", "password", "trust", "plain", "any", "ident"] as const;
 
 /** Host addresses that count as loopback for port publishing. */
 export const LOOPBACK_ADDRESSES = ["127.0.0.1", "::1", "localhost"] as const;

@@ -11,4 +11,21 @@ export class ConfigError extends Error {
         this.name = "ConfigError";
         this.problems = problems;
     }
+
+    /**
+     * Runs every check and throws one ConfigError with all their problems, so a user fixes a
+     * stack in one pass rather than one error per run. Other errors pass through.
+     */
+    static gather(...checks: readonly (() => unknown)[]): void {
+        const problems = checks.flatMap((check) => {
+            try {
+                check();
+                return [];
+            } catch (error) {
+                if (error instanceof ConfigError) return error.problems;
+                throw error;
+            }
+        });
+        if (problems.length > 0) throw new ConfigError(problems);
+    }
 }

@@ -48,8 +48,13 @@ const hbaRule = z.strictObject({
     user: z.string().regex(/^(all|[a-z_][a-z0-9_]*)$/, { message: "must be all or a role name" }),
     /** Client address range. */
     address: cidr,
-    /** Authentication method (the policy pack allows only scram-sha-256 and reject). */
-    method: z.enum(["scram-sha-256", "reject", "md5", "password", "trust", "cert"]),
+    /**
+     * Authentication method. `trust`, `password` and `cert` are refused here. `md5` is accepted
+     * so that the policy gate, which refuses it (scram-only-auth, mandatory, no exceptions),
+     * names it in review; even if deployed, PostgreSQL answers an md5 line with SCRAM for the
+     * SCRAM verifiers the platform stores.
+     */
+    method: z.enum(["scram-sha-256", "reject", "md5"]),
 });
 
 const database = z.strictObject({

@@ -60,11 +60,17 @@ describe("npm run check fails (exit 1) and names the rule", () => {
         expect(exitCode(excepted)).toBe(0);
     });
 
-    // Blocked: components/render/hba.ts rejects a non-SCRAM postgres.hba method as a ConfigError
-    // (check exits 2) before the gate runs, although the schema accepts md5 so that the gate,
-    // not the parser, rejects it. The gate's side is proven on the real rendered pg_hba.conf
-    // in docker-target.test.ts ("an md5 rule appended").
-    it.todo("an md5 rule in postgres.hba (the schema accepts it so the gate rejects it): scram-only-auth");
+    it("an md5 rule in postgres.hba (the schema lets md5 through so the gate names it): scram-only-auth", async () => {
+        const dir = devStack("  pg-platform:postgres:\n    hba:\n      - { type: host, database: app, user: app_app, address: 10.0.0.0/8, method: md5 }\n");
+        const result = await checkStack("dev", { projectDir: dir });
+        expect(exitCode(result)).toBe(1);
+        const scram = result.violations.filter((v) => v.policy === "scram-only-auth");
+        expect(scram.length).toBeGreaterThan(0);
+        for (const violation of scram) {
+            expect(violation.level).toBe("mandatory");
+            expect(violation.message).toMatch(/^pg_hba\.conf line \d+ \(host app app_app 10\.0\.0\.0\/8 md5\) uses method md5; allowed methods: scram-sha-256, peer, reject$/);
+        }
+    });
 
     it("an image referenced by tag (image.prebuilt): pinned-images", async () => {
         const dir = devStack("  pg-platform:image:\n    prebuilt: postgres:18.4-trixie\n");

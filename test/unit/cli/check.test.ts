@@ -34,6 +34,14 @@ describe("npm run check: configuration errors exit 2 before any resource exists"
         expect(out).toContain("pg-platform:postgres.parameters.password_encryption: is fixed by the platform");
     });
 
+    it("reports a target's own refusals together, before any resource exists", () => {
+        const dir = projectWithStack("old", "config:\n  pg-platform:postgres:\n    version: 15\n    parameters:\n      io_method: worker\n");
+        const { status, out } = check(["--stack", "old", "--project-dir", dir]);
+        expect(status).toBe(2);
+        expect(out).toContain("pg-platform:postgres.version: the platform image is PostgreSQL 18");
+        expect(out).toContain("pg-platform:postgres.parameters.io_method: exists only from PostgreSQL 18, and postgres.version is 15");
+    });
+
     it("refuses a target that is not built rather than succeeding with nothing", () => {
         const dir = projectWithStack("k8s", "config:\n  pg-platform:target: kubernetes\n  pg-platform:kubernetes:\n    namespace: db\n");
         const { status, out } = check(["--stack", "k8s", "--project-dir", dir]);

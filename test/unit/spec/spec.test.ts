@@ -104,3 +104,16 @@ describe("fixed parameters", () => {
         expect(problems({ postgres: { parameters: { Password_Encryption: "md5" } } })).not.toEqual([]);
     });
 });
+
+describe("ConfigError.gather", () => {
+    it("reports the problems of every check together and lets other errors through", () => {
+        const fail = (problem: string) => () => {
+            throw new ConfigError([problem]);
+        };
+        expect(() => ConfigError.gather(fail("a"), () => undefined, fail("b"))).toThrow(expect.objectContaining({ problems: ["a", "b"] }));
+        expect(() => ConfigError.gather(() => undefined)).not.toThrow();
+        expect(() => ConfigError.gather(() => {
+            throw new TypeError("bug");
+        })).toThrow(TypeError);
+    });
+});
