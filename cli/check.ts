@@ -3,12 +3,11 @@
 // 3 the program itself failed.
 import { parseArgs } from "node:util";
 import { runProgram } from "../components/program";
-import { ConfigError } from "../components/spec";
 import { loadPolicyConfig, runPolicies, type GateResource, type Violation } from "../policies/offline";
 import { runUnderMocks, type MockedResource } from "../test/helpers/harness";
 import { redactSecrets } from "../test/helpers/secrets";
 import { PROJECT } from "../components/spec/constants";
-import { loadStackConfig } from "./stack-config";
+import { configFailure, loadStackConfig } from "./stack-config";
 
 /** What `check` found for one stack. */
 export interface CheckResult {
@@ -95,12 +94,9 @@ async function main(): Promise<number> {
     try {
         result = await checkStack(values.stack, { projectDir: values["project-dir"], policyConfigDir: values["policy-config-dir"] });
     } catch (error) {
-        if (error instanceof ConfigError) {
-            console.error(`Configuration error in stack "${values.stack}":\n  - ${error.problems.join("\n  - ")}`);
-            return 2;
-        }
-        if (error instanceof Error && error.message.startsWith("no stack file")) {
-            console.error(error.message);
+        const refusal = configFailure(values.stack, error);
+        if (refusal) {
+            console.error(refusal);
             return 2;
         }
         console.error(`The program failed: ${error instanceof Error ? error.stack : String(error)}`);

@@ -6,8 +6,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { readRawConfig } from "../components/program";
 import { renderServices, type RenderedService } from "../components/render";
-import { ConfigError, parseSpec, type PlatformSpec } from "../components/spec";
-import { loadStackConfig } from "./stack-config";
+import { parseSpec, type PlatformSpec } from "../components/spec";
+import { configFailure, loadStackConfig } from "./stack-config";
 
 const SELF_HOSTED: readonly PlatformSpec["target"][] = ["docker", "kubernetes"];
 
@@ -39,15 +39,10 @@ function main(): number {
         spec = parseSpec(readRawConfig(loadStackConfig(values.stack).config));
         services = renderServices(spec);
     } catch (error) {
-        if (error instanceof ConfigError) {
-            console.error(`Configuration error in stack "${values.stack}":\n  - ${error.problems.join("\n  - ")}`);
-            return 2;
-        }
-        if (error instanceof Error && error.message.startsWith("no stack file")) {
-            console.error(error.message);
-            return 2;
-        }
-        throw error;
+        const refusal = configFailure(values.stack, error);
+        if (!refusal) throw error;
+        console.error(refusal);
+        return 2;
     }
     if (!SELF_HOSTED.includes(spec.target)) {
         console.log(`Stack "${values.stack}" runs on ${spec.target}: the managed service takes parameters, not files. Nothing written.`);

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { ConfigError } from "../components/spec";
 import { PROJECT } from "../components/spec/constants";
 
 /** The placeholder an encrypted (`secure:`) value becomes offline: opaque, never decrypted. */
@@ -12,6 +13,24 @@ export interface StackConfig {
     readonly config: Record<string, string>;
     /** Keys whose value is (or contains) a secret. */
     readonly secretKeys: string[];
+}
+
+/** A stack named on the command line that has no Pulumi.<stack>.yaml. */
+export class MissingStackError extends Error {
+    constructor(file: string, dir: string) {
+        super(`no stack file ${file} in ${dir}`);
+        this.name = "MissingStackError";
+    }
+}
+
+/**
+ * The message for a stack the command-line tools must refuse with exit 2 (its file is missing
+ * or its configuration invalid), or undefined for any other error, which is a bug to surface.
+ */
+export function configFailure(stack: string, error: unknown): string | undefined {
+    if (error instanceof ConfigError) return `Configuration error in stack "${stack}":\n  - ${error.problems.join("\n  - ")}`;
+    if (error instanceof MissingStackError) return error.message;
+    return undefined;
 }
 
 /** The project's root: the folder holding Pulumi.yaml. */
@@ -54,7 +73,7 @@ function readYaml(file: string): Record<string, unknown> {
  */
 export function loadStackConfig(stack: string, projectDir: string = PROJECT_DIR): StackConfig {
     const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(stackFile)) throw new Error(`no stack file ${path.basename(stackFile)} in ${projectDir}`);
+    if (!fs.existsSync(stackFile)) throw new MissingStackError(path.basename(stackFile), projectDir);
 
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
