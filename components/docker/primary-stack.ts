@@ -9,17 +9,10 @@ import { CONTAINER_PORTS, PLATFORM_ROLES, PROJECT } from "../spec/constants";
 import { serviceUploads } from "./files";
 import { PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE, type PinnedImage } from "./images";
 import { WAIT_SECONDS, containerBase, containerOptions } from "./server";
-import { writer } from "./writer";
+import { writer, type WriterStackArgs } from "./writer";
 
 /** Arguments of {@link PrimaryStack}. */
-export interface PrimaryStackArgs {
-    /** The validated spec (plain, not an Input: every container and file is decided from it up front). */
-    readonly spec: PlatformSpec;
-    /** The stack name; the network and every Docker name derive from it unless `docker.networkName` is set. */
-    readonly stack: string;
-    /** The PostgreSQL image by digest (`PostgresImage.imageRef`). */
-    readonly image: pulumi.Input<string>;
-}
+export type PrimaryStackArgs = WriterStackArgs;
 
 /**
  * A PostgreSQL primary with a PgBouncer transaction pool and session pool and a

@@ -1,17 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformSpec } from "../spec";
 import { PROJECT } from "../spec/constants";
-import { writer } from "./writer";
+import { writer, type WriterStackArgs } from "./writer";
 
 /** Arguments of {@link SingleStack}. */
-export interface SingleStackArgs {
-    /** The validated spec (plain, not an Input: every container and file is decided from it up front). */
-    readonly spec: PlatformSpec;
-    /** The stack name; the network and every Docker name derive from it unless `docker.networkName` is set. */
-    readonly stack: string;
-    /** The PostgreSQL image by digest (`PostgresImage.imageRef`). */
-    readonly image: pulumi.Input<string>;
-}
+export type SingleStackArgs = WriterStackArgs;
 
 /**
  * One PostgreSQL container on a private network (seed 001 "single": development, small apps):

@@ -8,14 +8,18 @@ import { secretFileUpload, serviceUploads } from "./files";
 import { SECRET_FILES, networkName, postgresCommand } from "./plan";
 import { POSTGRES_OWNER, SERVER_ENTRYPOINT, rolePasswords, serverContainer, type ServerResources } from "./server";
 
-/** What a single node and a primary share: the network, the passwords and the server itself. */
-export interface WriterArgs {
-    /** The stack's spec. */
+/** Arguments of {@link SingleStack} and {@link PrimaryStack}: a stack with a writable server. */
+export interface WriterStackArgs {
+    /** The validated spec (plain, not an Input: every container and file is decided from it up front). */
     readonly spec: PlatformSpec;
-    /** The stack name (the network's default name derives from it). */
+    /** The stack name; the network and every Docker name derive from it unless `docker.networkName` is set. */
     readonly stack: string;
-    /** The PostgreSQL image, by digest. */
+    /** The PostgreSQL image by digest (`PostgresImage.imageRef`). */
     readonly image: pulumi.Input<string>;
+}
+
+/** What a single node and a primary share: the network, the passwords and the server itself. */
+export interface WriterArgs extends WriterStackArgs {
     /** `single` or `primary`: which rendered service and health role. */
     readonly service: "single" | "primary";
 }
