@@ -21,7 +21,7 @@ type Target = PlatformSpec["target"];
  */
 const TARGETS: Readonly<Record<Target, (() => Promise<TargetModule>) | undefined>> = {
     docker: () => import("./docker"),
-    kubernetes: undefined,
+    kubernetes: () => import("./kubernetes"),
     aws: () => import("./aws"),
     gcp: () => import("./gcp"),
 };

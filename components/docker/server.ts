@@ -1,6 +1,5 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, healthcheckArgs, type HealthRole } from "../image/runtime";
 import type { PlatformSpec } from "../spec";
 import type { FileOwner } from "./files";
@@ -20,12 +19,7 @@ export const WAIT_SECONDS = {
     sidecar: 120,
 } as const;
 
-/** One random password per login role, as Pulumi secrets (RandomPassword.result is secret). */
-export function rolePasswords(parent: pulumi.Resource, name: string, roles: readonly string[]): pulumi.Output<Record<string, string>> {
-    // Letters and digits only: the value goes into URLs, libpq passfiles and PgBouncer's userlist unescaped.
-    const entries = roles.map((role) => [role, new random.RandomPassword(`${name}-${role}-password`, { length: 32, special: false }, { parent }).result] as const);
-    return pulumi.secret(pulumi.all(Object.fromEntries(entries)));
-}
+export { rolePasswords } from "../passwords";
 
 /** What a sidecar or server container has in common: where it runs and how it is published. */
 export interface ContainerPlacement {

@@ -42,11 +42,16 @@ describe("npm run check: configuration errors exit 2 before any resource exists"
         expect(out).toContain("pg-platform:postgres.parameters.io_method: exists only from PostgreSQL 18, and postgres.version is 15");
     });
 
-    it("refuses a target that is not built rather than succeeding with nothing", () => {
-        const dir = projectWithStack("k8s", "config:\n  pg-platform:target: kubernetes\n  pg-platform:kubernetes:\n    namespace: db\n");
-        const { status, out } = check(["--stack", "k8s", "--project-dir", dir]);
-        expect(status).toBe(2);
-        expect(out).toMatch(/pg-platform:target: "kubernetes" is not available yet/);
+    it("refuses a kubernetes stack that could never start rather than succeeding with nothing: no settings, or an unpushed build", () => {
+        const bare = projectWithStack("bare", "config:\n  pg-platform:target: kubernetes\n");
+        const noSettings = check(["--stack", "bare", "--project-dir", bare]);
+        expect(noSettings.status).toBe(2);
+        expect(noSettings.out).toContain('target "kubernetes" needs its own settings under pg-platform:kubernetes');
+
+        const local = projectWithStack("k8s", "config:\n  pg-platform:target: kubernetes\n  pg-platform:kubernetes:\n    namespace: db\n");
+        const unpushed = check(["--stack", "k8s", "--project-dir", local]);
+        expect(unpushed.status).toBe(2);
+        expect(unpushed.out).toContain("pg-platform:image.push: the kubernetes target pulls the PostgreSQL image from a registry");
     });
 
     it("refuses a stack without a stack file, and bad arguments", () => {

@@ -1,0 +1,25 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT } from "../spec/constants";
+import { writer, type WriterStackArgs } from "./writer";
+
+/** Arguments of {@link SingleStack}. */
+export type SingleStackArgs = WriterStackArgs;
+
+/**
+ * One PostgreSQL server on Kubernetes (seed 001 "single"): a StatefulSet with its data claim
+ * (and WAL archive claim when `backup.enabled`), reached in the namespace as `primary`.
+ */
+export class SingleStack extends pulumi.ComponentResource {
+    /** The namespace the objects are in. */
+    public readonly namespace: pulumi.Output<string>;
+    /** Clear passwords of every login role, by role name. Secret. */
+    public readonly passwords: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: SingleStackArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(`${PROJECT}:kubernetes:SingleStack`, name, {}, opts);
+        const { namespace, passwords } = writer(this, name, args, "single");
+        this.namespace = namespace;
+        this.passwords = passwords;
+        this.registerOutputs({ namespace: this.namespace, passwords: this.passwords });
+    }
+}
