@@ -26,6 +26,13 @@ export interface PlatformOutputs {
     readonly secretReferences: Readonly<Record<string, pulumi.Output<string>>>;
     /** Each endpoint this target does not provide, with the reason and what to use instead. */
     readonly unavailable: Readonly<Partial<Record<OptionalEndpoint, string>>>;
+    /**
+     * The CA certificate (PEM, not secret) that signed the servers' and pools' certificates,
+     * for clients connecting with `sslmode=verify-full sslrootcert=<file>`. Only where the
+     * platform issues certificates itself (Docker with `postgres.tls.enabled`); absent
+     * otherwise, and on managed targets, whose CA bundles the provider publishes.
+     */
+    readonly caCertificate?: pulumi.Output<string>;
 }
 
 /**

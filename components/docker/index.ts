@@ -10,11 +10,13 @@ import { endpointRoles, hostPort, unavailableEndpoints, type ServiceName } from 
 import { PrimaryStack } from "./primary-stack";
 import { ReplicaStack } from "./replica-stack";
 import { SingleStack } from "./single-stack";
+import type { StackCaOutputs } from "./tls";
 
 export { PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE, PINNED_IMAGES } from "./images";
 export { PrimaryStack, type PrimaryStackArgs } from "./primary-stack";
 export { ReplicaStack, type ReplicaPrimary, type ReplicaStackArgs } from "./replica-stack";
 export { SingleStack, type SingleStackArgs } from "./single-stack";
+export type { StackCa, StackCaOutputs } from "./tls";
 
 /** Base name of the stack's components; children are `pg-primary`, `pg-replica-1`, … */
 const NAME = "pg";
@@ -25,9 +27,20 @@ function metricsUrl(host: string, port: number): string {
 }
 
 /**
+ * The URLs' query: with TLS on, `sslmode=require`, so a client never falls back to plain TCP
+ * (which the servers and pools refuse anyway). Not `verify-full`: libpq would then need the CA
+ * in a file on the client, which a URL cannot carry; clients that verify read `caCertificate`.
+ */
+function urlQuery(spec: PlatformSpec): string | undefined {
+    return spec.postgres.tls.enabled ? "sslmode=require" : undefined;
+}
+
+/**
  * Builds the stack on Docker: the image (built, or `image.prebuilt`), then a single node, or a
  * primary with pools and exporter and `replicas` streaming replicas. Every URL points at the
- * host side (`network.bindAddress` and `network.ports`) and is a secret.
+ * host side (`network.bindAddress` and `network.ports`) and is a secret. With
+ * `postgres.tls.enabled`, a per-stack CA signs every server's and pool's certificate and is
+ * returned as `caCertificate`.
  */
 export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutputs {
     // The pure decisions that can refuse a configuration run before the first resource
@@ -38,12 +51,16 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
     const roles = endpointRoles(spec);
     const host = spec.network.bindAddress;
     let passwords: pulumi.Output<Record<string, string>>;
+    let ca: StackCaOutputs | undefined;
 
     if (spec.topology === "single") {
-        passwords = new SingleStack(NAME, { spec, stack: context.stack, image }).passwords;
+        const single = new SingleStack(NAME, { spec, stack: context.stack, image });
+        passwords = single.passwords;
+        ca = single.ca;
     } else {
         const primary = new PrimaryStack(NAME, { spec, stack: context.stack, image });
         passwords = primary.passwords;
+        ca = primary.ca;
         primary.slotNames.forEach((slotName, i) => {
             new ReplicaStack(`${NAME}-replica-${i + 1}`, {
                 spec,
@@ -55,13 +72,14 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
                     replicationPassword: primary.replicationPassword as pulumi.Output<string>,
                     slotName,
                     networkName: primary.networkName,
+                    ca: primary.ca,
                 },
             });
         });
     }
 
     const url = (service: ServiceName, user: string) =>
-        postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host, port: hostPort(spec, service), database: roles.database });
+        postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host, port: hostPort(spec, service), database: roles.database, query: urlQuery(spec) });
     const unavailable = unavailableEndpoints(spec);
     const writer: ServiceName = spec.topology === "single" ? "single" : "primary";
     return {
@@ -76,5 +94,6 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
             loginRoles(spec).map((role) => [role, pulumi.secret(passwords.apply((pw) => pw[role]))]),
         ),
         unavailable,
+        caCertificate: ca?.certificate,
     };
 }

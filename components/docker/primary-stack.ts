@@ -9,6 +9,7 @@ import { CONTAINER_PORTS, PLATFORM_ROLES, PROJECT } from "../spec/constants";
 import { serviceUploads } from "./files";
 import { PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE, type PinnedImage } from "./images";
 import { WAIT_SECONDS, containerBase, containerOptions } from "./server";
+import { serviceCertificateUploads, type StackCaOutputs } from "./tls";
 import { writer, type WriterStackArgs } from "./writer";
 
 /** Arguments of {@link PrimaryStack}. */
@@ -36,18 +37,24 @@ export class PrimaryStack extends pulumi.ComponentResource {
     public readonly replicationPassword: pulumi.Output<string> | undefined;
     /** Physical slot of each replica the primary keeps, in replica order (`replica_1`, …). */
     public readonly slotNames: string[];
+    /**
+     * The stack's CA (its key secret), when `postgres.tls.enabled`: clients verify servers
+     * and pools against its certificate, and a {@link ReplicaStack} needs it whole to get
+     * its own certificate signed.
+     */
+    public readonly ca: StackCaOutputs | undefined;
 
     constructor(name: string, args: PrimaryStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${PROJECT}:docker:PrimaryStack`, name, {}, opts);
         const { spec } = args;
-        const { network, passwords, server } = writer(this, name, { ...args, service: "primary" });
+        const { network, passwords, server, ca } = writer(this, name, { ...args, service: "primary" });
         const primary = server.container;
         const sidecar = (image: PinnedImage, part: string) =>
             new docker.RemoteImage(`${name}-${part}-image`, { name: image.ref, keepLocally: true }, { parent: this }).repoDigest;
 
         if (hasPooler(spec)) {
             const image = sidecar(PGBOUNCER_IMAGE, "pgbouncer");
-            for (const mode of POOL_MODES) this.pooler(name, spec, mode, { network: network.name, image, passwords, primary });
+            for (const mode of POOL_MODES) this.pooler(name, spec, mode, { network: network.name, image, passwords, primary, ca });
         }
         if (hasExporter(spec)) {
             const layout = CONTAINER_LAYOUT;
@@ -75,7 +82,9 @@ export class PrimaryStack extends pulumi.ComponentResource {
         this.passwords = passwords;
         this.replicationPassword = spec.replicas > 0 ? pulumi.secret(passwords.apply((pw) => pw[PLATFORM_ROLES.replication])) : undefined;
         this.slotNames = Array.from({ length: spec.replicas }, (_, i) => replicaSlotName(i + 1));
+        this.ca = ca;
         this.registerOutputs({
+            ca: this.ca,
             networkName: this.networkName,
             primaryHost: this.primaryHost,
             primaryPort: this.primaryPort,
@@ -85,14 +94,23 @@ export class PrimaryStack extends pulumi.ComponentResource {
         });
     }
 
-    /** One PgBouncer pool; both pools run the same image with their own rendered pgbouncer.ini. */
+    /** One PgBouncer pool; both pools run the same image with their own rendered pgbouncer.ini (and certificate, with TLS on). */
     private pooler(
         name: string,
         spec: PlatformSpec,
         mode: PoolMode,
-        deps: { network: pulumi.Output<string>; image: pulumi.Output<string>; passwords: pulumi.Output<Record<string, string>>; primary: docker.Container },
+        deps: {
+            network: pulumi.Output<string>;
+            image: pulumi.Output<string>;
+            passwords: pulumi.Output<Record<string, string>>;
+            primary: docker.Container;
+            ca: StackCaOutputs | undefined;
+        },
     ): docker.Container {
         const service = `pooler-${mode}` as const;
+        const certificate = deps.ca
+            ? serviceCertificateUploads(this, `${name}-${service}`, { spec, service, network: deps.network, owner: PGBOUNCER_IMAGE, ca: deps.ca })
+            : [];
         return new docker.Container(
             `${name}-${service}`,
             {
@@ -104,7 +122,7 @@ export class PrimaryStack extends pulumi.ComponentResource {
                 // Run PgBouncer itself: the image's wrapper would write its own config when it finds none.
                 entrypoints: [PGBOUNCER_IMAGE.binary],
                 command: [filePaths(CONTAINER_LAYOUT).pgbouncerIni],
-                uploads: serviceUploads({ spec, service, passwords: deps.passwords, owner: PGBOUNCER_IMAGE }),
+                uploads: [...serviceUploads({ spec, service, passwords: deps.passwords, owner: PGBOUNCER_IMAGE }), ...certificate],
             },
             containerOptions(this, [deps.primary]),
         );

@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ENTRYPOINT_PATH, REPLICA_BOOTSTRAP_PATH, REPLICA_BOOTSTRAP_ENV } from "../image/runtime";
-import { CONTAINER_LAYOUT, SERVICE_HOSTS, type RuntimeLayout } from "../render/layout";
+import { CONTAINER_LAYOUT, SERVICE_HOSTS, filePaths, type RuntimeLayout } from "../render/layout";
+import { replicationSslmode } from "../render/postgresql-conf";
 import { ConfigError, type PlatformSpec } from "../spec";
 import { PLATFORM_ROLES, PROJECT } from "../spec/constants";
 import { secretFileUpload, serviceUploads } from "./files";
 import { SECRET_FILES, postgresCommand } from "./plan";
 import { POSTGRES_OWNER, serverContainer } from "./server";
+import { serviceCertificateUploads, type StackCa } from "./tls";
 
 /**
  * How a replica reaches its primary. Inputs, so they can come from a {@link PrimaryStack} in
@@ -22,6 +24,11 @@ export interface ReplicaPrimary {
     readonly slotName: pulumi.Input<string>;
     /** The Docker network the primary is on (PrimaryStack.networkName); the replica joins it. */
     readonly networkName: pulumi.Input<string>;
+    /**
+     * The primary stack's CA (PrimaryStack.ca). Required when `postgres.tls.enabled`: it signs
+     * the replica's certificate and the replica verifies the primary against it. Default: none.
+     */
+    readonly ca?: StackCa;
 }
 
 /** Arguments of {@link ReplicaStack}. */
@@ -51,6 +58,9 @@ export class ReplicaStack extends pulumi.ComponentResource {
         if (!Number.isInteger(replica) || replica < 1 || replica > spec.replicas) {
             throw new ConfigError([`${PROJECT}:replicas: replica ${replica} needs replicas of at least ${replica} (got ${spec.replicas})`]);
         }
+        if (spec.postgres.tls.enabled && !primary.ca) {
+            throw new ConfigError([`${PROJECT}:postgres.tls.enabled: replica ${replica} needs the primary stack's CA (primary.ca, from PrimaryStack.ca) when TLS is on`]);
+        }
         const service = `replica-${replica}` as const;
         const password = pulumi.secret(primary.replicationPassword);
         const layout: pulumi.Output<RuntimeLayout> = pulumi
@@ -58,6 +68,13 @@ export class ReplicaStack extends pulumi.ComponentResource {
             .apply(([host, port]) => ({ ...CONTAINER_LAYOUT, primary: { host, port } }));
         const env = REPLICA_BOOTSTRAP_ENV;
         this.host = SERVICE_HOSTS.replica(replica);
+        const certificate = primary.ca
+            ? serviceCertificateUploads(this, `${name}-server`, { spec, service, network: primary.networkName, owner: POSTGRES_OWNER, ca: primary.ca })
+            : [];
+        // pg_basebackup -R writes its own primary_conninfo (without sslrootcert) into
+        // postgresql.auto.conf, which wins over the rendered file: libpq's PGSSLROOTCERT in the
+        // container's environment makes the bootstrap and the WAL receiver verify the primary alike.
+        const tlsEnv = spec.postgres.tls.enabled ? [`PGSSLROOTCERT=${filePaths(CONTAINER_LAYOUT).tlsCa}`] : [];
         serverContainer(this, `${name}-server`, {
             spec,
             service,
@@ -68,6 +85,7 @@ export class ReplicaStack extends pulumi.ComponentResource {
             uploads: [
                 ...serviceUploads({ spec, service, passwords: password.apply((pw) => ({ [PLATFORM_ROLES.replication]: pw })), layout, owner: POSTGRES_OWNER }),
                 secretFileUpload(SECRET_FILES.replicationPassword, password, POSTGRES_OWNER),
+                ...certificate,
             ],
             envs: [
                 pulumi.interpolate`${env.primaryHost}=${primary.host}`,
@@ -75,7 +93,8 @@ export class ReplicaStack extends pulumi.ComponentResource {
                 `${env.user}=${PLATFORM_ROLES.replication}`,
                 `${env.passwordFile}=${SECRET_FILES.replicationPassword}`,
                 pulumi.interpolate`${env.slot}=${primary.slotName}`,
-                `${env.sslmode}=${spec.postgres.tls.enabled ? "require" : "prefer"}`,
+                `${env.sslmode}=${replicationSslmode(spec)}`,
+                ...tlsEnv,
             ],
             entrypoints: [REPLICA_BOOTSTRAP_PATH, ENTRYPOINT_PATH],
             command: postgresCommand(spec, "replica"),

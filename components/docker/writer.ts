@@ -7,6 +7,7 @@ import type { PlatformSpec } from "../spec";
 import { secretFileUpload, serviceUploads } from "./files";
 import { SECRET_FILES, networkName, postgresCommand } from "./plan";
 import { POSTGRES_OWNER, SERVER_ENTRYPOINT, rolePasswords, serverContainer, type ServerResources } from "./server";
+import { serviceCertificateUploads, stackCa, type StackCaOutputs } from "./tls";
 
 /** Arguments of {@link SingleStack} and {@link PrimaryStack}: a stack with a writable server. */
 export interface WriterStackArgs {
@@ -32,12 +33,15 @@ export interface Writer {
     readonly passwords: pulumi.Output<Record<string, string>>;
     /** The server's container and volumes. */
     readonly server: ServerResources;
+    /** The stack's CA, when `postgres.tls.enabled`; it signed the server's certificate. */
+    readonly ca: StackCaOutputs | undefined;
 }
 
 /**
  * The private network, a random password per login role, and the writable PostgreSQL server
  * with its rendered files. The superuser gets a password only because the official image's
  * initdb demands one; pg_hba.conf lets it in through the local socket and loopback alone.
+ * With `postgres.tls.enabled`, also the stack's CA and the server's certificate.
  */
 export function writer(parent: pulumi.Resource, name: string, args: WriterArgs): Writer {
     const { spec, service } = args;
@@ -49,6 +53,8 @@ export function writer(parent: pulumi.Resource, name: string, args: WriterArgs):
     );
     const passwords = rolePasswords(parent, name, loginRoles(spec));
     const superuser = rolePasswords(parent, name, [SUPERUSER]).apply((pw) => pw[SUPERUSER]);
+    const ca = spec.postgres.tls.enabled ? stackCa(parent, name, pulumi.interpolate`${network.name} CA`) : undefined;
+    const certificate = ca ? serviceCertificateUploads(parent, `${name}-${service}`, { spec, service, network: network.name, owner: POSTGRES_OWNER, ca }) : [];
     const server = serverContainer(parent, `${name}-${service}`, {
         spec,
         service,
@@ -59,10 +65,11 @@ export function writer(parent: pulumi.Resource, name: string, args: WriterArgs):
         uploads: [
             ...serviceUploads({ spec, service, passwords, owner: POSTGRES_OWNER }),
             secretFileUpload(SECRET_FILES.superuserPassword, superuser, POSTGRES_OWNER),
+            ...certificate,
         ],
         envs: [`POSTGRES_PASSWORD_FILE=${SECRET_FILES.superuserPassword}`],
         entrypoints: SERVER_ENTRYPOINT,
         command: postgresCommand(spec, "writer"),
     });
-    return { network, passwords, server };
+    return { network, passwords, server, ca };
 }

@@ -50,12 +50,20 @@ export interface RuntimeLayout {
     readonly exporterPort: number;
     /** Folder of postgresql.conf, pg_hba.conf and the replication password file. Container: `/etc/postgresql`. */
     readonly postgresConfigDir: string;
-    /** Folder of TLS files (`server.crt`, `server.key`) when TLS is on. Container: `/etc/postgresql/tls`. */
+    /**
+     * Folder of PostgreSQL's TLS files when TLS is on: `server.crt`, `server.key` and `ca.crt`
+     * (the CA a replica verifies its primary with). Container: `/etc/postgresql/tls`.
+     */
     readonly tlsDir: string;
     /** The init SQL script. Container: `/docker-entrypoint-initdb.d/10-pg-platform.sql` (run once, at initdb). */
     readonly initSqlPath: string;
     /** Folder of pgbouncer.ini and userlist.txt. Container: `/etc/pgbouncer`. */
     readonly pgbouncerConfigDir: string;
+    /**
+     * Folder of a pool's TLS files when TLS is on: `server.crt` and `server.key` (what it
+     * presents to clients) and `ca.crt` (what it verifies the primary with). Container: `/etc/pgbouncer/tls`.
+     */
+    readonly pgbouncerTlsDir: string;
     /** Folder of the exporter's queries.yaml and password file. Container: `/etc/postgres_exporter`. */
     readonly exporterConfigDir: string;
 }
@@ -71,17 +79,39 @@ export const CONTAINER_LAYOUT: RuntimeLayout = {
     tlsDir: "/etc/postgresql/tls",
     initSqlPath: "/docker-entrypoint-initdb.d/10-pg-platform.sql",
     pgbouncerConfigDir: "/etc/pgbouncer",
+    pgbouncerTlsDir: "/etc/pgbouncer/tls",
     exporterConfigDir: "/etc/postgres_exporter",
 };
 
+/** The TLS files of one server or pool. */
+export interface TlsPaths {
+    /** Certificate presented to clients (PEM, mode 0644). */
+    readonly cert: string;
+    /** Its private key (PEM, mode 0600, owned by the service's user: PostgreSQL refuses a key others can read). */
+    readonly key: string;
+    /** The CA certificate the service verifies its upstream with (PEM, mode 0644). */
+    readonly ca: string;
+}
+
+/** Which program's TLS files: PostgreSQL's (in `tlsDir`) or a PgBouncer pool's (in `pgbouncerTlsDir`). */
+export type TlsService = "postgres" | "pgbouncer";
+
+/** Where a server's or a pool's TLS files live in a layout. */
+export function tlsPaths(layout: RuntimeLayout, service: TlsService): TlsPaths {
+    const dir = service === "postgres" ? layout.tlsDir : layout.pgbouncerTlsDir;
+    return { cert: `${dir}/server.crt`, key: `${dir}/server.key`, ca: `${dir}/ca.crt` };
+}
+
 /** Paths of every rendered file in a layout. */
 export function filePaths(layout: RuntimeLayout) {
+    const tls = tlsPaths(layout, "postgres");
     return {
         postgresqlConf: `${layout.postgresConfigDir}/postgresql.conf`,
         pgHbaConf: `${layout.postgresConfigDir}/pg_hba.conf`,
         replicationPassfile: `${layout.postgresConfigDir}/replication.pgpass`,
-        tlsCert: `${layout.tlsDir}/server.crt`,
-        tlsKey: `${layout.tlsDir}/server.key`,
+        tlsCert: tls.cert,
+        tlsKey: tls.key,
+        tlsCa: tls.ca,
         initSql: layout.initSqlPath,
         pgbouncerIni: `${layout.pgbouncerConfigDir}/pgbouncer.ini`,
         pgbouncerUserlist: `${layout.pgbouncerConfigDir}/userlist.txt`,

@@ -1,7 +1,7 @@
 import type { PlatformSpec } from "../spec";
 import { PLATFORM_ROLES } from "../spec/constants";
 import { POOLER_AUTH_FUNCTION } from "./init-sql";
-import { filePaths, passwordOrPlaceholder, type PoolMode, type RenderSecrets, type RuntimeLayout } from "./layout";
+import { filePaths, passwordOrPlaceholder, tlsPaths, type PoolMode, type RenderSecrets, type RuntimeLayout } from "./layout";
 
 /** PgBouncer settings beyond the spec's pool sizes, the same for both pools. */
 const POOL_DEFAULTS = {
@@ -19,6 +19,26 @@ const POOL_DEFAULTS = {
     log_pooler_errors: "1",
     stats_period: "60",
 } as const;
+
+/**
+ * TLS settings of a pool. With TLS on it refuses clients without TLS, presents its own
+ * certificate, and verifies the primary's certificate and host name against the stack's CA
+ * (the primary's certificate names the host the pool dials). `secure` is TLS 1.2 and 1.3.
+ * Without TLS it still tries TLS to the primary (`prefer`), as libpq does by default.
+ */
+function tlsSettings(spec: PlatformSpec, layout: RuntimeLayout): Record<string, string> {
+    if (!spec.postgres.tls.enabled) return { server_tls_sslmode: "prefer" };
+    const files = tlsPaths(layout, "pgbouncer");
+    return {
+        client_tls_sslmode: "require",
+        client_tls_cert_file: files.cert,
+        client_tls_key_file: files.key,
+        client_tls_protocols: "secure",
+        server_tls_sslmode: "verify-full",
+        server_tls_ca_file: files.ca,
+        server_tls_protocols: "secure",
+    };
+}
 
 /**
  * pgbouncer.ini for one pool. Clients authenticate with SCRAM against the server's stored
@@ -47,7 +67,7 @@ export function renderPgbouncerIni(spec: PlatformSpec, mode: PoolMode, layout: R
         default_pool_size: String(pool.defaultPoolSize),
         reserve_pool_size: String(pool.reservePoolSize),
         server_reset_query: "DISCARD ALL",
-        server_tls_sslmode: spec.postgres.tls.enabled ? "require" : "prefer",
+        ...tlsSettings(spec, layout),
         ...POOL_DEFAULTS,
     };
     return [

@@ -37,6 +37,15 @@ export function replicaSlotName(n: number): string {
     return `replica_${n}`;
 }
 
+/**
+ * libpq `sslmode` a replica streams with: with TLS on, `verify-full` against the stack's CA
+ * (the primary's certificate names the host replicas reach it by), so a replica never sends
+ * its replication password to an impostor; without TLS, `prefer`.
+ */
+export function replicationSslmode(spec: PlatformSpec): "verify-full" | "prefer" {
+    return spec.postgres.tls.enabled ? "verify-full" : "prefer";
+}
+
 /** libpq connection string a replica streams from the primary with (password from its passfile). */
 export function primaryConninfo(spec: PlatformSpec, layout: RuntimeLayout, n: number): string {
     const paths = filePaths(layout);
@@ -46,7 +55,8 @@ export function primaryConninfo(spec: PlatformSpec, layout: RuntimeLayout, n: nu
         `user=${PLATFORM_ROLES.replication}`,
         `passfile=${paths.replicationPassfile}`,
         `application_name=${replicaSlotName(n)}`,
-        `sslmode=${spec.postgres.tls.enabled ? "require" : "prefer"}`,
+        `sslmode=${replicationSslmode(spec)}`,
+        ...(spec.postgres.tls.enabled ? [`sslrootcert=${paths.tlsCa}`] : []),
     ].join(" ");
 }
 

@@ -19,6 +19,14 @@ const COMPUTED: Readonly<Record<string, StateFn>> = {
     }),
     "docker:index/remoteImage:RemoteImage": (name, inputs) => ({ repoDigest: String(inputs.name), imageId: `sha256:${fakeHex(name)}` }),
     "docker:index/network:Network": (name) => ({ id: `net-${fakeHex(name, 12)}` }),
+    // PEM-shaped fakes, distinct per resource so a test can tell which key or certificate went where.
+    "tls:index/privateKey:PrivateKey": (name) => ({
+        privateKeyPem: `-----BEGIN PRIVATE KEY-----\nkey-${fakeHex(name, 32)}\n-----END PRIVATE KEY-----\n`,
+        publicKeyPem: `-----BEGIN PUBLIC KEY-----\npub-${fakeHex(name, 32)}\n-----END PUBLIC KEY-----\n`,
+    }),
+    "tls:index/selfSignedCert:SelfSignedCert": (name) => ({ certPem: `-----BEGIN CERTIFICATE-----\nca-${fakeHex(name, 32)}\n-----END CERTIFICATE-----\n` }),
+    "tls:index/certRequest:CertRequest": (name) => ({ certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\ncsr-${fakeHex(name, 32)}\n-----END CERTIFICATE REQUEST-----\n` }),
+    "tls:index/locallySignedCert:LocallySignedCert": (name) => ({ certPem: `-----BEGIN CERTIFICATE-----\ncert-${fakeHex(name, 32)}\n-----END CERTIFICATE-----\n` }),
     "aws:rds/instance:Instance": (name, inputs) => ({
         identifier: inputs.identifier ?? name,
         address: `${name}.abc123.eu-west-1.rds.amazonaws.com`,
