@@ -22,15 +22,23 @@ export function kubernetesSettingsOf(spec: PlatformSpec): KubernetesSettings {
 /**
  * Refusals specific to this target, checked before any resource exists. A cluster pulls its
  * images from a registry, so a build that is only loaded into the local Docker engine could
- * never start: it must be pushed, or the stack must name a prebuilt image.
+ * never start: it must be pushed, or the stack must name a prebuilt image. TLS needs
+ * certificate files this target does not mount yet.
  */
 export function validateKubernetes(spec: PlatformSpec): void {
     kubernetesSettingsOf(spec);
+    const problems: string[] = [];
     if (spec.image.prebuilt === undefined && !spec.image.push) {
-        throw new ConfigError([
+        problems.push(
             `${PROJECT}:image.push: the kubernetes target pulls the PostgreSQL image from a registry, so a build must be pushed: set image.push: true and image.repository (e.g. ghcr.io/acme/postgres), or set image.prebuilt to a digest-pinned reference (got push: false)`,
-        ]);
+        );
     }
+    if (spec.postgres.tls.enabled) {
+        problems.push(
+            `${PROJECT}:postgres.tls.enabled: the kubernetes target does not provision certificates yet, so a server with TLS on would not start: set it to false (got true)`,
+        );
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /**
