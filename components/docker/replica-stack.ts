@@ -53,14 +53,15 @@ export class ReplicaStack extends pulumi.ComponentResource {
     public readonly host: string;
 
     constructor(name: string, args: ReplicaStackArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(`${PROJECT}:docker:ReplicaStack`, name, {}, opts);
         const { spec, replica, primary } = args;
+        // Refused before the component registers, so a bad replica leaves nothing behind.
         if (!Number.isInteger(replica) || replica < 1 || replica > spec.replicas) {
             throw new ConfigError([`${PROJECT}:replicas: replica ${replica} needs replicas of at least ${replica} (got ${spec.replicas})`]);
         }
         if (spec.postgres.tls.enabled && !primary.ca) {
             throw new ConfigError([`${PROJECT}:postgres.tls.enabled: replica ${replica} needs the primary stack's CA (primary.ca, from PrimaryStack.ca) when TLS is on`]);
         }
+        super(`${PROJECT}:docker:ReplicaStack`, name, {}, opts);
         const service = `replica-${replica}` as const;
         const password = pulumi.secret(primary.replicationPassword);
         const layout: pulumi.Output<RuntimeLayout> = pulumi
