@@ -8,6 +8,7 @@ import { renderServices } from "../render";
 import { CONTAINER_LAYOUT } from "../render/layout";
 import type { PlatformSpec } from "../spec";
 import {
+    LABELS,
     POSTGRES_USER,
     SIDECAR_RESOURCES,
     configHash,
@@ -84,8 +85,10 @@ export function serviceFiles(
     const secret: { path: string; content: pulumi.Input<string> }[] = secretFiles.map((file) => ({ path: file.path, content: file.value }));
     rendered.forEach((file, i) => {
         const store = fileStore(file, dependent);
-        if (store === "configMap") config.push({ path: file.path, content: uploads[i].content as pulumi.Input<string> });
-        else if (store === "secret") secret.push({ path: file.path, content: uploads[i].content as pulumi.Input<string> });
+        // serviceUploads returns one upload per rendered file, in the same order, always with content.
+        const content = uploads[i].content as pulumi.Input<string>;
+        if (store === "configMap") config.push({ path: file.path, content });
+        else if (store === "secret") secret.push({ path: file.path, content });
     });
 
     const base = objectName(service);
@@ -171,7 +174,7 @@ export function podTemplate(pod: PodArgs): k8s.types.input.core.v1.PodTemplateSp
     const security = securityContexts(pod.user);
     const port = servicePort(placement.service);
     const container: Container = {
-        name: podLabels(placement.service)["app.kubernetes.io/name"],
+        name: podLabels(placement.service)[LABELS.name],
         image: pod.image,
         command: pod.command,
         args: pod.args,
