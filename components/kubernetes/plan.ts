@@ -196,6 +196,19 @@ export function exporterProbes(): Probes {
     return probes({ httpGet: { path: "/", port: CONTAINER_PORTS.exporter } }, 120);
 }
 
+/** Seconds Kubernetes gives a server to stop (then SIGKILL): room for the shutdown checkpoint. */
+export const SERVER_STOP_SECONDS = 120;
+
+/**
+ * Run before Kubernetes sends SIGTERM, which PostgreSQL takes as a smart shutdown: it waits
+ * for every client to disconnect, the pools never do, and the grace period would end in
+ * SIGKILL and crash recovery. A fast shutdown ends the sessions and checkpoints instead, as
+ * Docker's SIGINT does.
+ */
+export function serverPreStop(): string[] {
+    return ["/bin/sh", "-c", `pg_ctl stop --mode=fast --wait --timeout=${SERVER_STOP_SECONDS - 10} --pgdata="$PGDATA"`];
+}
+
 /** Pod and container security settings of a service. */
 export interface SecurityContexts {
     /** Pod level: run as the image's user, volumes group-owned by it. */

@@ -10,6 +10,7 @@ import type { PlatformSpec } from "../spec";
 import {
     LABELS,
     POSTGRES_USER,
+    SERVER_STOP_SECONDS,
     SIDECAR_RESOURCES,
     configHash,
     fileKey,
@@ -20,6 +21,7 @@ import {
     securityContexts,
     selectorLabels,
     serverEnv,
+    serverPreStop,
     serverProbes,
     serverResources,
     servicePort,
@@ -166,6 +168,8 @@ export interface PodArgs {
     readonly mounts?: readonly VolumeMount[];
     /** Seconds to shut down gracefully. Default: Kubernetes' 30. */
     readonly terminationGracePeriodSeconds?: number;
+    /** Command run before the container is sent SIGTERM. Default: none. */
+    readonly preStop?: string[];
 }
 
 /** A pod template with one container, run as the image's non-root user without privileges. */
@@ -183,6 +187,7 @@ export function podTemplate(pod: PodArgs): k8s.types.input.core.v1.PodTemplateSp
         ...pod.probes,
         resources: pod.resources,
         securityContext: security.container,
+        lifecycle: pod.preStop ? { preStop: { exec: { command: pod.preStop } } } : undefined,
         volumeMounts: [...pod.files.mounts, ...(pod.mounts ?? [])],
     };
     return {
@@ -263,8 +268,8 @@ export function serverStatefulSet(parent: pulumi.Resource, name: string, args: S
                         { name: configDir.name, mountPath: CONTAINER_LAYOUT.postgresConfigDir },
                         { name: shm.name, mountPath: "/dev/shm" },
                     ],
-                    // A fast shutdown (SIGTERM) with time to checkpoint.
-                    terminationGracePeriodSeconds: 120,
+                    terminationGracePeriodSeconds: SERVER_STOP_SECONDS,
+                    preStop: serverPreStop(),
                 }),
                 volumeClaimTemplates: claims.map((claim) => ({
                     metadata: { name: claim.name, labels: selectorLabels(serviceName) },

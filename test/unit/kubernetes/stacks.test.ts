@@ -96,6 +96,12 @@ describe("single topology", async () => {
         expect(mounts).toMatchObject({ data: "/var/lib/postgresql", "wal-archive": "/var/lib/postgresql-wal-archive" });
     });
 
+    it("stops PostgreSQL with a fast shutdown before SIGTERM (a smart one would wait for the pools until SIGKILL)", () => {
+        const c = container(named(run.resources, T.statefulSet, "pg-single-statefulset")) as Container & { lifecycle?: { preStop: { exec: { command: string[] } } } };
+        expect(c.lifecycle?.preStop.exec.command.join(" ")).toMatch(/pg_ctl stop --mode=fast --wait --timeout=110 /);
+        expect((workload(named(run.resources, T.statefulSet, "pg-single-statefulset")).spec.template.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds).toBe(120);
+    });
+
     it("limits memory and CPU so the auto-tuning reads them, with requests equal to limits", () => {
         expect(container(named(run.resources, T.statefulSet, "pg-single-statefulset")).resources).toEqual({
             requests: { cpu: "2", memory: "2048Mi" },
