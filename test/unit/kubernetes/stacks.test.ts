@@ -1,6 +1,10 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { checkStack, exitCode } from "../../../cli/check";
+import { PROJECT_DIR } from "../../../cli/stack-config";
 import { PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE } from "../../../components/docker/images";
 import { ReplicaStack, deploy } from "../../../components/kubernetes";
 import type { PlatformOutputs } from "../../../components/outputs";
@@ -283,5 +287,38 @@ describe("the k8s stack (Pulumi.k8s.yaml), as `npm run check -- --stack k8s` run
             ["replica-1", "5Gi"],
         ]);
         expect(ofType(result.resources, T.service).every((r) => (r.inputs.spec as { type: string }).type === "ClusterIP")).toBe(true);
+    });
+});
+
+describe("the gate reads the Kubernetes objects: a bad k8s stack exits 1 naming the rule and the object", () => {
+    const dirs: string[] = [];
+    afterAll(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+    /** A project with the real Pulumi.yaml and a `k8s` stack of a primary and one replica plus `extra` config (checked with k8s's policy config). */
+    function k8sStack(extra: string): string {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgp-k8s-"));
+        dirs.push(dir);
+        fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        const base = "config:\n  pg-platform:target: kubernetes\n  pg-platform:topology: primary\n  pg-platform:replicas: 1\n  pg-platform:kubernetes:\n    namespace: pg\n";
+        fs.writeFileSync(path.join(dir, "Pulumi.k8s.yaml"), `${base}${extra}`);
+        return dir;
+    }
+
+    it("an md5 rule in postgres.hba: scram-only-auth on the servers' ConfigMaps", async () => {
+        const dir = k8sStack(
+            "  pg-platform:image:\n    push: true\n    repository: ghcr.io/acme/postgres\n  pg-platform:postgres:\n    hba:\n      - { type: host, database: all, user: all, address: 10.0.0.0/8, method: md5 }\n",
+        );
+        const result = await checkStack("k8s", { projectDir: dir });
+        const scram = result.violations.filter((v) => v.policy === "scram-only-auth");
+        expect(exitCode(result)).toBe(1);
+        expect([...new Set(scram.map((v) => v.urn?.split("::").pop()))].sort()).toEqual(["pg-primary-config", "pg-replica-1-server-config"]);
+    });
+
+    it("a prebuilt image by tag: pinned-images on both StatefulSets", async () => {
+        const dir = k8sStack("  pg-platform:image:\n    prebuilt: postgres:18\n");
+        const result = await checkStack("k8s", { projectDir: dir });
+        const pinned = result.violations.filter((v) => v.policy === "pinned-images" && v.level === "mandatory");
+        expect(exitCode(result)).toBe(1);
+        expect(pinned.map((v) => v.urn?.split("::").pop()).sort()).toEqual(["pg-primary-statefulset", "pg-replica-1-server-statefulset"]);
     });
 });
