@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { CONTAINER_LAYOUT } from "../render/layout";
 import type { PlatformSpec } from "../spec";
+import { PROJECT } from "../spec/constants";
 import { CA_USES, CERTIFICATE_LIFETIME, SERVER_USES, certificateNames, certificatePaths, type TlsServiceName } from "./certificates";
 import { secretFileUpload, type FileOwner } from "./files";
 
@@ -37,7 +38,7 @@ export function stackCa(parent: pulumi.Resource, name: string, commonName: pulum
         `${name}-ca`,
         {
             privateKeyPem: key.privateKeyPem,
-            subject: { commonName, organization: "pg-platform" },
+            subject: { commonName, organization: PROJECT },
             isCaCertificate: true,
             allowedUses: [...CA_USES],
             validityPeriodHours: CERTIFICATE_LIFETIME.caHours,
@@ -74,7 +75,7 @@ export function serviceCertificateUploads(parent: pulumi.Resource, name: string,
         `${name}-tls-csr`,
         {
             privateKeyPem: key.privateKeyPem,
-            subject: { commonName: names.commonName, organization: "pg-platform" },
+            subject: { commonName: names.commonName, organization: PROJECT },
             dnsNames: names.apply((n) => [...n.dnsNames]),
             ipAddresses: names.apply((n) => [...n.ipAddresses]),
         },
