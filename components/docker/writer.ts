@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { INIT_SQL_ENV } from "../image/runtime";
 import { SUPERUSER } from "../render/hba";
 import { SERVICE_HOSTS } from "../render/layout";
 import { loginRoles } from "../render/roles";
@@ -7,7 +8,8 @@ import type { PlatformSpec } from "../spec";
 import { secretFileUpload, serviceUploads } from "./files";
 import { SECRET_FILES, networkName, postgresCommand } from "./plan";
 import { POSTGRES_OWNER, SERVER_ENTRYPOINT, rolePasswords, serverContainer, type ServerResources } from "./server";
-import { serviceCertificateUploads, stackCa, type StackCaOutputs } from "./tls";
+import { stackCa, type StackCaOutputs } from "../tls/resources";
+import { serviceCertificateUploads } from "./tls";
 
 /** Arguments of {@link SingleStack} and {@link PrimaryStack}: a stack with a writable server. */
 export interface WriterStackArgs {
@@ -67,7 +69,8 @@ export function writer(parent: pulumi.Resource, name: string, args: WriterArgs):
             secretFileUpload(SECRET_FILES.superuserPassword, superuser, POSTGRES_OWNER),
             ...certificate,
         ],
-        envs: [`POSTGRES_PASSWORD_FILE=${SECRET_FILES.superuserPassword}`],
+        // The init SQL is re-applied on every start of an existing cluster, so config changes converge.
+        envs: [`POSTGRES_PASSWORD_FILE=${SECRET_FILES.superuserPassword}`, `${INIT_SQL_ENV.name}=${INIT_SQL_ENV.value}`],
         entrypoints: SERVER_ENTRYPOINT,
         command: postgresCommand(spec, "writer"),
     });

@@ -5,6 +5,7 @@
  */
 import type { PlatformSpec } from "../spec";
 import { extensionSqlName } from "../spec/constants";
+import { CONTAINER_LAYOUT, filePaths } from "../render/layout";
 import { preloadLibraries } from "../render/parameters";
 
 /** Directory the image installs its scripts into (on PATH, beside the official entrypoint). */
@@ -25,6 +26,21 @@ export const HEALTHCHECK_PATH = `${SCRIPT_DIR}/healthcheck.sh`;
  * directory, then execs the rest of its arguments.
  */
 export const REPLICA_BOOTSTRAP_PATH = `${SCRIPT_DIR}/replica-bootstrap.sh`;
+
+/**
+ * The init SQL re-apply. The entrypoint runs it with the server's command before starting
+ * PostgreSQL: on an existing, non-standby cluster it applies the init SQL file through a
+ * socket-only temporary server, so roles, databases, extensions and slots added to the config
+ * later are created too (initdb runs the file only on an empty data directory).
+ */
+export const APPLY_INIT_SQL_PATH = `${SCRIPT_DIR}/apply-init-sql.sh`;
+
+/**
+ * The environment variable naming the init SQL file for {@link APPLY_INIT_SQL_PATH}, set on
+ * writer containers (primary and single node; a standby skips it anyway) to the file targets
+ * install (`filePaths(CONTAINER_LAYOUT).initSql`). Unset, nothing is re-applied.
+ */
+export const INIT_SQL_ENV = { name: "PG_PLATFORM_INIT_SQL", value: filePaths(CONTAINER_LAYOUT).initSql } as const;
 
 /**
  * Where a writer's WAL archive volume is mounted. The image creates it owned by postgres

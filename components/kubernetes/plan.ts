@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { createHash } from "node:crypto";
 import { SECRET_FILES, containerPort, replicaNumber, type ServiceName } from "../docker/plan";
 import type { PinnedImage } from "../docker/images";
-import { HEALTHCHECK_PATH, REPLICA_BOOTSTRAP_ENV, healthcheckArgs, type HealthRole } from "../image/runtime";
+import { HEALTHCHECK_PATH, INIT_SQL_ENV, REPLICA_BOOTSTRAP_ENV, healthcheckArgs, type HealthRole } from "../image/runtime";
 import { SECRET_MODE, type RenderedFile } from "../render";
 import { CONTAINER_LAYOUT, SERVICE_HOSTS, filePaths } from "../render/layout";
 import { replicaSlotName } from "../render/postgresql-conf";
@@ -109,8 +109,8 @@ export function fileKey(filePath: string): string {
 }
 
 /**
- * Hash of a pod's non-secret configuration, set as a pod annotation so a change rolls the
- * pods (files mounted with subPath are not refreshed in place).
+ * Hash of a pod's rendered files (rendered without passwords, so no secret is hashed), set as
+ * a pod annotation so a change rolls the pods (files mounted with subPath are not refreshed in place).
  */
 export function configHash(contents: readonly string[]): string {
     return createHash("sha256").update(contents.join("\0")).digest("hex").slice(0, 16);
@@ -248,7 +248,8 @@ export interface EnvVar {
 /** Environment of a PostgreSQL server: secrets only as `_FILE` paths to mounted Secret keys. */
 export function serverEnv(spec: PlatformSpec, service: ServiceName): EnvVar[] {
     const replica = replicaNumber(service);
-    if (replica === undefined) return [{ name: "POSTGRES_PASSWORD_FILE", value: SECRET_FILES.superuserPassword }];
+    // A writer re-applies the init SQL on every start of an existing cluster, so config changes converge.
+    if (replica === undefined) return [{ name: "POSTGRES_PASSWORD_FILE", value: SECRET_FILES.superuserPassword }, { ...INIT_SQL_ENV }];
     const env = REPLICA_BOOTSTRAP_ENV;
     return [
         { name: env.primaryHost, value: SERVICE_HOSTS.primary },

@@ -62,7 +62,7 @@ export interface MountedFiles {
     readonly volumes: Volume[];
     /** Mounts of every file at its rendered path (subPath, read-only). */
     readonly mounts: VolumeMount[];
-    /** Hash of the non-secret files, for the pod annotation. */
+    /** Hash of the rendered files (without passwords), for the pod annotation. */
     readonly configHash: pulumi.Output<string>;
 }
 
@@ -122,7 +122,10 @@ export function serviceFiles(
         volumes.push({ name: "secrets", secret: { secretName: files.metadata.name, defaultMode: 0o400 } });
         mount("secrets", secret);
     }
-    return { volumes, mounts, configHash: pulumi.all(config.map((file) => file.content)).apply(configHash) };
+    // Over every rendered file as rendered without passwords (placeholders, no secret in the
+    // hash): a database, role or slot added to the config changes only the init SQL, which sits
+    // in the Secret, and the writer must still restart to apply it.
+    return { volumes, mounts, configHash: pulumi.output(configHash(rendered.map((file) => file.content))) };
 }
 
 /** The ClusterIP Service named as the renderer names the host (`primary`, `pooler-session`…). */

@@ -5,7 +5,8 @@
 # and parallelism settings, and hands over to the official image's entrypoint with them as
 # `-c name=value` flags, which override every configuration file.
 #
-#   docker-auto-config-entrypoint.sh postgres [postgres options...]   start the server
+#   docker-auto-config-entrypoint.sh postgres [postgres options...]   start the server (after
+#                                                                     apply-init-sql.sh with the same command)
 #   docker-auto-config-entrypoint.sh --print                          print the settings, start nothing
 #   docker-auto-config-entrypoint.sh <other command...>               run it unchanged
 #
@@ -203,6 +204,9 @@ main() {
         flags+=(-c "$setting")
     done
     printf '%s: %s MB from %s, %s CPUs from %s:%s\n' "$SELF" "$MEMORY_MB" "$MEMORY_SOURCE" "$CPUS" "$CPU_SOURCE" "$(printf ' %s' "${flags[@]}")" >&2
+    # An existing cluster gets the init SQL again (initdb runs it only on an empty PGDATA), with
+    # the very command the real server starts with. It sits beside this script in the image.
+    "$(dirname "${BASH_SOURCE[0]}")/apply-init-sql.sh" "$@" "${flags[@]}"
     exec docker-entrypoint.sh "$@" "${flags[@]}"
 }
 

@@ -94,6 +94,13 @@ describe("single topology", async () => {
         expect(await isSecretOutput(run.raw.primaryUrl)).toBe(true);
     });
 
+    it("names the uploaded init SQL for the entrypoint to re-apply on every start of an existing cluster", () => {
+        const single = inputsOf(named(run.resources, CONTAINER, "pg-single"));
+        const initSql = single.envs?.find((env) => env.startsWith("PG_PLATFORM_INIT_SQL="))?.split("=")[1];
+        expect(initSql).toBe("/docker-entrypoint-initdb.d/10-pg-platform.sql");
+        expect(single.uploads.find((upload) => upload.file === initSql)?.content).toContain("CREATE DATABASE");
+    });
+
     it("creates no WAL archive volume when backups are off", async () => {
         const off = await deployed({ backup: { enabled: false } });
         expect(names(off.resources, VOLUME)).toEqual(["pg-single-data"]);
@@ -200,7 +207,7 @@ describe("primary with two replicas", async () => {
         const conf = replica.uploads.find((u) => u.file === "/etc/postgresql/postgresql.conf")?.content ?? "";
         expect(conf).toContain("primary_slot_name = 'replica_2'");
         expect(conf).toContain("host=primary port=5432");
-        expect(inputsOf(primary).envs).toEqual([`POSTGRES_PASSWORD_FILE=${SECRET_FILES.superuserPassword}`]);
+        expect(inputsOf(primary).envs).toEqual([`POSTGRES_PASSWORD_FILE=${SECRET_FILES.superuserPassword}`, "PG_PLATFORM_INIT_SQL=/docker-entrypoint-initdb.d/10-pg-platform.sql"]);
     });
 
     it("outputs every endpoint on the host side, URLs as secrets", async () => {
@@ -257,10 +264,10 @@ describe("the dev stack (Pulumi.dev.yaml), as `npm run check -- --stack dev` run
     const result = await checkStack("dev");
 
     it("builds the image, a primary with both pools, the exporter and one replica, all on 127.0.0.1", () => {
-        expect(names(result.resources, CONTAINER)).toEqual(["pg-primary", "pg-pooler-transaction", "pg-pooler-session", "pg-exporter", "pg-replica-1-server"]);
+        expect(names(result.resources, CONTAINER).sort()).toEqual(["pg-exporter", "pg-pooler-session", "pg-pooler-transaction", "pg-primary", "pg-replica-1-server"]);
         expect(names(result.resources, "pg-platform:image:PostgresImage")).toEqual(["pg-image"]);
         const ports = ofType(result.resources, CONTAINER).flatMap((r) => inputsOf(r).ports.map((p) => `${p.ip}:${p.external}`));
-        expect(ports).toEqual(["127.0.0.1:5433", "127.0.0.1:6432", "127.0.0.1:6433", "127.0.0.1:9187", "127.0.0.1:5442"]);
+        expect(ports.sort()).toEqual(["127.0.0.1:5433", "127.0.0.1:5442", "127.0.0.1:6432", "127.0.0.1:6433", "127.0.0.1:9187"]);
         expect(result.duplicateUrns).toEqual([]);
     });
 

@@ -5,7 +5,7 @@ import { DockerfileParser, type Instruction } from "dockerfile-ast";
 import { describe, expect, it } from "vitest";
 import { IMAGE_CONTEXT_DIR } from "../../../components/image";
 import { EXTENSION_PINS, POSTGRES_BASE_IMAGE, POSTGRES_IMAGE_VERSION } from "../../../components/image/extensions";
-import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, REPLICA_BOOTSTRAP_PATH, WAL_ARCHIVE_DIR } from "../../../components/image/runtime";
+import { APPLY_INIT_SQL_PATH, ENTRYPOINT_PATH, HEALTHCHECK_PATH, REPLICA_BOOTSTRAP_PATH, WAL_ARCHIVE_DIR } from "../../../components/image/runtime";
 
 const text = fs.readFileSync(path.join(IMAGE_CONTEXT_DIR, "Dockerfile"), "utf8");
 const dockerfile = DockerfileParser.parse(text);
@@ -86,7 +86,7 @@ describe("the image's Dockerfile", () => {
         const scriptCopy = dockerfile.getCOPYs().find((c) => c.getArguments().some((a) => a.getValue() === "healthcheck.sh"));
         const args = scriptCopy?.getArguments().map((a) => a.getValue()) ?? [];
         const dir = args.at(-1) as string;
-        expect(args.slice(0, -1).map((file) => path.posix.join(dir, file)).sort()).toEqual([ENTRYPOINT_PATH, HEALTHCHECK_PATH, REPLICA_BOOTSTRAP_PATH].sort());
+        expect(args.slice(0, -1).map((file) => path.posix.join(dir, file)).sort()).toEqual([ENTRYPOINT_PATH, APPLY_INIT_SQL_PATH, HEALTHCHECK_PATH, REPLICA_BOOTSTRAP_PATH].sort());
         expect(dockerfile.getENTRYPOINTs()[0].getJSONStrings().map((s) => s.getJSONValue())).toEqual([ENTRYPOINT_PATH]);
         expect(dockerfile.getCMDs()[0].getJSONStrings().map((s) => s.getJSONValue())).toEqual(["postgres"]);
         expect(dockerfile.getHEALTHCHECKs()[0].getArgumentsContent()).toContain(`CMD ["${HEALTHCHECK_PATH}"]`);
@@ -123,7 +123,7 @@ describe("the image's Dockerfile", () => {
 
 describe("the image's scripts", () => {
     it("are clean under shellcheck", () => {
-        expect(scripts.sort()).toEqual(["build-extension.sh", "docker-auto-config-entrypoint.sh", "healthcheck.sh", "replica-bootstrap.sh"]);
+        expect(scripts.sort()).toEqual(["apply-init-sql.sh", "build-extension.sh", "docker-auto-config-entrypoint.sh", "healthcheck.sh", "replica-bootstrap.sh"]);
         const result = spawnSync("shellcheck", ["--severity=style", ...scripts], { cwd: IMAGE_CONTEXT_DIR, encoding: "utf8" });
         expect(result.error, "shellcheck must be installed (apt-get install shellcheck)").toBeUndefined();
         expect(result.stdout + result.stderr).toBe("");

@@ -118,8 +118,14 @@ describe("resources, probes, security", () => {
 });
 
 describe("server environment: secrets only as file paths", () => {
-    it("a writer gets the superuser password file for initdb", () => {
-        expect(serverEnv(spec(), "single")).toEqual([{ name: "POSTGRES_PASSWORD_FILE", value: SECRET_FILES.superuserPassword }]);
+    it("a writer gets the superuser password file for initdb and the init SQL to re-apply on every start", () => {
+        const writers: [Partial<PlatformConfigInput>, ServiceName][] = [[{}, "single"], [{ topology: "primary", replicas: 1 }, "primary"]];
+        for (const [config, service] of writers) {
+            expect(serverEnv(spec(config), service)).toEqual([
+                { name: "POSTGRES_PASSWORD_FILE", value: SECRET_FILES.superuserPassword },
+                { name: "PG_PLATFORM_INIT_SQL", value: "/docker-entrypoint-initdb.d/10-pg-platform.sql" },
+            ]);
+        }
     });
 
     it("a replica gets the bootstrap's settings: primary Service, its own slot, and where to write the passfile", () => {

@@ -235,6 +235,7 @@ describe("primary with two replicas, production", async () => {
 
 describe("a configuration change rolls the pods", async () => {
     const before = await deployed({ kubernetes: { namespace: "db" } });
+    const withDatabase = await deployed({ kubernetes: { namespace: "db" }, postgres: { databases: [{ name: "app" }, { name: "billing" }] } });
     const after = await deployed({ kubernetes: { namespace: "db" }, postgres: { parameters: { statement_timeout: "30s" } } });
     const hash = (run: typeof before) =>
         (named(run.resources, T.statefulSet, "pg-single-statefulset").inputs.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations[
@@ -246,6 +247,17 @@ describe("a configuration change rolls the pods", async () => {
         expect(hash(after)).not.toBe(hash(before));
         const claims = (run: typeof before) => workload(named(run.resources, T.statefulSet, "pg-single-statefulset")).spec.volumeClaimTemplates;
         expect(claims(after)).toEqual(claims(before));
+    });
+
+    it("rolls the writer when only the init SQL changes (a database added), so its restart re-applies it", () => {
+        expect((named(withDatabase.resources, T.configMap, "pg-single-config").inputs.data as Record<string, string>)["postgresql.conf"]).toBe(
+            (named(before.resources, T.configMap, "pg-single-config").inputs.data as Record<string, string>)["postgresql.conf"],
+        );
+        expect(hash(withDatabase)).not.toBe(hash(before));
+        // The file the entrypoint re-applies is the one mounted from the Secret.
+        const c = container(named(withDatabase.resources, T.statefulSet, "pg-single-statefulset"));
+        const initSql = c.env.find((e) => e.name === "PG_PLATFORM_INIT_SQL")?.value;
+        expect(c.volumeMounts).toContainEqual(expect.objectContaining({ name: "secrets", mountPath: initSql, subPath: "10-pg-platform.sql" }));
     });
 });
 
