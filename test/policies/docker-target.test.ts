@@ -62,18 +62,18 @@ describe("the pack on the docker target's real output (the committed dev stack)"
         ]);
     });
 
-    it("tls-required: without TLS the real pg_hba.conf admits plain TCP; with postgres.tls.enabled it does not", async () => {
-        const plain = (await messages("tls-required", one(dev, CONTAINER, "-primary"))).filter((m) => m.startsWith("pg_hba.conf"));
+    it("tls-required: with postgres.tls.enabled (as dev has it) nothing admits plain TCP; without TLS the real pg_hba.conf does", async () => {
+        expect(await messages("tls-required", dev)).toEqual([]);
+
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgp-plain-"));
+        dirs.push(dir);
+        fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  pg-platform:target: docker\n  pg-platform:topology: primary\n  pg-platform:replicas: 1\n");
+        const withoutTls = gate((await checkStack("dev", { projectDir: dir })).resources);
+        const plain = (await messages("tls-required", one(withoutTls, CONTAINER, "-primary"))).filter((m) => m.startsWith("pg_hba.conf"));
         expect(plain).toEqual([
             'pg_hba.conf line 10 (host replication replicator all scram-sha-256) admits connections without TLS; use hostssl, or put "hostnossl all all all reject" before it',
             'pg_hba.conf line 14 (host all all all scram-sha-256) admits connections without TLS; use hostssl, or put "hostnossl all all all reject" before it',
         ]);
-
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgp-tls-"));
-        dirs.push(dir);
-        fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-        fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  pg-platform:target: docker\n  pg-platform:topology: primary\n  pg-platform:postgres:\n    tls:\n      enabled: true\n");
-        const tls = gate((await checkStack("dev", { projectDir: dir })).resources);
-        expect(await messages("tls-required", one(tls, CONTAINER, "-primary"))).toEqual([]);
     });
 });
