@@ -10,13 +10,14 @@ import { endpointRoles, hostPort, unavailableEndpoints, type ServiceName } from 
 import { PrimaryStack } from "./primary-stack";
 import { ReplicaStack } from "./replica-stack";
 import { SingleStack } from "./single-stack";
-import type { StackCaOutputs } from "./tls";
+import { clientUrlQuery } from "../tls/certificates";
+import type { StackCaOutputs } from "../tls/resources";
 
 export { PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE, PINNED_IMAGES } from "./images";
 export { PrimaryStack, type PrimaryStackArgs } from "./primary-stack";
 export { ReplicaStack, type ReplicaPrimary, type ReplicaStackArgs } from "./replica-stack";
 export { SingleStack, type SingleStackArgs } from "./single-stack";
-export type { StackCa, StackCaOutputs } from "./tls";
+export type { StackCa, StackCaOutputs } from "../tls/resources";
 
 /** Base name of the stack's components; children are `pg-primary`, `pg-replica-1`, … */
 const NAME = "pg";
@@ -24,15 +25,6 @@ const NAME = "pg";
 /** `http://host:port/metrics`, with an IPv6 host in brackets. */
 function metricsUrl(host: string, port: number): string {
     return `http://${host.includes(":") ? `[${host}]` : host}:${port}/metrics`;
-}
-
-/**
- * The URLs' query: with TLS on, `sslmode=require`, so a client never falls back to plain TCP
- * (which the servers and pools refuse anyway). Not `verify-full`: libpq would then need the CA
- * in a file on the client, which a URL cannot carry; clients that verify read `caCertificate`.
- */
-function urlQuery(spec: PlatformSpec): string | undefined {
-    return spec.postgres.tls.enabled ? "sslmode=require" : undefined;
 }
 
 /**
@@ -79,7 +71,7 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
     }
 
     const url = (service: ServiceName, user: string) =>
-        postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host, port: hostPort(spec, service), database: roles.database, query: urlQuery(spec) });
+        postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host, port: hostPort(spec, service), database: roles.database, query: clientUrlQuery(spec) });
     const unavailable = unavailableEndpoints(spec);
     const writer: ServiceName = spec.topology === "single" ? "single" : "primary";
     return {

@@ -9,7 +9,8 @@ import { CONTAINER_PORTS, PLATFORM_ROLES, PROJECT } from "../spec/constants";
 import { serviceUploads } from "./files";
 import { PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE, type PinnedImage } from "./images";
 import { WAIT_SECONDS, containerBase, containerOptions } from "./server";
-import { serviceCertificateUploads, type StackCaOutputs } from "./tls";
+import type { StackCaOutputs } from "../tls/resources";
+import { serviceCertificateUploads } from "./tls";
 import { writer, type WriterStackArgs } from "./writer";
 
 /** Arguments of {@link PrimaryStack}. */

@@ -7,7 +7,8 @@ import { PLATFORM_ROLES, PROJECT } from "../spec/constants";
 import { secretFileUpload, serviceUploads } from "./files";
 import { SECRET_FILES, postgresCommand } from "./plan";
 import { POSTGRES_OWNER, serverContainer } from "./server";
-import { serviceCertificateUploads, type StackCa } from "./tls";
+import type { StackCa } from "../tls/resources";
+import { serviceCertificateUploads } from "./tls";
 
 /**
  * How a replica reaches its primary. Inputs, so they can come from a {@link PrimaryStack} in

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../spec/constants";
-import type { StackCaOutputs } from "./tls";
+import type { StackCaOutputs } from "../tls/resources";
 import { writer, type WriterStackArgs } from "./writer";
 
 /** Arguments of {@link SingleStack}. */

@@ -3,7 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Client, type ClientConfig } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { certificateNames, type TlsServiceName } from "../../../components/docker/certificates";
+import { dockerCertificateNames } from "../../../components/docker/certificates";
+import type { TlsServiceName } from "../../../components/tls/certificates";
 import { filePaths, primaryConninfo, tlsPaths, type TlsPaths } from "../../../components/render";
 import { run, scratchDir, stopAll, writeServiceFile } from "../../helpers/processes";
 import { PSQL, bootPrimary, startPgbouncer, testSpec, type BootedPrimary } from "../../helpers/stack";
@@ -33,11 +34,11 @@ async function makeCa(name: string): Promise<{ cert: string; key: string }> {
 
 /**
  * A server certificate signed by `ca` for the names the Docker target gives `service`
- * (`certificateNames`), installed with the target's modes: certificate and CA 0644, key 0600,
+ * (`dockerCertificateNames`), installed with the target's modes: certificate and CA 0644, key 0600,
  * all owned by the service user.
  */
 async function installCertificate(ca: { cert: string; key: string }, service: TlsServiceName, files: TlsPaths, verifyWith = ca): Promise<void> {
-    const names = certificateNames(testSpec(15), service, "test-pg");
+    const names = dockerCertificateNames(testSpec(15), service, "test-pg");
     const base = path.join(workDir, service);
     const ext = `${base}.ext`;
     const san = [...names.dnsNames.map((n) => `DNS:${n}`), ...names.ipAddresses.map((ip) => `IP:${ip}`)].join(",");
