@@ -3,10 +3,11 @@
 #
 # Reads the memory and CPUs the container really has, computes PostgreSQL's memory, connection
 # and parallelism settings, and hands over to the official image's entrypoint with them as
-# `-c name=value` flags, which override every configuration file.
+# `-c name=value` flags, which override every configuration file. Before starting the server it
+# runs apply-init-sql.sh (beside it) with the same command, so an existing cluster gets the init
+# SQL too.
 #
-#   docker-auto-config-entrypoint.sh postgres [postgres options...]   start the server (after
-#                                                                     apply-init-sql.sh with the same command)
+#   docker-auto-config-entrypoint.sh postgres [postgres options...]   start the server
 #   docker-auto-config-entrypoint.sh --print                          print the settings, start nothing
 #   docker-auto-config-entrypoint.sh <other command...>               run it unchanged
 #
