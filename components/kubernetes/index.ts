@@ -7,6 +7,8 @@ import { postgresUrl, type PlatformOutputs } from "../outputs";
 import { renderServices } from "../render";
 import { loginRoles } from "../render/roles";
 import { ConfigError, type PlatformSpec } from "../spec";
+import { clientUrlQuery } from "../tls/certificates";
+import type { StackCaOutputs } from "../tls/resources";
 import type { DeployContext } from "../targets";
 import { kubernetesSettingsOf, serviceDnsName, validateKubernetes } from "./plan";
 import { PrimaryStack } from "./primary-stack";
@@ -23,7 +25,9 @@ const NAME = "pg";
 /**
  * Builds the stack on Kubernetes: the image (a pushed build, or `image.prebuilt`), then a
  * single server, or a primary with pools and exporter and `replicas` streaming replicas.
- * Every URL uses the in-cluster DNS names of the ClusterIP Services and is a secret.
+ * Every URL uses the in-cluster DNS names of the ClusterIP Services and is a secret. With
+ * `postgres.tls.enabled`, a per-stack CA signs every server's and pool's certificate, URLs
+ * require TLS, and the CA certificate is returned as `caCertificate`.
  * `context` is unused: the namespace, not the stack name, keeps environments apart.
  */
 export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOutputs {
@@ -34,12 +38,16 @@ export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOut
     const image = new PostgresImage(`${NAME}-image`, { spec }).imageRef;
     const roles = endpointRoles(spec);
     let passwords: pulumi.Output<Record<string, string>>;
+    let ca: StackCaOutputs | undefined;
 
     if (spec.topology === "single") {
-        passwords = new SingleStack(NAME, { spec, image }).passwords;
+        const single = new SingleStack(NAME, { spec, image });
+        passwords = single.passwords;
+        ca = single.ca;
     } else {
         const primary = new PrimaryStack(NAME, { spec, image });
         passwords = primary.passwords;
+        ca = primary.ca;
         for (let n = 1; n <= spec.replicas; n++) {
             new ReplicaStack(`${NAME}-replica-${n}`, {
                 spec,
@@ -47,13 +55,14 @@ export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOut
                 image,
                 namespace: primary.namespace,
                 replicationPassword: primary.replicationPassword as pulumi.Output<string>,
+                ca,
                 primary: primary.statefulSet,
             });
         }
     }
 
     const url = (service: ServiceName, user: string) =>
-        postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host: serviceDnsName(service, namespace), port: containerPort(service), database: roles.database });
+        postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host: serviceDnsName(service, namespace), port: containerPort(service), database: roles.database, query: clientUrlQuery(spec) });
     const unavailable = unavailableEndpoints(spec);
     const writer: ServiceName = spec.topology === "single" ? "single" : "primary";
     return {
@@ -66,5 +75,6 @@ export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOut
         metricsUrl: unavailable.metricsUrl ? undefined : pulumi.output(`http://${serviceDnsName("exporter", namespace)}:${containerPort("exporter")}/metrics`),
         secretReferences: Object.fromEntries(loginRoles(spec).map((role) => [role, pulumi.secret(passwords.apply((pw) => pw[role]))])),
         unavailable,
+        caCertificate: ca?.certificate,
     };
 }

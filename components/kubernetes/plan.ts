@@ -8,10 +8,11 @@ import type { PinnedImage } from "../docker/images";
 import { HEALTHCHECK_PATH, INIT_SQL_ENV, REPLICA_BOOTSTRAP_ENV, healthcheckArgs, type HealthRole } from "../image/runtime";
 import { SECRET_MODE, type RenderedFile } from "../render";
 import { CONTAINER_LAYOUT, SERVICE_HOSTS, filePaths } from "../render/layout";
-import { replicaSlotName } from "../render/postgresql-conf";
+import { replicaSlotName, replicationSslmode } from "../render/postgresql-conf";
 import { ConfigError, memoryMb, type PlatformSpec } from "../spec";
 import { CONTAINER_PORTS, PLATFORM_ROLES, PROJECT } from "../spec/constants";
 import type { KubernetesSettings } from "../spec/targets/kubernetes";
+import { certificateNames, certificatePaths, type CertificateNames, type TlsServiceName } from "../tls/certificates";
 
 /** The stack's `pg-platform:kubernetes` settings; the schema makes them required for this target. */
 export function kubernetesSettingsOf(spec: PlatformSpec): KubernetesSettings {
@@ -22,8 +23,7 @@ export function kubernetesSettingsOf(spec: PlatformSpec): KubernetesSettings {
 /**
  * Refusals specific to this target, checked before any resource exists. A cluster pulls its
  * images from a registry, so a build that is only loaded into the local Docker engine could
- * never start: it must be pushed, or the stack must name a prebuilt image. TLS needs
- * certificate files this target does not mount yet.
+ * never start: it must be pushed, or the stack must name a prebuilt image.
  */
 export function validateKubernetes(spec: PlatformSpec): void {
     kubernetesSettingsOf(spec);
@@ -31,11 +31,6 @@ export function validateKubernetes(spec: PlatformSpec): void {
     if (spec.image.prebuilt === undefined && !spec.image.push) {
         problems.push(
             `${PROJECT}:image.push: the kubernetes target pulls the PostgreSQL image from a registry, so a build must be pushed: set image.push: true and image.repository (e.g. ghcr.io/acme/postgres), or set image.prebuilt to a digest-pinned reference (got push: false)`,
-        );
-    }
-    if (spec.postgres.tls.enabled) {
-        problems.push(
-            `${PROJECT}:postgres.tls.enabled: the kubernetes target does not provision certificates yet, so a server with TLS on would not start: set it to false (got true)`,
         );
     }
     if (problems.length > 0) throw new ConfigError(problems);
@@ -53,6 +48,55 @@ export function objectName(service: ServiceName): string {
 /** In-cluster DNS name of a service: `<name>.<namespace>.svc.cluster.local`. */
 export function serviceDnsName(service: ServiceName, namespace: string): string {
     return `${objectName(service)}.${namespace}.svc.cluster.local`;
+}
+
+/**
+ * The names a service's certificate covers on Kubernetes, so `sslmode=verify-full` succeeds
+ * however a client in the cluster dials it: the Service name within the namespace (what pools
+ * and replicas dial), `<service>.<namespace>.svc` and `<service>.<namespace>.svc.cluster.local`
+ * from other namespaces, and `localhost` and loopback (`kubectl port-forward`, or inside the pod).
+ */
+export function kubernetesCertificateNames(service: TlsServiceName, namespace: string): CertificateNames {
+    const name = objectName(service);
+    return certificateNames(service, [`${name}.${namespace}.svc`, serviceDnsName(service, namespace)]);
+}
+
+/** One file of a service's TLS Secret as the pod sees it. */
+export interface TlsSecretItem {
+    /** Key in the `kubernetes.io/tls` Secret. */
+    readonly key: "tls.crt" | "tls.key" | "ca.crt";
+    /** File name in the mounted folder: the rendered path's basename. */
+    readonly path: string;
+    /** File mode asked of kubelet (which adds group read for the pod's fsGroup). */
+    readonly mode: number;
+}
+
+/** Where a service's TLS Secret is mounted and which file each key becomes. */
+export interface TlsMount {
+    /** The folder the rendered files name (`/etc/postgresql/tls`, `/etc/pgbouncer/tls`). */
+    readonly mountPath: string;
+    /** Certificate and CA certificate 0644, the key 0600. */
+    readonly items: readonly TlsSecretItem[];
+}
+
+/**
+ * How a server's or pool's certificate reaches its container: the `kubernetes.io/tls` Secret
+ * mounted as a folder at the rendered TLS paths (not with subPath, so kubelet can swap it).
+ * Kubelet writes Secret files owned by root, group the pod's fsGroup, and adds group read to
+ * the requested mode, so the key is root:<service's gid> 0640. PostgreSQL accepts exactly
+ * that: a key owned by the database user must be 0600 or less, one owned by root 0640 or less,
+ * and the server reads it through its group. PgBouncer does not check the key's mode.
+ */
+export function tlsMount(service: TlsServiceName): TlsMount {
+    const paths = certificatePaths(service, CONTAINER_LAYOUT);
+    return {
+        mountPath: path.posix.dirname(paths.key),
+        items: [
+            { key: "tls.crt", path: fileKey(paths.cert), mode: 0o644 },
+            { key: "ca.crt", path: fileKey(paths.ca), mode: 0o644 },
+            { key: "tls.key", path: fileKey(paths.key), mode: 0o600 },
+        ],
+    };
 }
 
 /** What a pod is, for the NetworkPolicy: a PostgreSQL server, a pool or the exporter. */
@@ -257,9 +301,13 @@ export function serverEnv(spec: PlatformSpec, service: ServiceName): EnvVar[] {
         { name: env.user, value: PLATFORM_ROLES.replication },
         { name: env.passwordFile, value: SECRET_FILES.replicationPassword },
         { name: env.slot, value: replicaSlotName(replica) },
-        { name: env.sslmode, value: spec.postgres.tls.enabled ? "require" : "prefer" },
+        { name: env.sslmode, value: replicationSslmode(spec) },
         // The path the rendered primary_conninfo names; the bootstrap writes it (see fileStore).
         { name: env.passfile, value: filePaths(CONTAINER_LAYOUT).replicationPassfile },
+        // pg_basebackup -R writes its own primary_conninfo (without sslrootcert) into
+        // postgresql.auto.conf, which wins over the rendered file: libpq's PGSSLROOTCERT makes
+        // the bootstrap and the WAL receiver verify the primary against the stack's CA alike.
+        ...(spec.postgres.tls.enabled ? [{ name: "PGSSLROOTCERT", value: filePaths(CONTAINER_LAYOUT).tlsCa }] : []),
     ];
 }
 

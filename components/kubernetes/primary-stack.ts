@@ -5,6 +5,7 @@ import { exporterArgs, exporterEnvironment } from "../render/exporter";
 import { CONTAINER_LAYOUT, POOL_MODES, filePaths } from "../render/layout";
 import { hasExporter, hasPooler } from "../render/roles";
 import { PLATFORM_ROLES, PROJECT } from "../spec/constants";
+import type { StackCaOutputs } from "../tls/resources";
 import { exporterProbes, poolerProbes } from "./plan";
 import { sidecarDeployment } from "./workload";
 import { writer, type WriterStackArgs } from "./writer";
@@ -26,11 +27,16 @@ export class PrimaryStack extends pulumi.ComponentResource {
     public readonly passwords: pulumi.Output<Record<string, string>>;
     /** The replication role's password (secret); undefined when `replicas` is 0 (the role does not exist). */
     public readonly replicationPassword: pulumi.Output<string> | undefined;
+    /**
+     * The stack's CA (its key secret), when `postgres.tls.enabled`: clients verify servers and
+     * pools against its certificate, and replicas need it for theirs.
+     */
+    public readonly ca: StackCaOutputs | undefined;
 
     constructor(name: string, args: PrimaryStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${PROJECT}:kubernetes:PrimaryStack`, name, {}, opts);
         const { spec } = args;
-        const { namespace, passwords, server } = writer(this, name, args, "primary");
+        const { namespace, passwords, server, ca } = writer(this, name, args, "primary");
         const primary = server.statefulSet;
         const layout = CONTAINER_LAYOUT;
 
@@ -45,6 +51,7 @@ export class PrimaryStack extends pulumi.ComponentResource {
                     args: [filePaths(layout).pgbouncerIni],
                     probes: poolerProbes(),
                     passwords,
+                    ca,
                     dependsOn: [primary],
                 });
             }
@@ -66,12 +73,14 @@ export class PrimaryStack extends pulumi.ComponentResource {
         this.namespace = namespace;
         this.statefulSet = primary;
         this.passwords = passwords;
+        this.ca = ca;
         this.replicationPassword = spec.replicas > 0 ? pulumi.secret(passwords.apply((pw) => pw[PLATFORM_ROLES.replication])) : undefined;
         this.registerOutputs({
             namespace: this.namespace,
             statefulSet: this.statefulSet,
             passwords: this.passwords,
             replicationPassword: this.replicationPassword,
+            caCertificate: this.ca?.certificate,
         });
     }
 }

@@ -3,6 +3,7 @@ import { SECRET_FILES } from "../docker/plan";
 import type { PlatformSpec } from "../spec";
 import { ConfigError } from "../spec";
 import { PLATFORM_ROLES, PROJECT } from "../spec/constants";
+import type { StackCa } from "../tls/resources";
 import { serverStatefulSet } from "./workload";
 
 /** Arguments of {@link ReplicaStack}. */
@@ -17,6 +18,11 @@ export interface ReplicaStackArgs {
     readonly namespace: pulumi.Input<string>;
     /** The replication role's password (PrimaryStack.replicationPassword). Must be a secret. */
     readonly replicationPassword: pulumi.Input<string>;
+    /**
+     * The primary stack's CA (PrimaryStack.ca). Required when `postgres.tls.enabled`: it signs
+     * the replica's certificate and the replica verifies the primary against it. Default: none.
+     */
+    readonly ca?: StackCa;
     /** The primary's StatefulSet (PrimaryStack.statefulSet), created first. Default: none. */
     readonly primary?: pulumi.Input<pulumi.Resource>;
 }
@@ -31,11 +37,15 @@ export class ReplicaStack extends pulumi.ComponentResource {
     public readonly host: string;
 
     constructor(name: string, args: ReplicaStackArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(`${PROJECT}:kubernetes:ReplicaStack`, name, {}, opts);
         const { spec, replica } = args;
+        // Refused before the component registers, so a bad replica leaves nothing behind.
         if (!Number.isInteger(replica) || replica < 1 || replica > spec.replicas) {
             throw new ConfigError([`${PROJECT}:replicas: replica ${replica} needs replicas of at least ${replica} (got ${spec.replicas})`]);
         }
+        if (spec.postgres.tls.enabled && !args.ca) {
+            throw new ConfigError([`${PROJECT}:postgres.tls.enabled: replica ${replica} needs the primary stack's CA (ca, from PrimaryStack.ca) when TLS is on`]);
+        }
+        super(`${PROJECT}:kubernetes:ReplicaStack`, name, {}, opts);
         const service = `replica-${replica}` as const;
         const password = pulumi.secret(args.replicationPassword);
         serverStatefulSet(this, `${name}-server`, {
@@ -46,6 +56,7 @@ export class ReplicaStack extends pulumi.ComponentResource {
             healthRole: "replica",
             passwords: password.apply((pw) => ({ [PLATFORM_ROLES.replication]: pw })),
             secretFiles: [{ path: SECRET_FILES.replicationPassword, value: password }],
+            ca: args.ca,
             dependsOn: args.primary ? [args.primary] : [],
         });
         this.host = service;

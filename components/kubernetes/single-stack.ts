@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../spec/constants";
+import type { StackCaOutputs } from "../tls/resources";
 import { writer, type WriterStackArgs } from "./writer";
 
 /** Arguments of {@link SingleStack}. */
@@ -14,12 +15,15 @@ export class SingleStack extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
     /** Clear passwords of every login role, by role name. Secret. */
     public readonly passwords: pulumi.Output<Record<string, string>>;
+    /** The stack's CA (its key secret), when `postgres.tls.enabled`; clients verify the server against its certificate. */
+    public readonly ca: StackCaOutputs | undefined;
 
     constructor(name: string, args: SingleStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${PROJECT}:kubernetes:SingleStack`, name, {}, opts);
-        const { namespace, passwords } = writer(this, name, args, "single");
+        const { namespace, passwords, ca } = writer(this, name, args, "single");
         this.namespace = namespace;
         this.passwords = passwords;
-        this.registerOutputs({ namespace: this.namespace, passwords: this.passwords });
+        this.ca = ca;
+        this.registerOutputs({ namespace: this.namespace, passwords: this.passwords, caCertificate: this.ca?.certificate });
     }
 }

@@ -7,6 +7,8 @@ import { ENTRYPOINT_PATH, REPLICA_BOOTSTRAP_PATH, type HealthRole } from "../ima
 import { renderServices } from "../render";
 import { CONTAINER_LAYOUT } from "../render/layout";
 import type { PlatformSpec } from "../spec";
+import type { TlsServiceName } from "../tls/certificates";
+import { serviceCertificate, type StackCa } from "../tls/resources";
 import {
     LABELS,
     POSTGRES_USER,
@@ -15,6 +17,7 @@ import {
     configHash,
     fileKey,
     fileStore,
+    kubernetesCertificateNames,
     kubernetesSettingsOf,
     objectName,
     podLabels,
@@ -26,6 +29,7 @@ import {
     serverResources,
     servicePort,
     shmSizeMb,
+    tlsMount,
     volumeClaims,
     type EnvVar,
     type Probes,
@@ -37,6 +41,13 @@ type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 
 /** Annotation carrying the hash of a pod's configuration, so a change rolls the pods. */
 const CONFIG_HASH_ANNOTATION = "pg-platform.io/config-hash";
+
+/**
+ * Annotation carrying the hash of a pod's certificate: a re-issued certificate (renewal, new
+ * names) rolls the pods, as PostgreSQL and PgBouncer read their certificate files only at
+ * start or reload.
+ */
+const CERTIFICATE_HASH_ANNOTATION = "pg-platform.io/certificate-hash";
 
 /** Where a service runs and as whom; every object it gets is created under `parent`. */
 export interface Placement {
@@ -128,6 +139,41 @@ export function serviceFiles(
     return { volumes, mounts, configHash: pulumi.output(configHash(rendered.map((file) => file.content))) };
 }
 
+/** A service's certificate as its pod mounts it. */
+export interface MountedCertificate {
+    /** The volume of the service's TLS Secret. */
+    readonly volume: Volume;
+    /** Its mount at the rendered TLS folder. */
+    readonly mount: VolumeMount;
+    /** Hash of the certificate, for the pod annotation. */
+    readonly certificateHash: pulumi.Output<string>;
+}
+
+/**
+ * A certificate signed by the stack's CA for a server or pool, named for the cluster's DNS,
+ * stored with its key and the CA certificate in a `kubernetes.io/tls` Secret `<service>-tls`
+ * (the key only ever as a secret) and mounted at the rendered TLS paths (see tlsMount).
+ */
+export function serviceTls(parent: pulumi.Resource, name: string, placement: Placement & { readonly service: TlsServiceName }, ca: StackCa): MountedCertificate {
+    const { spec, service, namespace } = placement;
+    const issued = serviceCertificate(parent, name, kubernetesCertificateNames(service, kubernetesSettingsOf(spec).namespace), ca);
+    const secret = new k8s.core.v1.Secret(
+        `${name}-tls-secret`,
+        {
+            metadata: { name: `${objectName(service)}-tls`, namespace, labels: podLabels(service) },
+            type: "kubernetes.io/tls",
+            stringData: { "tls.crt": issued.certificate, "tls.key": issued.privateKey, "ca.crt": ca.certificate },
+        },
+        { parent },
+    );
+    const mount = tlsMount(service);
+    return {
+        volume: { name: "tls", secret: { secretName: secret.metadata.name, items: mount.items.map((item) => ({ ...item })) } },
+        mount: { name: "tls", mountPath: mount.mountPath, readOnly: true },
+        certificateHash: issued.certificate.apply((pem) => configHash([pem])),
+    };
+}
+
 /** The ClusterIP Service named as the renderer names the host (`primary`, `pooler-session`…). */
 export function clusterService(parent: pulumi.Resource, name: string, placement: Placement): k8s.core.v1.Service {
     const port = servicePort(placement.service);
@@ -165,6 +211,8 @@ export interface PodArgs {
     readonly resources: k8s.types.input.core.v1.ResourceRequirements;
     /** Mounted files. */
     readonly files: MountedFiles;
+    /** The service's certificate, when `postgres.tls.enabled`. Default: none. */
+    readonly tls?: MountedCertificate;
     /** Further pod volumes (claims from volumeClaimTemplates need none). Default: none. */
     readonly volumes?: readonly Volume[];
     /** Further mounts. Default: none. */
@@ -191,10 +239,16 @@ export function podTemplate(pod: PodArgs): k8s.types.input.core.v1.PodTemplateSp
         resources: pod.resources,
         securityContext: security.container,
         lifecycle: pod.preStop ? { preStop: { exec: { command: pod.preStop } } } : undefined,
-        volumeMounts: [...pod.files.mounts, ...(pod.mounts ?? [])],
+        volumeMounts: [...pod.files.mounts, ...(pod.tls ? [pod.tls.mount] : []), ...(pod.mounts ?? [])],
     };
     return {
-        metadata: { labels: podLabels(placement.service), annotations: { [CONFIG_HASH_ANNOTATION]: pod.files.configHash } },
+        metadata: {
+            labels: podLabels(placement.service),
+            annotations: {
+                [CONFIG_HASH_ANNOTATION]: pod.files.configHash,
+                ...(pod.tls ? { [CERTIFICATE_HASH_ANNOTATION]: pod.tls.certificateHash } : {}),
+            },
+        },
         spec: {
             securityContext: security.pod,
             // Nothing in these pods talks to the Kubernetes API.
@@ -203,7 +257,7 @@ export function podTemplate(pod: PodArgs): k8s.types.input.core.v1.PodTemplateSp
             imagePullSecrets: kubernetesSettingsOf(placement.spec).imagePullSecrets.map((secret) => ({ name: secret })),
             terminationGracePeriodSeconds: pod.terminationGracePeriodSeconds,
             containers: [container],
-            volumes: [...pod.files.volumes, ...(pod.volumes ?? [])],
+            volumes: [...pod.files.volumes, ...(pod.tls ? [pod.tls.volume] : []), ...(pod.volumes ?? [])],
         },
     };
 }
@@ -218,6 +272,8 @@ export interface ServerArgs extends Placement {
     readonly passwords: pulumi.Input<Record<string, string>>;
     /** Password files for the image's `_FILE` variables. */
     readonly secretFiles: readonly SecretFile[];
+    /** The stack's CA, when `postgres.tls.enabled`: it signs the server's certificate. Default: none. */
+    readonly ca?: StackCa;
     /** Resources created first (the primary, for a replica). Default: none. */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -235,11 +291,12 @@ export interface ServerResources {
  * (`storageSize` on `storageClass`; claims are kept when the set is deleted or replaced).
  * The image's auto-tuning entrypoint runs it; a replica's bootstrap clones the primary first.
  */
-export function serverStatefulSet(parent: pulumi.Resource, name: string, args: ServerArgs): ServerResources {
+export function serverStatefulSet(parent: pulumi.Resource, name: string, args: ServerArgs & { readonly service: TlsServiceName }): ServerResources {
     const { spec, service: serviceName } = args;
     const settings = kubernetesSettingsOf(spec);
     const replica = args.healthRole === "replica";
     const files = serviceFiles(parent, name, args, args.passwords, args.secretFiles);
+    const tls = args.ca ? serviceTls(parent, name, args, args.ca) : undefined;
     const claims = volumeClaims(spec, serviceName);
     // Writable, so a replica's bootstrap can write its passfile beside the mounted files.
     const configDir: Volume = { name: "config-dir", emptyDir: {} };
@@ -265,6 +322,7 @@ export function serverStatefulSet(parent: pulumi.Resource, name: string, args: S
                     probes: serverProbes(spec, args.healthRole),
                     resources: serverResources(spec),
                     files,
+                    tls,
                     volumes: [configDir, shm],
                     mounts: [
                         ...claims.map((claim) => ({ name: claim.name, mountPath: claim.name === "data" ? DATA_MOUNT : WAL_ARCHIVE_MOUNT })),
@@ -301,6 +359,8 @@ export interface SidecarArgs extends Placement {
     readonly probes: Probes;
     /** Clear passwords the service's files need, by role (secret). */
     readonly passwords: pulumi.Input<Record<string, string>>;
+    /** The stack's CA, for a pool when `postgres.tls.enabled`: it signs the pool's certificate. Default: none (the exporter presents none). */
+    readonly ca?: StackCa;
     /** Resources created first (the primary). */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -311,6 +371,8 @@ export interface SidecarArgs extends Placement {
  */
 export function sidecarDeployment(parent: pulumi.Resource, name: string, args: SidecarArgs): k8s.apps.v1.Deployment {
     const files = serviceFiles(parent, name, args, args.passwords);
+    const { service } = args;
+    const tls = args.ca && service !== "exporter" ? serviceTls(parent, name, { ...args, service }, args.ca) : undefined;
     clusterService(parent, name, args);
     return new k8s.apps.v1.Deployment(
         `${name}-deployment`,
@@ -329,6 +391,7 @@ export function sidecarDeployment(parent: pulumi.Resource, name: string, args: S
                     probes: args.probes,
                     resources: { requests: { ...SIDECAR_RESOURCES.requests }, limits: { ...SIDECAR_RESOURCES.limits } },
                     files,
+                    tls,
                 }),
             },
         },

@@ -6,6 +6,7 @@ import { SUPERUSER } from "../render/hba";
 import { loginRoles } from "../render/roles";
 import type { PlatformSpec } from "../spec";
 import { CONTAINER_PORTS } from "../spec/constants";
+import { stackCa, type StackCaOutputs } from "../tls/resources";
 import { LABELS, kubernetesSettingsOf, objectName, postgresIngressPeers, selectorLabels } from "./plan";
 import { serverStatefulSet, type ServerResources } from "./workload";
 
@@ -25,6 +26,8 @@ export interface Writer {
     readonly passwords: pulumi.Output<Record<string, string>>;
     /** The server's Service and StatefulSet. */
     readonly server: ServerResources;
+    /** The stack's CA, when `postgres.tls.enabled`; it signed the server's certificate. */
+    readonly ca: StackCaOutputs | undefined;
 }
 
 /**
@@ -32,7 +35,8 @@ export interface Writer {
  * `credentials` Secret holding them for in-cluster clients, the NetworkPolicy in front of every
  * PostgreSQL server of the stack, and the writable server. With `production`, a
  * PodDisruptionBudget keeps a voluntary eviction (a node drain) from stopping the writer:
- * nothing fails over, so stopping it is a decision the operator takes by hand.
+ * nothing fails over, so stopping it is a decision the operator takes by hand. With
+ * `postgres.tls.enabled`, also the stack's CA (named after the namespace) and the server's certificate.
  */
 export function writer(parent: pulumi.Resource, name: string, args: WriterStackArgs, service: "single" | "primary"): Writer {
     const { spec } = args;
@@ -45,6 +49,8 @@ export function writer(parent: pulumi.Resource, name: string, args: WriterStackA
     // The official image's initdb demands a superuser password; pg_hba.conf admits the superuser only locally.
     const superuser = rolePasswords(parent, name, [SUPERUSER]).apply((pw) => pw[SUPERUSER]);
     new k8s.core.v1.Secret(`${name}-credentials`, { metadata: { name: "credentials", namespace }, type: "Opaque", stringData: passwords }, { parent });
+
+    const ca = spec.postgres.tls.enabled ? stackCa(parent, name, `${settings.namespace} CA`) : undefined;
 
     const peers = postgresIngressPeers();
     new k8s.networking.v1.NetworkPolicy(
@@ -76,6 +82,7 @@ export function writer(parent: pulumi.Resource, name: string, args: WriterStackA
         healthRole: service,
         passwords,
         secretFiles: [{ path: SECRET_FILES.superuserPassword, value: superuser }],
+        ca,
     });
     if (spec.production) {
         new k8s.policy.v1.PodDisruptionBudget(
@@ -84,5 +91,5 @@ export function writer(parent: pulumi.Resource, name: string, args: WriterStackA
             { parent },
         );
     }
-    return { namespace, passwords, server };
+    return { namespace, passwords, server, ca };
 }

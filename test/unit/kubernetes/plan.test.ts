@@ -7,6 +7,7 @@ import {
     configHash,
     fileKey,
     fileStore,
+    kubernetesCertificateNames,
     objectName,
     podKind,
     podLabels,
@@ -16,6 +17,7 @@ import {
     serverProbes,
     serverResources,
     serviceDnsName,
+    tlsMount,
     volumeClaims,
     validateKubernetes,
     type FileStore,
@@ -140,6 +142,45 @@ describe("server environment: secrets only as file paths", () => {
             REPLICATION_PASSFILE: "/etc/postgresql/replication.pgpass",
         });
     });
+
+    it("with TLS on, a replica verifies the primary (verify-full) against the CA at the rendered path, which PGSSLROOTCERT names for pg_basebackup's conninfo too", () => {
+        const tls = { topology: "primary", replicas: 1, postgres: { tls: { enabled: true } } } as const;
+        const env = Object.fromEntries(serverEnv(spec(tls), "replica-1").map((e) => [e.name, e.value]));
+        expect(env).toMatchObject({ PRIMARY_SSLMODE: "verify-full", PGSSLROOTCERT: "/etc/postgresql/tls/ca.crt" });
+        expect(serverEnv(spec(tls), "primary").map((e) => e.name)).not.toContain("PGSSLROOTCERT");
+        expect(serverEnv(spec({ topology: "primary", replicas: 1 }), "replica-1").map((e) => e.name)).not.toContain("PGSSLROOTCERT");
+    });
+});
+
+describe("TLS certificates", () => {
+    it.each<[Parameters<typeof kubernetesCertificateNames>[0], string]>([
+        ["single", "primary"],
+        ["primary", "primary"],
+        ["replica-2", "replica-2"],
+        ["pooler-transaction", "pooler-transaction"],
+        ["pooler-session", "pooler-session"],
+    ])("%s's certificate covers its Service name %s in the namespace, from other namespaces, and loopback", (service, name) => {
+        expect(kubernetesCertificateNames(service, "db")).toEqual({
+            commonName: name,
+            dnsNames: [name, `${name}.db.svc`, `${name}.db.svc.cluster.local`, "localhost"],
+            ipAddresses: ["127.0.0.1", "::1"],
+        });
+    });
+
+    it("mounts a server's Secret where postgresql.conf names the files and a pool's where pgbouncer.ini does; the key 0600, the rest 0644", () => {
+        const items = [
+            { key: "tls.crt", path: "server.crt", mode: 0o644 },
+            { key: "ca.crt", path: "ca.crt", mode: 0o644 },
+            { key: "tls.key", path: "server.key", mode: 0o600 },
+        ];
+        expect(tlsMount("replica-1")).toEqual({ mountPath: "/etc/postgresql/tls", items });
+        expect(tlsMount("pooler-session")).toEqual({ mountPath: "/etc/pgbouncer/tls", items });
+    });
+
+    it("asks no more than PostgreSQL accepts for a root-owned key once kubelet adds group read for fsGroup (0640)", () => {
+        const key = tlsMount("primary").items.find((item) => item.key === "tls.key");
+        expect(((key?.mode ?? 0o777) | 0o440) & ~0o640).toBe(0);
+    });
 });
 
 describe("volume claims", () => {
@@ -168,8 +209,7 @@ describe("validation before any resource", () => {
         ["a pushed build", {}, []],
         ["a prebuilt image", { image: { prebuilt: `ghcr.io/acme/postgres@sha256:${"0".repeat(64)}` } }, []],
         ["a local build the cluster cannot pull", { image: {} }, ["pg-platform:image.push"]],
-        ["TLS, whose certificates this target does not mount", { postgres: { tls: { enabled: true } } }, ["pg-platform:postgres.tls.enabled"]],
-        ["both at once", { image: {}, postgres: { tls: { enabled: true } } }, ["pg-platform:image.push", "pg-platform:postgres.tls.enabled"]],
+        ["TLS on (the target issues the certificates)", { postgres: { tls: { enabled: true } } }, []],
     ])("%s → %j", (_, extra, expected) => {
         expect(problems(extra)).toEqual(expected);
     });

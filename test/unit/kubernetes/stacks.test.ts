@@ -286,10 +286,20 @@ describe("refusals before any resource", () => {
 describe("the k8s stack (Pulumi.k8s.yaml), as `npm run check -- --stack k8s` runs it", async () => {
     const result = await checkStack("k8s");
 
-    it("passes the gate: exit 0, no mandatory violation, no duplicate URN", () => {
-        expect(result.violations.filter((v) => v.level === "mandatory")).toEqual([]);
+    it("passes the gate with zero findings, advisory ones included (TLS is on): exit 0, no duplicate URN", () => {
+        expect(result.violations).toEqual([]);
         expect(result.duplicateUrns).toEqual([]);
         expect(exitCode(result)).toBe(0);
+    });
+
+    it("issues the stack's CA and a certificate for each server and pool", () => {
+        expect(ofType(result.resources, "tls:index/selfSignedCert:SelfSignedCert").map((r) => r.name)).toEqual(["pg-ca"]);
+        expect(ofType(result.resources, "tls:index/locallySignedCert:LocallySignedCert").map((r) => r.name).sort()).toEqual([
+            "pg-pooler-session-tls",
+            "pg-pooler-transaction-tls",
+            "pg-primary-tls",
+            "pg-replica-1-server-tls",
+        ]);
     });
 
     it("runs a primary and one replica, each on a 5Gi claim, behind ClusterIP Services", () => {
