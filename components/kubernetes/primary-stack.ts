@@ -80,7 +80,7 @@ export class PrimaryStack extends pulumi.ComponentResource {
             statefulSet: this.statefulSet,
             passwords: this.passwords,
             replicationPassword: this.replicationPassword,
-            caCertificate: this.ca?.certificate,
+            ca: this.ca,
         });
     }
 }

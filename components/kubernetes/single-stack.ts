@@ -24,6 +24,6 @@ export class SingleStack extends pulumi.ComponentResource {
         this.namespace = namespace;
         this.passwords = passwords;
         this.ca = ca;
-        this.registerOutputs({ namespace: this.namespace, passwords: this.passwords, caCertificate: this.ca?.certificate });
+        this.registerOutputs({ namespace: this.namespace, passwords: this.passwords, ca: this.ca });
     }
 }
