@@ -3,16 +3,13 @@
  */
 import { parseMemoryMb } from "../spec/memory";
 import type { PlatformSpec } from "../spec";
-import type { PostgresVersion } from "../spec/constants";
+import { RDS_ACCEPTED_PASSWORD_AUTH_METHOD, type PostgresVersion } from "../spec/constants";
 import { sharedParameters } from "../render/parameters";
 
 /** The parameter group family of a major version, e.g. `postgres17`. */
 export function rdsFamily(version: PostgresVersion): string {
     return `postgres${version}`;
 }
-
-/** Only `scram` lets RDS refuse md5 logins; its own default (`md5+scram`) accepts both. */
-export const RDS_ACCEPTED_PASSWORD_AUTH_METHOD = "scram";
 
 /**
  * Values the supported families (postgres15 to postgres18) already have. AWS reports a

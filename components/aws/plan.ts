@@ -14,9 +14,6 @@ export const RDS_LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 /** Performance Insights retention in days: the free tier. */
 export const PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7;
 
-/** The client authentication RDS Proxy offers: SCRAM, never md5. */
-export const PROXY_CLIENT_AUTH = "POSTGRES_SCRAM_SHA_256";
-
 /** What the aws target builds for a spec. */
 export interface RdsPlan {
     /** The target's settings, defaults applied. */

@@ -1,11 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
-import { CONTAINER_PORTS } from "../spec/constants";
+import { CONTAINER_PORTS, RDS_PROXY_CLIENT_AUTH } from "../spec/constants";
 import { DatabaseRoles } from "../managed/database-roles";
 import type { DatabasePlan } from "../managed/roles";
 import { MANAGED_ADMIN_ROLE } from "../managed/spec";
-import { PERFORMANCE_INSIGHTS_RETENTION_DAYS, PROXY_CLIENT_AUTH, RDS_LOG_EXPORTS, type RdsPlan } from "./plan";
+import { PERFORMANCE_INSIGHTS_RETENTION_DAYS, RDS_LOG_EXPORTS, type RdsPlan } from "./plan";
 
 /** Arguments of {@link RdsPostgres}. */
 export interface RdsPostgresArgs {
@@ -256,7 +256,7 @@ export class RdsPostgres extends pulumi.ComponentResource {
             vpcSecurityGroupIds: [securityGroup.id],
             auths: secretArns.map((secretArn) => ({
                 authScheme: "SECRETS",
-                clientPasswordAuthType: PROXY_CLIENT_AUTH,
+                clientPasswordAuthType: RDS_PROXY_CLIENT_AUTH,
                 iamAuth: "DISABLED",
                 secretArn,
             })),

@@ -20,6 +20,12 @@ export const PASSWORD_ENCRYPTION = "scram-sha-256";
 export const ALLOWED_HBA_METHODS = ["scram-sha-256", "peer", "reject"] as const;
 
 
+/** RDS `rds.accepted_password_auth_method`: SCRAM only, so md5 logins are refused. */
+export const RDS_ACCEPTED_PASSWORD_AUTH_METHOD = "scram";
+
+/** The only client authentication an RDS Proxy for PostgreSQL accepts. */
+export const RDS_PROXY_CLIENT_AUTH = "POSTGRES_SCRAM_SHA_256";
+
 /** Host addresses that count as loopback for port publishing. */
 export const LOOPBACK_ADDRESSES = ["127.0.0.1", "::1", "localhost"] as const;
 
@@ -63,9 +69,6 @@ export type ExtensionName = (typeof KNOWN_EXTENSIONS)[number];
 
 /** Extensions that only work when listed in shared_preload_libraries. */
 export const PRELOAD_EXTENSIONS: readonly ExtensionName[] = ["pg_cron", "pgaudit", "pg_stat_statements", "auto_explain"];
-
-/** Extensions compiled into the image from pinned sources, rather than shipped by PostgreSQL. */
-export const IMAGE_BUILT_EXTENSIONS: readonly ExtensionName[] = ["pg_cron", "pgaudit", "pgvector"];
 
 /** Supported PostgreSQL major versions. */
 export const POSTGRES_VERSIONS = [15, 16, 17, 18] as const;

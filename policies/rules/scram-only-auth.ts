@@ -1,13 +1,7 @@
-import { ALLOWED_HBA_METHODS, PASSWORD_ENCRYPTION } from "../../components/spec/constants";
+import { ALLOWED_HBA_METHODS, PASSWORD_ENCRYPTION, RDS_ACCEPTED_PASSWORD_AUTH_METHOD, RDS_PROXY_CLIENT_AUTH } from "../../components/spec/constants";
 import { parseHba, parseIni, parsePostgresConf, renderedFiles, RENDERED_FILES } from "./rendered";
 import { KUBERNETES_POD_OWNERS, TYPES, cloudSqlFlags, isPostgresFamily, kubernetesContainers, rdsParameters, type InspectedResource, type KubernetesContainer } from "./resources";
 import { forTypes, resourceRule } from "./rule";
-
-/** The only value RDS's `rds.accepted_password_auth_method` may have: refuse md5 logins. */
-export const RDS_ACCEPTED_AUTH_METHOD = "scram";
-
-/** The only client authentication an RDS Proxy for PostgreSQL may accept. */
-export const PROXY_CLIENT_AUTH = "POSTGRES_SCRAM_SHA_256";
 
 const allowed = ALLOWED_HBA_METHODS.join(", ");
 
@@ -65,7 +59,7 @@ export const scramOnlyAuth = resourceRule(
         remediationSteps: [
             "Remove md5/password/trust rules from postgres.hba (the platform's own rules are SCRAM-only).",
             `Do not override password_encryption (fixed to ${PASSWORD_ENCRYPTION}) or PgBouncer's auth_type.`,
-            `On RDS use a parameter group with rds.accepted_password_auth_method = ${RDS_ACCEPTED_AUTH_METHOD} and proxy client auth ${PROXY_CLIENT_AUTH}.`,
+            `On RDS use a parameter group with rds.accepted_password_auth_method = ${RDS_ACCEPTED_PASSWORD_AUTH_METHOD} and proxy client auth ${RDS_PROXY_CLIENT_AUTH}.`,
             "There are no exceptions: rotate any md5-hashed password to SCRAM instead.",
         ].join(" "),
     },
@@ -85,24 +79,24 @@ export const scramOnlyAuth = resourceRule(
                 findings.push(`parameter password_encryption is ${encryption}; it must be ${PASSWORD_ENCRYPTION}`);
             }
             const accepted = parameters.get("rds.accepted_password_auth_method");
-            if (accepted !== RDS_ACCEPTED_AUTH_METHOD) {
+            if (accepted !== RDS_ACCEPTED_PASSWORD_AUTH_METHOD) {
                 findings.push(
-                    `parameter rds.accepted_password_auth_method is ${accepted ?? "not set (RDS default md5+scram)"}, so md5 logins are accepted; set it to ${RDS_ACCEPTED_AUTH_METHOD}`,
+                    `parameter rds.accepted_password_auth_method is ${accepted ?? "not set (RDS default md5+scram)"}, so md5 logins are accepted; set it to ${RDS_ACCEPTED_PASSWORD_AUTH_METHOD}`,
                 );
             }
             return findings;
         },
         [TYPES.rdsInstance]: (instance) =>
             (instance.engine === undefined || instance.engine === "postgres") && !instance.parameterGroupName
-                ? [`no parameterGroupName: the engine's default parameter group accepts md5 logins; use a group with rds.accepted_password_auth_method = ${RDS_ACCEPTED_AUTH_METHOD}`]
+                ? [`no parameterGroupName: the engine's default parameter group accepts md5 logins; use a group with rds.accepted_password_auth_method = ${RDS_ACCEPTED_PASSWORD_AUTH_METHOD}`]
                 : [],
         [TYPES.rdsProxy]: (proxy) =>
             proxy.engineFamily !== "POSTGRESQL"
                 ? []
                 : (proxy.auths ?? []).flatMap((auth, i) =>
-                      auth.clientPasswordAuthType === PROXY_CLIENT_AUTH
+                      auth.clientPasswordAuthType === RDS_PROXY_CLIENT_AUTH
                           ? []
-                          : [`auths[${i}] clientPasswordAuthType is ${auth.clientPasswordAuthType ?? "not set"}; set it to ${PROXY_CLIENT_AUTH}`],
+                          : [`auths[${i}] clientPasswordAuthType is ${auth.clientPasswordAuthType ?? "not set"}; set it to ${RDS_PROXY_CLIENT_AUTH}`],
                   ),
         [TYPES.cloudSqlInstance]: (instance) => {
             const value = cloudSqlFlags(instance).get("password_encryption");
