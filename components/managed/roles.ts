@@ -2,22 +2,11 @@
  * The databases, least-privilege roles and grants of a spec, as a managed target creates them
  * through the postgresql provider. Pure: no Pulumi import.
  */
-import { DATABASE_ROLE_SUFFIXES, type ExtensionName } from "../spec/constants";
+import { DATABASE_ROLE_SUFFIXES, extensionSqlName } from "../spec/constants";
 import type { PlatformSpec } from "../spec";
 
 /** What a role may do in its database. */
 export type Access = keyof typeof DATABASE_ROLE_SUFFIXES;
-
-/** Extensions that are preload-only modules: nothing to CREATE EXTENSION. */
-const PRELOAD_ONLY: readonly ExtensionName[] = ["auto_explain"];
-
-/** SQL names of extensions whose package name differs. */
-const SQL_NAME: Partial<Record<ExtensionName, string>> = { pgvector: "vector" };
-
-/** The `CREATE EXTENSION` name of a platform extension, or undefined for preload-only modules. */
-export function extensionSqlName(extension: ExtensionName): string | undefined {
-    return PRELOAD_ONLY.includes(extension) ? undefined : (SQL_NAME[extension] ?? extension);
-}
 
 /** One login role. */
 export interface RolePlan {

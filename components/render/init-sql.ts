@@ -1,14 +1,11 @@
 import type { PlatformSpec } from "../spec";
-import { PLATFORM_ROLES, POOLER_AUTH_SCHEMA, type ExtensionName } from "../spec/constants";
+import { PLATFORM_ROLES, POOLER_AUTH_SCHEMA, extensionSqlName, type ExtensionName } from "../spec/constants";
 import { SUPERUSER } from "./hba";
 import { passwordOrPlaceholder, type RenderSecrets } from "./layout";
 import { hasPooler, loginRoleSpecs, databaseRole, type LoginRole } from "./roles";
 import { replicaSlotName } from "./postgresql-conf";
 import { preloadLibraries } from "./parameters";
 import { scramVerifier } from "./scram";
-
-/** The SQL name of each extension where it differs from the platform's name. */
-const SQL_EXTENSION_NAME: Partial<Record<ExtensionName, string>> = { pgvector: "vector" };
 
 /** The PgBouncer auth_query function, schema-qualified. */
 export const POOLER_AUTH_FUNCTION = `${POOLER_AUTH_SCHEMA}.get_auth`;
@@ -91,8 +88,7 @@ function databaseExtensions(spec: PlatformSpec, index: number): string[] {
     // pg_cron lives in exactly one database: cron.database_name, the first one.
     if (index === 0 && preloads.includes("pg_cron")) names.add("pg_cron");
     else names.delete("pg_cron");
-    names.delete("auto_explain"); // a preload-only module, not an extension
-    return [...names].map((name) => SQL_EXTENSION_NAME[name] ?? name);
+    return [...names].map(extensionSqlName).filter((name): name is string => name !== undefined);
 }
 
 function poolerAuthStatements(): string[] {

@@ -19,7 +19,6 @@ export const PASSWORD_ENCRYPTION = "scram-sha-256";
 /** pg_hba.conf methods a rendered or managed configuration may contain. */
 export const ALLOWED_HBA_METHODS = ["scram-sha-256", "peer", "reject"] as const;
 
-
 /** RDS `rds.accepted_password_auth_method`: SCRAM only, so md5 logins are refused. */
 export const RDS_ACCEPTED_PASSWORD_AUTH_METHOD = "scram";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { databasePlan, extensionSqlName } from "../../../components/managed/roles";
+import { databasePlan } from "../../../components/managed/roles";
 import { parseSpec } from "../../../components/spec";
 
 const plan = databasePlan(parseSpec({
@@ -15,7 +15,6 @@ const grant = (role: string, objectType: string) => plan.grants.find((g) => g.ro
 describe("databasePlan", () => {
     it("creates extensions by their SQL names and skips preload-only modules", () => {
         expect(plan.databases).toEqual([{ name: "app", extensions: ["pg_cron", "vector"] }]);
-        expect(extensionSqlName("auto_explain")).toBeUndefined();
     });
 
     it("keeps PUBLIC out and gives each role only its access", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, memoryMb, parseSpec } from "../../../components/spec";
+import { KNOWN_EXTENSIONS, extensionSqlName } from "../../../components/spec/constants";
 import { FIXED_PARAMETERS } from "../../../components/spec/fixed-parameters";
 
 /** The problems parseSpec reports for a config, or [] when it is accepted. */
@@ -115,5 +116,18 @@ describe("ConfigError.gather", () => {
         expect(() => ConfigError.gather(() => {
             throw new TypeError("bug");
         })).toThrow(TypeError);
+    });
+});
+
+describe("extensionSqlName", () => {
+    it("gives CREATE EXTENSION's name, pgvector's being vector, and none for preload-only modules", () => {
+        expect(KNOWN_EXTENSIONS.map((name) => [name, extensionSqlName(name)])).toEqual([
+            ["pg_cron", "pg_cron"],
+            ["pgaudit", "pgaudit"],
+            ["pg_stat_statements", "pg_stat_statements"],
+            ["auto_explain", undefined],
+            ["pg_trgm", "pg_trgm"],
+            ["pgvector", "vector"],
+        ]);
     });
 });
