@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { CONTAINER_PORTS, RDS_PROXY_CLIENT_AUTH } from "../spec/constants";
 import { DatabaseRoles } from "../managed/database-roles";
 import type { DatabasePlan } from "../managed/roles";
@@ -133,6 +134,10 @@ export class RdsPostgres extends pulumi.ComponentResource {
             region,
         };
 
+        // A suffix made once per stack life: destroying and re-creating the stack must not
+        // collide with the final snapshot the previous primary left behind.
+        const snapshotSuffix = plan.finalSnapshot ? new random.RandomId(`${name}-final-snapshot-id`, { byteLength: 4 }, { parent: this }) : undefined;
+
         const primary = new aws.rds.Instance(`${name}-primary`, {
             ...common,
             engine: "postgres",
@@ -149,7 +154,7 @@ export class RdsPostgres extends pulumi.ComponentResource {
             backupRetentionPeriod: plan.backupRetentionDays,
             deleteAutomatedBackups: !plan.finalSnapshot,
             skipFinalSnapshot: !plan.finalSnapshot,
-            finalSnapshotIdentifier: plan.finalSnapshot ? `${prefix}-primary-final` : undefined,
+            finalSnapshotIdentifier: snapshotSuffix ? pulumi.interpolate`${prefix}-primary-final-${snapshotSuffix.hex}` : undefined,
         }, { parent: this });
 
         const replicas = Array.from({ length: plan.replicas }, (_, i) =>

@@ -13,6 +13,7 @@ function fakeHex(seed: string, length = 64): string {
  */
 const COMPUTED: Readonly<Record<string, StateFn>> = {
     "random:index/randomPassword:RandomPassword": (name) => ({ result: `pw-${fakeHex(name, 24)}` }),
+    "random:index/randomId:RandomId": (name) => ({ hex: fakeHex(name, 8) }),
     "docker-build:index:Image": (name, inputs) => ({
         digest: `sha256:${fakeHex(name)}`,
         ref: `${String((inputs.tags as string[] | undefined)?.[0] ?? name).split(":")[0]}@sha256:${fakeHex(name)}`,

@@ -42,7 +42,6 @@ describe("RdsPostgres in the committed prod stack", async () => {
             multiAz: true,
             deletionProtection: true,
             skipFinalSnapshot: false,
-            finalSnapshotIdentifier: "pg-platform-prod-primary-final",
             backupRetentionPeriod: 30,
             deleteAutomatedBackups: false,
             iamDatabaseAuthenticationEnabled: true,
@@ -55,6 +54,9 @@ describe("RdsPostgres in the committed prod stack", async () => {
         });
         expect(primary.inputs.password).toBeUndefined();
         expect(primary.inputs.parameterGroupName).toMatch(/^pg-platform-prod-postgres17-/);
+        // A per-stack-life suffix, so re-creating the stack never collides with an old final snapshot.
+        expect(primary.inputs.finalSnapshotIdentifier).toMatch(/^pg-platform-prod-primary-final-[0-9a-f]{8}$/);
+        expect(named(run.resources, "random:index/randomId:RandomId", "pg-platform-prod-final-snapshot-id").inputs).toMatchObject({ byteLength: 4 });
     });
 
     it("carries SCRAM-only logins, logging and preloads in the parameter group, minus family defaults", () => {
