@@ -22,6 +22,17 @@ function devStack(config: string): string {
     return dir;
 }
 
+/** The real prod stack with some of its lines changed, checked with prod's policy config. */
+function prodStackWith(change: (yaml: string) => string): string {
+    const dir = tempDir();
+    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    const prod = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8");
+    const changed = change(prod);
+    expect(changed).not.toEqual(prod);
+    fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), changed);
+    return dir;
+}
+
 const committedStacks = fs
     .readdirSync(PROJECT_DIR)
     .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
@@ -68,6 +79,16 @@ describe("npm run check fails (exit 1) and names the rule", () => {
             expect(violation.level).toBe("mandatory");
             expect(violation.message).toMatch(/^pg_hba\.conf line \d+ \(host app app_app 10\.0\.0\.0\/8 md5\) uses method md5; allowed methods: scram-sha-256, peer, reject$/);
         }
+    });
+
+    it("prod with Multi-AZ and deletion protection switched off: encrypted-and-protected", async () => {
+        const dir = prodStackWith((yaml) => yaml.replace(/multiAz: true/, "multiAz: false").replace(/deletionProtection: true/, "deletionProtection: false"));
+        const result = await checkStack("prod", { projectDir: dir });
+        expect(exitCode(result)).toBe(1);
+        expect(result.violations.map((v) => `${v.level} ${v.policy}: ${v.message}`)).toEqual([
+            "mandatory encrypted-and-protected: deletionProtection is not true; turn it on",
+            "mandatory encrypted-and-protected: multiAz is not true; run a standby in a second availability zone",
+        ]);
     });
 
     it("an image referenced by tag (image.prebuilt): pinned-images", async () => {
