@@ -157,10 +157,11 @@ function databaseStatements(spec: PlatformSpec, index: number): string[] {
 }
 
 /**
- * The psql script that prepares a new primary (or single server), run once as the superuser
- * (the image's `/docker-entrypoint-initdb.d`), and safe to run again: it converges roles,
- * databases, grants, extensions, replication slots and the PgBouncer auth function to the
- * spec and fails nothing the second time. Passwords go in as SCRAM verifiers computed here;
+ * The psql script that prepares a primary (or single server), run as the superuser by initdb
+ * on a new cluster (the image's `/docker-entrypoint-initdb.d`) and by the image's
+ * apply-init-sql.sh on every later start of the writer: it converges roles, databases, grants,
+ * extensions, replication slots and the PgBouncer auth function to the spec and fails nothing
+ * the second time. Passwords go in as SCRAM verifiers computed here;
  * without `secrets` each is a placeholder the script refuses to apply.
  */
 export function renderInitSql(spec: PlatformSpec, secrets?: RenderSecrets): string {

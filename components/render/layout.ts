@@ -55,7 +55,11 @@ export interface RuntimeLayout {
      * (the CA a replica verifies its primary with). Container: `/etc/postgresql/tls`.
      */
     readonly tlsDir: string;
-    /** The init SQL script. Container: `/docker-entrypoint-initdb.d/10-pg-platform.sql` (run once, at initdb). */
+    /**
+     * The init SQL script. Container: `/docker-entrypoint-initdb.d/10-pg-platform.sql`: initdb
+     * runs it on an empty data directory, and the image's apply-init-sql.sh again on every
+     * start of an existing writer.
+     */
     readonly initSqlPath: string;
     /** Folder of pgbouncer.ini and userlist.txt. Container: `/etc/pgbouncer`. */
     readonly pgbouncerConfigDir: string;
