@@ -20,6 +20,8 @@ export interface KubernetesContainer {
     readonly image?: string;
     /** Environment variables; `value` is absent when taken from a Secret or ConfigMap. */
     readonly env?: readonly { readonly name: string; readonly value?: string }[];
+    /** Ports; `hostPort` publishes one on the node's interfaces (`hostIP`, default every address). */
+    readonly ports?: readonly { readonly containerPort: number; readonly hostPort?: number; readonly hostIP?: string }[];
 }
 
 /** A Kubernetes pod spec (the fields the rules read). */
@@ -30,6 +32,8 @@ export interface KubernetesPodSpec {
     readonly initContainers?: readonly KubernetesContainer[];
     /** Ephemeral (debug) containers. */
     readonly ephemeralContainers?: readonly KubernetesContainer[];
+    /** The pod shares the node's network namespace, so every port it listens on is on the node's interfaces. */
+    readonly hostNetwork?: boolean;
 }
 
 interface PodTemplate {
@@ -140,12 +144,17 @@ const WORKLOADS: readonly ResourceType[] = [
 /** Kubernetes types that carry a pod spec (and so containers). */
 export const KUBERNETES_POD_OWNERS: readonly ResourceType[] = [TYPES.kubernetesPod, ...WORKLOADS, TYPES.kubernetesCronJob];
 
+/** The pod spec of a Kubernetes pod, workload or CronJob; undefined for any other resource. */
+export function kubernetesPodSpec(resource: InspectedResource): KubernetesPodSpec | undefined {
+    if (resource.type === TYPES.kubernetesPod) return propsOf(resource, TYPES.kubernetesPod)?.spec;
+    if (resource.type === TYPES.kubernetesCronJob) return propsOf(resource, TYPES.kubernetesCronJob)?.spec?.jobTemplate?.spec?.template?.spec;
+    if (WORKLOADS.includes(resource.type as ResourceType)) return (resource.props as KubernetesWorkload).spec?.template?.spec;
+    return undefined;
+}
+
 /** Every container of a Kubernetes pod, workload or CronJob (init and ephemeral ones included). */
 export function kubernetesContainers(resource: InspectedResource): KubernetesContainer[] {
-    let spec: KubernetesPodSpec | undefined;
-    if (resource.type === TYPES.kubernetesPod) spec = propsOf(resource, TYPES.kubernetesPod)?.spec;
-    else if (resource.type === TYPES.kubernetesCronJob) spec = propsOf(resource, TYPES.kubernetesCronJob)?.spec?.jobTemplate?.spec?.template?.spec;
-    else if (WORKLOADS.includes(resource.type as ResourceType)) spec = (resource.props as KubernetesWorkload).spec?.template?.spec;
+    const spec = kubernetesPodSpec(resource);
     return [...(spec?.containers ?? []), ...(spec?.initContainers ?? []), ...(spec?.ephemeralContainers ?? [])];
 }
 

@@ -58,6 +58,36 @@ describe("localhost-binding on Kubernetes Services", () => {
     });
 });
 
+describe("localhost-binding on Kubernetes pods", () => {
+    const statefulSet = (podSpec: Record<string, unknown>) =>
+        resource("kubernetes:apps/v1:StatefulSet", "primary", { spec: { template: { spec: { containers: [{ name: "postgres", image: PINNED.postgres }], ...podSpec } } } });
+    const withPorts = (ports: Record<string, unknown>[]) => statefulSet({ containers: [{ name: "postgres", image: PINNED.postgres, ports }] });
+
+    it("passes container ports without hostPort, and a hostPort bound to node loopback", async () => {
+        expect(await messages(RULE, withPorts([{ containerPort: 5432 }]))).toEqual([]);
+        expect(await messages(RULE, withPorts([{ containerPort: 5432, hostPort: 5432, hostIP: "127.0.0.1" }]))).toEqual([]);
+    });
+
+    it("rejects hostNetwork, and a hostPort on every node address or a public one", async () => {
+        expect(await messages(RULE, statefulSet({ hostNetwork: true }))).toEqual([
+            `primary runs its pods with hostNetwork, which exposes every port they listen on to the node's interfaces; remove hostNetwork${EXCEPTION("primary")}`,
+        ]);
+        expect(await messages(RULE, withPorts([{ containerPort: 5432, hostPort: 5432 }, { containerPort: 9187, hostPort: 9187, hostIP: "0.0.0.0" }]))).toEqual([
+            `container postgres port 5432 has hostPort 5432 on every node address; remove hostPort and reach it through a ClusterIP Service${EXCEPTION("primary")}`,
+            `container postgres port 9187 has hostPort 9187 on 0.0.0.0; remove hostPort and reach it through a ClusterIP Service${EXCEPTION("primary")}`,
+        ]);
+    });
+
+    it("reads a CronJob's pod template and init containers too", async () => {
+        const cronJob = resource("kubernetes:batch/v1:CronJob", "backup", {
+            spec: { jobTemplate: { spec: { template: { spec: { containers: [], initContainers: [{ name: "wait", image: PINNED.postgres, ports: [{ containerPort: 1, hostPort: 1 }] }] } } } } },
+        });
+        expect(await messages(RULE, cronJob)).toEqual([
+            `container wait port 1 has hostPort 1 on every node address; remove hostPort and reach it through a ClusterIP Service${EXCEPTION("backup")}`,
+        ]);
+    });
+});
+
 describe("localhost-binding on RDS", () => {
     const instance = (publiclyAccessible?: boolean) => resource("aws:rds/instance:Instance", "prod-primary", { engine: "postgres", instanceClass: "db.r6g.large", publiclyAccessible });
 
