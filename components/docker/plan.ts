@@ -5,6 +5,7 @@ import type { OptionalEndpoint } from "../outputs";
 import { renderServices, type RenderedService } from "../render";
 import { SUPERUSER } from "../render/hba";
 import { CONTAINER_LAYOUT, SECRET_PLACEHOLDER_PATTERN, filePaths } from "../render/layout";
+import { formatParameterValue } from "../render/postgresql-conf";
 import { loginRoles } from "../render/roles";
 import { memoryMb, type PlatformSpec } from "../spec";
 import { CONTAINER_PORTS, DATABASE_ROLE_SUFFIXES } from "../spec/constants";
@@ -220,7 +221,7 @@ export function postgresCommand(spec: PlatformSpec, server: "writer" | "replica"
     const flags: string[] = [];
     if (server === "writer" && spec.backup.enabled) flags.push("-c", "archive_mode=on", "-c", `archive_command=${ARCHIVE_COMMAND}`);
     for (const [name, value] of Object.entries(spec.postgres.parameters)) {
-        if (tuned.has(name)) flags.push("-c", `${name}=${typeof value === "boolean" ? (value ? "on" : "off") : String(value)}`);
+        if (tuned.has(name)) flags.push("-c", `${name}=${formatParameterValue(value)}`);
     }
     return ["postgres", "-c", `config_file=${filePaths(CONTAINER_LAYOUT).postgresqlConf}`, ...flags];
 }

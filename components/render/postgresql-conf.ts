@@ -139,7 +139,8 @@ function placementParameters(spec: PlatformSpec, layout: RuntimeLayout): Record<
     return params;
 }
 
-function formatUserValue(value: string | number | boolean): string {
+/** A `postgres.parameters` value as PostgreSQL reads it: booleans as `on`/`off`, the rest as written. */
+export function formatParameterValue(value: string | number | boolean): string {
     if (typeof value === "boolean") return value ? "on" : "off";
     return String(value);
 }
@@ -165,7 +166,7 @@ export function postgresqlParameters(spec: PlatformSpec, role: ServerRole, layou
     const rendered: RenderedParameter[] = Object.entries(platform)
         .filter(([name]) => parameterAvailable(name, version) && !(name in user))
         .map(([name, value]) => ({ name, value, source: fixedParameterReason(name) ? "fixed" : "default" }));
-    for (const [name, value] of Object.entries(user)) rendered.push({ name, value: formatUserValue(value), source: "user" });
+    for (const [name, value] of Object.entries(user)) rendered.push({ name, value: formatParameterValue(value), source: "user" });
     return rendered.sort((a, b) => SOURCE_ORDER.indexOf(a.source) - SOURCE_ORDER.indexOf(b.source));
 }
 
