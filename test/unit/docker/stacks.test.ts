@@ -51,8 +51,16 @@ async function deployed(config: PlatformConfigInput, stack = "test") {
     return { ...run, raw: raw as PlatformOutputs };
 }
 
-/** Every password the stack generated, read back from its outputs. */
-const passwordsOf = (outputs: { secretReferences: Record<string, string> }) => Object.values(outputs.secretReferences);
+/**
+ * Every password the stack generated: the login roles' from its outputs, and the superuser's
+ * (no output carries it) from the writer's uploaded password file.
+ */
+function passwordsOf(run: { resources: readonly MockedResource[]; outputs: { secretReferences: Record<string, string> } }): string[] {
+    const writer = ofType(run.resources, CONTAINER).find((r) => inputsOf(r).uploads.some((u) => u.file === SECRET_FILES.superuserPassword));
+    const superuser = writer ? inputsOf(writer).uploads.find((u) => u.file === SECRET_FILES.superuserPassword)?.content : undefined;
+    expect(superuser, "the writer's superuser password upload").toMatch(/^pw-/);
+    return [...Object.values(run.outputs.secretReferences), superuser ?? ""];
+}
 
 /** Shared invariants: unique URNs, every custom resource under a platform component, no clear secret in any input. */
 function expectSound(resources: readonly MockedResource[], duplicateUrns: readonly string[], passwords: readonly string[]) {
@@ -81,8 +89,8 @@ describe("single topology", async () => {
         expect(named(run.resources, NETWORK, "pg-network").inputs).toMatchObject({ name: "test-pg", driver: "bridge" });
     });
 
-    it("is sound: unique URNs, parented, no password in clear", () => {
-        expectSound(run.resources, run.duplicateUrns, passwordsOf(run.outputs));
+    it("is sound: unique URNs, parented, no password (the superuser's too) in clear", () => {
+        expectSound(run.resources, run.duplicateUrns, passwordsOf(run));
     });
 
     it("publishes 127.0.0.1:5500 and says which endpoints a single node lacks", async () => {
@@ -135,8 +143,8 @@ describe("primary with two replicas", async () => {
         ]);
     });
 
-    it("is sound: unique URNs, parented, no password in clear", () => {
-        expectSound(run.resources, run.duplicateUrns, passwordsOf(run.outputs));
+    it("is sound: unique URNs, parented, no password (the superuser's too) in clear", () => {
+        expectSound(run.resources, run.duplicateUrns, passwordsOf(run));
     });
 
     it("publishes every port on network.bindAddress, explicitly", () => {
