@@ -158,9 +158,13 @@ export function kubernetesContainers(resource: InspectedResource): KubernetesCon
     return [...(spec?.containers ?? []), ...(spec?.initContainers ?? []), ...(spec?.ephemeralContainers ?? [])];
 }
 
-/** Whether an RDS parameter group family is PostgreSQL's (RDS or Aurora), e.g. `postgres17`. */
+/**
+ * Whether an RDS DB parameter group family is RDS for PostgreSQL's, e.g. `postgres17`. Aurora's
+ * (`aurora-postgresql16`) is not: Aurora keeps the password, TLS and logical-replication
+ * settings the rules read in cluster parameter groups, which the rules do not inspect.
+ */
 export function isPostgresFamily(family: string): boolean {
-    return /^(aurora-)?postgres\d+$/.test(family);
+    return /^postgres\d+$/.test(family);
 }
 
 /** An RDS parameter group's parameters by lower-case name (RDS names are case-insensitive). */

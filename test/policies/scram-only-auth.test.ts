@@ -103,6 +103,16 @@ describe("scram-only-auth on RDS", () => {
 
     it("leaves parameter groups of other engines alone", async () => {
         expect(await messages(RULE, group([], "mysql8.0"))).toEqual([]);
+        // Aurora's auth settings live in its cluster parameter group, not in a DB parameter group.
+        expect(await messages(RULE, group([], "aurora-postgresql16"))).toEqual([]);
+    });
+
+    it("checks every RDS for PostgreSQL family, not one major only", async () => {
+        for (const family of ["postgres15", "postgres18"]) {
+            expect(await messages(RULE, group([], family))).toEqual([
+                "parameter rds.accepted_password_auth_method is not set (RDS default md5+scram), so md5 logins are accepted; set it to scram",
+            ]);
+        }
     });
 
     it("rejects an instance on the engine's default parameter group", async () => {
