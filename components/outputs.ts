@@ -29,8 +29,8 @@ export interface PlatformOutputs {
     /**
      * The CA certificate (PEM, not secret) that signed the servers' and pools' certificates,
      * for clients connecting with `sslmode=verify-full sslrootcert=<file>`. Only where the
-     * platform issues certificates itself (Docker with `postgres.tls.enabled`); absent
-     * otherwise, and on managed targets, whose CA bundles the provider publishes.
+     * platform issues certificates itself (Docker and Kubernetes with `postgres.tls.enabled`);
+     * absent otherwise, and on managed targets, whose CA bundles the provider publishes.
      */
     readonly caCertificate?: pulumi.Output<string>;
 }

@@ -9,8 +9,9 @@ import type { RemoteImageArgs } from "@pulumi/docker/remoteImage";
 import type { ImageArgs } from "@pulumi/docker-build/image";
 import type { DatabaseInstanceArgs } from "@pulumi/gcp/sql/databaseInstance";
 
-// @pulumi/kubernetes is not a dependency of the project, so the few Kubernetes fields the
-// rules read are declared here, named exactly as in the Kubernetes API.
+// The rules read a handful of Kubernetes fields, on any pod owner or file-carrying object;
+// they are declared here, named exactly as in the Kubernetes API, rather than taken from the
+// @pulumi/kubernetes SDK's deeply Input-wrapped args.
 
 /** A container of a Kubernetes pod spec (the fields the rules read). */
 export interface KubernetesContainer {
