@@ -1,8 +1,9 @@
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXPORTER_QUERIES, POOLER_AUTH_FUNCTION, filePaths, postgresqlParameters } from "../../../components/render";
+import * as path from "node:path";
+import { EXPORTER_QUERIES, POOLER_AUTH_FUNCTION, filePaths, postgresqlParameters, renderInitSql } from "../../../components/render";
 import { PLATFORM_ROLES } from "../../../components/spec/constants";
-import { run, stopAll } from "../../helpers/processes";
+import { run, scratchDir, stopAll, writeServiceFile } from "../../helpers/processes";
 import { PSQL, bootPrimary, listeningAddresses, psqlFile, queryAs, startPgbouncer, testSpec, type BootedPrimary } from "../../helpers/stack";
 
 afterAll(stopAll);
@@ -188,6 +189,17 @@ describe.each([18, 15] as const)("rendered PostgreSQL %i files and PgBouncer poo
         } finally {
             await client.end();
         }
+    });
+
+    it("refuses an init SQL rendered without passwords: the placeholder never becomes a password", async () => {
+        const before = await snapshot(booted);
+        const file = path.join(scratchDir("placeholder"), "init.sql");
+        writeServiceFile(file, renderInitSql(spec));
+        const result = await psqlFile(booted.server, file);
+        expect(result.code).not.toBe(0);
+        expect(result.stderr).toMatch(/role app_migrate: the password is not a SCRAM-SHA-256 verifier \(is a secret placeholder left\?\)/);
+        expect(await snapshot(booted)).toBe(before);
+        expect(await as("app_app", "SELECT current_user AS u")).toEqual([{ u: "app_app" }]);
     });
 
     it("runs the init SQL a second time without failing or changing anything", async () => {

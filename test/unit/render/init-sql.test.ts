@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loginRoles, renderInitSql, scramVerifier } from "../../../components/render";
+import { loginRoles, renderInitSql, scramVerifier, secretPlaceholder } from "../../../components/render";
 import { parseSpec, type PlatformConfigInput } from "../../../components/spec";
 
 const spec = (config: PlatformConfigInput = {}) => parseSpec(config as Record<string, unknown>);
@@ -17,7 +17,12 @@ describe("init SQL", () => {
     });
 
     it("refuses to apply a placeholder instead of letting PostgreSQL hash it", () => {
-        expect(renderInitSql(primary)).toContain("IF verifier !~ '^SCRAM-SHA-256\\$' THEN");
+        // Without secrets each role gets its placeholder, which the guard refuses (the
+        // integration suite runs this against a real server).
+        const unrendered = renderInitSql(primary);
+        expect(unrendered).toContain("IF verifier !~ '^SCRAM-SHA-256\\$' THEN");
+        for (const role of loginRoles(primary)) expect(unrendered).toContain(`pg_temp.ensure_login_role('${role}', '${secretPlaceholder(role)}'`);
+        expect(unrendered).not.toMatch(/SCRAM-SHA-256\$4096:/);
     });
 
     it("creates databases only when missing, owned by their migrate role, closed to PUBLIC", () => {
