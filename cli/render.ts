@@ -28,9 +28,17 @@ export function writeServices(services: readonly RenderedService[], out: string)
 }
 
 function main(): number {
-    const { values } = parseArgs({ options: { stack: { type: "string" }, out: { type: "string" } } });
+    const usage = "usage: npm run render -- --stack <name> --out <dir>";
+    let values: { stack?: string; out?: string };
+    try {
+        ({ values } = parseArgs({ options: { stack: { type: "string" }, out: { type: "string" } } }));
+    } catch (error) {
+        // An unknown or malformed option is a usage error (exit 2), not a crash.
+        console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+        return 2;
+    }
     if (!values.stack || !values.out) {
-        console.error("usage: npm run render -- --stack <name> --out <dir>");
+        console.error(usage);
         return 2;
     }
     let spec: PlatformSpec;
