@@ -81,10 +81,15 @@ export async function selfSignedCertificate(dir: string): Promise<void> {
 
 /** A booted primary (or single server) with its rendered files and init SQL applied. */
 export interface BootedPrimary {
+    /** The spec it was rendered from. */
     readonly spec: PlatformSpec;
+    /** The passwords rendered in (default: {@link testSecrets}). */
     readonly secrets: RenderSecrets;
+    /** Its host layout (see {@link hostLayout}). */
     readonly layout: RuntimeLayout;
+    /** Every service of the stack, rendered with `secrets` and `layout`. */
     readonly services: RenderedService[];
+    /** The running server. */
     readonly server: PgServer;
     /** Output of the init SQL run. */
     readonly init: RunResult;
