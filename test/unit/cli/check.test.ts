@@ -68,6 +68,31 @@ class Pair extends pulumi.ComponentResource {
     }
 }
 
+describe("npm run check --json", () => {
+    it("prints one parseable document: the dev stack's resources with every secret redacted, no violations", () => {
+        const { status, out } = check(["--stack", "dev", "--json"]);
+        expect(status).toBe(0);
+        const json = out.slice(out.indexOf("{"), out.lastIndexOf("}") + 1);
+        const document = JSON.parse(json) as { resources: { type: string; inputs: unknown }[]; violations: unknown[]; duplicateUrns: unknown[] };
+        expect(document.violations).toEqual([]);
+        expect(document.duplicateUrns).toEqual([]);
+        expect(document.resources.map((r) => r.type)).toContain("docker:index/container:Container");
+        // The mocks' RandomPassword results are pw-<hex>; private keys are PEM. Neither may be printed.
+        expect(json).toContain('"[secret]"');
+        expect(json).not.toMatch(/pw-[0-9a-f]{24}/);
+        expect(json).not.toContain("PRIVATE KEY");
+    });
+});
+
+describe("check's exit code", () => {
+    const violation = (level: "mandatory" | "advisory") => ({ policy: "tls-required", level, urn: "urn:x", message: "m" });
+
+    it("is 1 for a mandatory violation and 0 when every violation is advisory", () => {
+        expect(exitCode({ resources: [], duplicateUrns: [], violations: [violation("advisory"), violation("mandatory")] })).toBe(1);
+        expect(exitCode({ resources: [], duplicateUrns: [], violations: [violation("advisory")] })).toBe(0);
+    });
+});
+
 describe("the mock harness check relies on", () => {
     it("records parents and reports URNs the engine would refuse as duplicates", async () => {
         const run = await runUnderMocks(() => {
