@@ -1,4 +1,4 @@
-import { PASSWORD_ENCRYPTION } from "./constants";
+import { PASSWORD_ENCRYPTION, RDS_ACCEPTED_PASSWORD_AUTH_METHOD } from "./constants";
 
 /**
  * PostgreSQL parameters the platform sets itself and a stack may not override through
@@ -23,6 +23,13 @@ export const FIXED_PARAMETERS: Readonly<Record<string, string>> = {
     wal_level: "derived from the topology and postgres.cdc.enabled (logical for CDC)",
     primary_conninfo: "replica wiring is generated from the primary's outputs",
     primary_slot_name: "each replica gets its own slot, named by the platform",
+    // The managed targets' own switches for the same guarantees: stack parameters reach the
+    // RDS parameter group and Cloud SQL flags last, so without these a parameter could turn
+    // TLS or SCRAM-only logins off there.
+    "rds.force_ssl": "RDS always requires TLS (rds.force_ssl = 1)",
+    "rds.accepted_password_auth_method": `always ${RDS_ACCEPTED_PASSWORD_AUTH_METHOD}: the platform is SCRAM-only`,
+    "rds.logical_replication": "derived from postgres.cdc.enabled",
+    "cloudsql.logical_decoding": "derived from postgres.cdc.enabled",
 };
 
 /** The reason a parameter is fixed, or undefined when a stack may set it. */

@@ -40,6 +40,14 @@ describe("rdsPlan: bad input", () => {
         expect(problems({ target: "aws" })).toEqual([expect.stringMatching(/^pg-platform:aws: target "aws" needs its own settings/)]);
     });
 
+    it("refuses parameters that would turn TLS or SCRAM-only logins off in the parameter group", () => {
+        const parameters = { "rds.force_ssl": 0, "rds.accepted_password_auth_method": "md5+scram" };
+        expect(problems({ aws: AWS, postgres: { parameters } })).toEqual([
+            "pg-platform:postgres.parameters.rds.force_ssl: is fixed by the platform: RDS always requires TLS (rds.force_ssl = 1) (got 0)",
+            'pg-platform:postgres.parameters.rds.accepted_password_auth_method: is fixed by the platform: always scram: the platform is SCRAM-only (got "md5+scram")',
+        ]);
+    });
+
     it("refuses a security group that admits nobody", () => {
         expect(problems({ aws: { ...AWS, allowedCidrs: [] } })).toEqual([expect.stringMatching(/^pg-platform:aws\.allowedCidrs: admits nobody/)]);
     });
