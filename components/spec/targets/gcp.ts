@@ -65,7 +65,10 @@ export const gcpSettings = z.strictObject({
     deletionProtection: z.boolean().optional(),
     /** Retained daily backups; point-in-time logs are kept min(this, 7) days. Default: 30 in production, 7 elsewhere. */
     backupRetentionDays: z.number().int().min(1, { message: "must be 1..365; turn backups off with backup.enabled: false" }).max(365).optional(),
-    /** Public IPv4 address. Default: false; the policy pack rejects true without an exception. */
+    /**
+     * Public IPv4 address. Default: false. The policy pack (localhost-binding) refuses it only
+     * with an authorized network open to everyone (`/0`), unless the instance is an exception.
+     */
     publicIp: z.boolean().default(false),
     /** Networks admitted on the public IPv4 address (only with publicIp). Default: none. */
     authorizedNetworks: z.array(cidr).default([]),
