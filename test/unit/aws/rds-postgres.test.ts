@@ -122,7 +122,8 @@ describe("RdsPostgres in the committed prod stack", async () => {
         expect(outputs.metricsUrl).toBeUndefined();
         expect(run.raw.unavailable.sessionPoolUrl).toMatch(/primaryUrl/);
         expect(run.raw.unavailable.metricsUrl).toMatch(/CloudWatch/);
-        expect(run.raw.secretReferences.masterPassword).toBeDefined();
+        // Where the master password lives (RDS's own Secrets Manager secret), never the password itself.
+        expect(outputs.secretReferences).toEqual({ masterPassword: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!pg-platform-prod-primary" });
         for (const url of [run.raw.primaryUrl, run.raw.transactionPoolUrl, run.raw.readOnlyUrl]) expect(await isSecretOutput(url!)).toBe(true);
     });
 
