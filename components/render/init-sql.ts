@@ -2,7 +2,7 @@ import type { PlatformSpec } from "../spec";
 import { PLATFORM_ROLES, POOLER_AUTH_SCHEMA, extensionSqlName, type ExtensionName } from "../spec/constants";
 import { SUPERUSER } from "./hba";
 import { passwordOrPlaceholder, type RenderSecrets } from "./layout";
-import { hasPooler, loginRoleSpecs, databaseRole, type LoginRole } from "./roles";
+import { hasExporter, hasPooler, loginRoleSpecs, databaseRole, type LoginRole } from "./roles";
 import { replicaSlotName } from "./postgresql-conf";
 import { preloadLibraries } from "./parameters";
 import { scramVerifier } from "./scram";
@@ -62,7 +62,7 @@ function roleStatements(roles: readonly LoginRole[], secrets?: RenderSecrets): s
 function clusterStatements(spec: PlatformSpec): string[] {
     const lines = ["", "-- The maintenance database: monitoring only."];
     lines.push(`REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;`);
-    if (loginRoleSpecs(spec).some((r) => r.kind === "exporter")) {
+    if (hasExporter(spec)) {
         lines.push(`GRANT pg_monitor TO ${PLATFORM_ROLES.exporter};`, `GRANT CONNECT ON DATABASE postgres TO ${PLATFORM_ROLES.exporter};`);
     }
     if (preloadLibraries(spec).includes("pg_stat_statements")) lines.push("CREATE EXTENSION IF NOT EXISTS pg_stat_statements;");
@@ -123,7 +123,6 @@ $fn$;`,
 function databaseStatements(spec: PlatformSpec, index: number): string[] {
     const db = spec.postgres.databases[index].name;
     const [owner, app, readonly] = (["migrate", "readwrite", "readonly"] as const).map((access) => databaseRole(db, access));
-    const connectors = [app, readonly, ...(hasPooler(spec) ? [PLATFORM_ROLES.poolerAuth] : [])];
     const lines = [
         "",
         `-- Database ${db}: owned by ${owner} (migrations), used by ${app} (read-write) and ${readonly}.`,
@@ -131,8 +130,9 @@ function databaseStatements(spec: PlatformSpec, index: number): string[] {
         `SELECT pg_catalog.format('CREATE DATABASE %I OWNER %I', ${literal(db)}, ${literal(owner)}) WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = ${literal(db)})\\gexec`,
         `ALTER DATABASE ${db} OWNER TO ${owner};`,
         `REVOKE ALL ON DATABASE ${db} FROM PUBLIC;`,
-        `GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${[app, readonly].join(", ")};`,
-        `GRANT CONNECT ON DATABASE ${db} TO ${connectors.join(", ")};`,
+        `GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${app}, ${readonly};`,
+        // The pool's auth role runs the auth function in each database a client asks for.
+        ...(hasPooler(spec) ? [`GRANT CONNECT ON DATABASE ${db} TO ${PLATFORM_ROLES.poolerAuth};`] : []),
         ...connect(db),
         // Since 15 `public` belongs to pg_database_owner (the migrate role); PUBLIC keeps only USAGE.
         // Grants reach tables through the owner's default privileges alone: a blanket
