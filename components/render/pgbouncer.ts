@@ -60,7 +60,9 @@ export function renderPgbouncerIni(spec: PlatformSpec, mode: PoolMode, layout: R
         auth_file: paths.pgbouncerUserlist,
         auth_user: PLATFORM_ROLES.poolerAuth,
         auth_query: `SELECT usename, passwd FROM ${POOLER_AUTH_FUNCTION}($1)`,
-        admin_users: PLATFORM_ROLES.poolerAuth,
+        // Read-only console (SHOW …) for monitoring; no admin_users, so nobody can PAUSE, SET or
+        // SHUTDOWN a pool over the network with the auth role's password, which sits in clear in
+        // userlist.txt.
         stats_users: PLATFORM_ROLES.poolerAuth,
         pool_mode: mode,
         max_client_conn: String(pool.maxClientConn),

@@ -157,6 +157,23 @@ describe.each([18, 15] as const)("rendered PostgreSQL %i files and PgBouncer poo
         }
     });
 
+    it("opens the pools' console to the auth role read-only: SHOW works, PAUSE and SHUTDOWN are refused", async () => {
+        const auth = PLATFORM_ROLES.poolerAuth;
+        const consoleCommand = (port: number, command: string) =>
+            run(PSQL, ["-X", "-At", "-d", `host=127.0.0.1 port=${port} user=${auth} dbname=pgbouncer`, "-c", command], { env: { PGPASSWORD: password(auth) } });
+        for (const port of [transactionPort, sessionPort]) {
+            const show = await consoleCommand(port, "SHOW VERSION");
+            expect(show.stderr).toBe("");
+            expect(show.stdout).toMatch(/PgBouncer/);
+            for (const command of ["PAUSE", "SHUTDOWN"]) {
+                const refused = await consoleCommand(port, command);
+                expect(refused.code, command).not.toBe(0);
+                expect(refused.stderr, command).toMatch(/admin access needed/);
+            }
+        }
+        expect(await queryAs(login("app_app", transactionPort), "SELECT current_user AS u")).toEqual([{ u: "app_app" }]);
+    });
+
     it("refuses a wrong password, a superuser and an md5-stored role", async () => {
         // An authentication failure each time (PgBouncer says "no such user" when the auth
         // function returns no row): a pool that is down or misconfigured (connection refused,

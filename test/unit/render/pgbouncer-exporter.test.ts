@@ -40,6 +40,11 @@ describe.each(["transaction", "session"] as const)("pgbouncer.ini for the %s poo
         });
     });
 
+    it("gives the auth role the read-only console only: no admin users", () => {
+        expect(parsed.pgbouncer.stats_users).toBe("pgbouncer_auth");
+        expect(parsed.pgbouncer).not.toHaveProperty("admin_users");
+    });
+
     it("takes pool sizes from the spec", () => {
         const expected = mode === "session" ? { default_pool_size: "7", max_client_conn: "70" } : { default_pool_size: "20", max_client_conn: "1000" };
         expect(parsed.pgbouncer).toMatchObject({ ...expected, reserve_pool_size: "5" });
