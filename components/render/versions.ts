@@ -5,6 +5,8 @@ import { PROJECT, POSTGRES_VERSIONS, type PostgresVersion } from "../spec/consta
 interface Availability {
     readonly since?: PostgresVersion;
     readonly until?: PostgresVersion;
+    /** The name the next major knows it by, when it was renamed rather than removed. */
+    readonly renamedTo?: string;
 }
 
 const since = (version: PostgresVersion, names: readonly string[]) => names.map((name) => [name, { since: version }] as const);
@@ -38,7 +40,9 @@ export const PARAMETER_AVAILABILITY: ReadonlyMap<string, Availability> = new Map
     ]),
     ...until(15, ["promote_trigger_file", "vacuum_defer_cleanup_age"]),
     ...until(16, ["db_user_namespace", "old_snapshot_threshold"]),
-    ...until(17, ["ssl_ecdh_curve"]),
+    // 18 renamed it to ssl_groups; the old name is still read as an alias, but is refused here
+    // so files use the name 18 lists.
+    ["ssl_ecdh_curve", { until: 17, renamedTo: "ssl_groups" }],
 ]);
 
 /** Whether PostgreSQL `version` knows the parameter `name`. */
@@ -53,9 +57,13 @@ export function checkUserParameters(parameters: Readonly<Record<string, unknown>
     const problems = Object.keys(parameters)
         .filter((name) => !parameterAvailable(name, version))
         .map((name) => {
-            const { since: first, until: last } = PARAMETER_AVAILABILITY.get(name) ?? {};
+            const { since: first, until: last, renamedTo } = PARAMETER_AVAILABILITY.get(name) ?? {};
+            const key = `${PROJECT}:postgres.parameters.${name}`;
+            if (renamedTo && last !== undefined && version > last) {
+                return `${key}: is named ${renamedTo} from PostgreSQL ${last + 1}, and postgres.version is ${version}: set ${renamedTo} instead`;
+            }
             const range = first ? `from PostgreSQL ${first}` : `up to PostgreSQL ${last}`;
-            return `${PROJECT}:postgres.parameters.${name}: exists only ${range}, and postgres.version is ${version}`;
+            return `${key}: exists only ${range}, and postgres.version is ${version}`;
         });
     if (problems.length > 0) throw new ConfigError(problems);
 }
