@@ -1,5 +1,5 @@
 import type { PlatformOutputs } from "./outputs";
-import { ConfigError, type PlatformSpec } from "./spec";
+import type { PlatformSpec } from "./spec";
 
 /** What every target receives besides the spec. */
 export interface DeployContext {
@@ -17,23 +17,17 @@ type Target = PlatformSpec["target"];
 
 /**
  * Loaders per target. Each is a dynamic import so a provider SDK is loaded only by the
- * target that uses it. A target without a loader is not built yet.
+ * target that uses it. Typed by the schema's target enum, so a new target cannot be added
+ * to the configuration without a loader here.
  */
-const TARGETS: Readonly<Record<Target, (() => Promise<TargetModule>) | undefined>> = {
+const TARGETS: Readonly<Record<Target, () => Promise<TargetModule>>> = {
     docker: () => import("./docker"),
     kubernetes: () => import("./kubernetes"),
     aws: () => import("./aws"),
     gcp: () => import("./gcp"),
 };
 
-/** Loads the target's module, or fails with a configuration error when it is not built yet. */
-export async function loadTarget(target: Target): Promise<TargetModule> {
-    const load = TARGETS[target];
-    if (!load) {
-        const available = (Object.keys(TARGETS) as Target[]).filter((name) => TARGETS[name]);
-        throw new ConfigError([
-            `pg-platform:target: "${target}" is not available yet (available: ${available.length ? available.join(", ") : "none"})`,
-        ]);
-    }
-    return load();
+/** Loads the target's module. */
+export function loadTarget(target: Target): Promise<TargetModule> {
+    return TARGETS[target]();
 }
