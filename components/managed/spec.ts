@@ -4,6 +4,7 @@
  */
 import { PROJECT } from "../spec/constants";
 import type { PlatformSpec } from "../spec";
+import { SERVER_SIZE_DEFAULTS } from "../spec/schema";
 
 /** The role the platform administers a managed instance as (RDS master user, Cloud SQL built-in user). */
 export const MANAGED_ADMIN_ROLE = "platform_admin";
@@ -28,9 +29,6 @@ export interface ManagedCapabilities {
     readonly manageDatabasesKey: string;
 }
 
-/** Defaults of the self-hosted settings, to tell "left alone" from "asked for". */
-const SELF_HOSTED_DEFAULTS = { memory: "1GiB", cpus: 1 } as const;
-
 /**
  * Every way the spec asks a managed target for something it cannot do, one line per key in
  * ConfigError form. The self-hosted switches that default to on (pooler, exporter) must be
@@ -51,7 +49,7 @@ export function managedSpecProblems(spec: PlatformSpec, caps: ManagedCapabilitie
     if (image.extensions.length > 0 || image.prebuilt || image.repository || image.push || image.cacheRef) {
         at("image", `the ${caps.target} target runs the provider's PostgreSQL build, not the platform image; remove pg-platform:image (pgvector needs only postgres.extensions here)`);
     }
-    if (spec.postgres.memory !== SELF_HOSTED_DEFAULTS.memory || spec.postgres.cpus !== SELF_HOSTED_DEFAULTS.cpus) {
+    if (spec.postgres.memory !== SERVER_SIZE_DEFAULTS.memory || spec.postgres.cpus !== SERVER_SIZE_DEFAULTS.cpus) {
         at("postgres.memory", `sizes self-hosted servers; on ${caps.target} the size is ${caps.size}. Remove postgres.memory and postgres.cpus`);
     }
     if (spec.postgres.hba.length > 0) {

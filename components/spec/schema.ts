@@ -75,13 +75,19 @@ const role = z.strictObject({
     connectionLimit: z.number().int().min(-1).default(-1),
 });
 
+/**
+ * Defaults of `postgres.memory` and `postgres.cpus`; managed targets tell "left alone" from
+ * "asked for" by comparing with these.
+ */
+export const SERVER_SIZE_DEFAULTS = { memory: "1GiB", cpus: 1 } as const;
+
 const postgres = z.strictObject({
     /** Major version. Default: 18. */
     version: z.union(POSTGRES_VERSIONS.map((v) => z.literal(v)), { message: `must be one of ${POSTGRES_VERSIONS.join(", ")}` }).default(18),
     /** Memory available to the server; drives auto-tuning and container limits. Default: `1GiB`. */
-    memory: memorySize.default("1GiB"),
+    memory: memorySize.default(SERVER_SIZE_DEFAULTS.memory),
     /** CPUs available to the server. Default: 1. */
-    cpus: z.number().positive().max(1024).default(1),
+    cpus: z.number().positive().max(1024).default(SERVER_SIZE_DEFAULTS.cpus),
     /** Extra server parameters, written last into postgresql.conf. Default: none. */
     parameters: z.record(parameterName, parameterValue).default({}),
     /** Server-wide extensions: preloaded where needed and available to databases. */
