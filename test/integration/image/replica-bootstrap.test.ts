@@ -75,6 +75,7 @@ describe("replica-bootstrap.sh on real PostgreSQL 15", () => {
         const result = await bootstrap(pgdata);
         expect(result.stderr).toContain(`replica-bootstrap: cloning 127.0.0.1:${primary.port} through slot ${SLOT} into ${pgdata}`);
         expect(result.code).toBe(0);
+        expect(result.stdout + result.stderr, "the bootstrap's log").not.toContain("rep:pass");
         expect(fs.existsSync(path.join(pgdata, "standby.signal"))).toBe(true);
 
         // primary_conninfo names the passfile, never the password itself.
@@ -153,6 +154,7 @@ describe("replica-bootstrap.sh on real PostgreSQL 15", () => {
         const result = await bootstrap(emptyDataDir(), { [ENV.passwordFile]: wrong });
         expect(result.code).toBe(1);
         expect(result.stderr).toMatch(/^replica-bootstrap: cannot query the primary as replicator: .*password authentication failed for user "replicator"[^\n]*\n$/);
+        expect(result.stdout + result.stderr, "the failure's log").not.toContain("not-the-password");
     });
 
     it("gives up waiting for a primary that never answers", async () => {
