@@ -44,9 +44,16 @@ function hostAuthFinding(where: string, value: string | undefined): string[] {
 }
 
 function kubernetesEnvFindings(containers: readonly KubernetesContainer[]): string[] {
-    return containers.flatMap((container) =>
-        hostAuthFinding(`container ${container.name ?? "(unnamed)"}`, container.env?.find((variable) => variable.name === HOST_AUTH_ENV)?.value),
-    );
+    return containers.flatMap((container) => {
+        const where = `container ${container.name ?? "(unnamed)"}`;
+        const variable = container.env?.find((entry) => entry.name === HOST_AUTH_ENV);
+        if (variable === undefined) return [];
+        // Taken from a ConfigMap or Secret (valueFrom): the gate cannot read it, so it cannot pass.
+        if (variable.value === undefined) {
+            return [`${where} takes ${HOST_AUTH_ENV} from a ConfigMap or Secret, which the gate cannot check; remove it or set it inline to ${PASSWORD_ENCRYPTION}`];
+        }
+        return hostAuthFinding(where, variable.value);
+    });
 }
 
 /** scram-only-auth: every password PostgreSQL, PgBouncer, RDS or Cloud SQL accepts is checked with SCRAM-SHA-256. */

@@ -72,6 +72,15 @@ describe("scram-only-auth on Kubernetes objects", () => {
             "container postgres sets POSTGRES_HOST_AUTH_METHOD=md5, which makes the postgres image accept md5 from every host; remove it or use scram-sha-256",
         ]);
     });
+
+    it("refuses POSTGRES_HOST_AUTH_METHOD taken from a ConfigMap or Secret, whose value the gate cannot see", async () => {
+        const job = resource("kubernetes:batch/v1:Job", "restore", {
+            spec: { template: { spec: { containers: [{ name: "postgres", image: "x", env: [{ name: "POSTGRES_HOST_AUTH_METHOD", valueFrom: { configMapKeyRef: { name: "auth", key: "method" } } }] }] } } },
+        });
+        expect(await messages(RULE, job)).toEqual([
+            "container postgres takes POSTGRES_HOST_AUTH_METHOD from a ConfigMap or Secret, which the gate cannot check; remove it or set it inline to scram-sha-256",
+        ]);
+    });
 });
 
 describe("scram-only-auth on RDS", () => {
