@@ -12,7 +12,10 @@ export interface PlatformOutputs {
     readonly host: pulumi.Output<string>;
     /** Port of the primary as clients reach it. */
     readonly port: pulumi.Output<number>;
-    /** Direct connection URL to the primary's first database, as its app role. Secret. */
+    /**
+     * Direct connection URL to the primary's first database, as its app role (on a managed
+     * target without managed roles, as the admin role). Secret.
+     */
     readonly primaryUrl: pulumi.Output<string>;
     /** Transaction pool URL for applications. Secret. Absent where {@link unavailable} says why. */
     readonly transactionPoolUrl?: pulumi.Output<string>;
