@@ -15,6 +15,8 @@ die() {
 (($# >= 3)) || die "usage: build-extension.sh <name> <git-url> <40-hex-commit> [make variables...]"
 name=$1 url=$2 commit=$3
 shift 3
+# The name becomes paths this script deletes and fills (/usr/src/<name>, /stage/<name>).
+[[ $name =~ ^[a-z0-9_]+$ ]] || die "extension name must be lower-case letters, digits and _ (got \"$name\")"
 [[ $commit =~ ^[0-9a-f]{40}$ ]] || die "$name: commit must be 40 lower-case hex digits (got \"$commit\"); tags can move, commits cannot"
 : "${PG_MAJOR:?$SELF: PG_MAJOR must be set (the official image sets it)}"
 pg_config=/usr/lib/postgresql/$PG_MAJOR/bin/pg_config

@@ -140,6 +140,14 @@ describe("the image's scripts", () => {
         }
     });
 
+    it("build-extension.sh refuses a name that is not a plain word before deleting or writing anything", () => {
+        for (const name of ["", "..", "pg_cron/../.."]) {
+            const result = spawnSync(path.join(IMAGE_CONTEXT_DIR, "build-extension.sh"), [name, "https://github.com/citusdata/pg_cron.git", "465b38c737f584d520229f5a1d69d1d44649e4e5"], { encoding: "utf8" });
+            expect(result.status, name).toBe(1);
+            expect(result.stderr, name).toBe(`build-extension: extension name must be lower-case letters, digits and _ (got "${name}")\n`);
+        }
+    });
+
     it("build-extension.sh refuses anything but a full commit before fetching", () => {
         const run = (commit: string) =>
             spawnSync(path.join(IMAGE_CONTEXT_DIR, "build-extension.sh"), ["pg_cron", "https://github.com/citusdata/pg_cron.git", commit], { encoding: "utf8" });
