@@ -31,8 +31,8 @@ export const KEY_ALGORITHM = { algorithm: "ECDSA", ecdsaCurve: "P256" } as const
 /** Key usages of the CA certificate: it only signs. */
 export const CA_USES = ["certSigning", "crlSigning", "digitalSignature"] as const;
 
-/** Key usages of a server or pool certificate: a TLS server. */
-export const SERVER_USES = ["digitalSignature", "keyEncipherment", "serverAuth"] as const;
+/** Key usages of a server or pool certificate: a TLS server (no keyEncipherment: ECDSA keys only sign, RFC 5480). */
+export const SERVER_USES = ["digitalSignature", "serverAuth"] as const;
 
 /** What a certificate covers: its subject's common name and the names clients may verify. */
 export interface CertificateNames {

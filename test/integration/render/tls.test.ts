@@ -42,7 +42,7 @@ async function installCertificate(ca: { cert: string; key: string }, service: Tl
     const base = path.join(workDir, service);
     const ext = `${base}.ext`;
     const san = [...names.dnsNames.map((n) => `DNS:${n}`), ...names.ipAddresses.map((ip) => `IP:${ip}`)].join(",");
-    fs.writeFileSync(ext, `subjectAltName=${san}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`);
+    fs.writeFileSync(ext, `subjectAltName=${san}\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
     await openssl(["req", "-new", ...EC_KEY, "-subj", `/O=pg-platform/CN=${names.commonName}`, "-keyout", `${base}.key`, "-out", `${base}.csr`]);
     await openssl(["x509", "-req", "-in", `${base}.csr`, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial", "-days", "1", "-extfile", ext, "-out", `${base}.crt`]);
     fs.mkdirSync(path.dirname(files.cert), { recursive: true });

@@ -51,7 +51,7 @@ describe("a primary stack with postgres.tls.enabled", async () => {
         expect(ofType(run.resources, TLS.cert).map((r) => r.name).sort()).toEqual(["pg-pooler-session-tls", "pg-pooler-transaction-tls", "pg-primary-tls", "pg-replica-1-server-tls"]);
         expect(caPem).toMatchObject({ isCaCertificate: true, allowedUses: ["certSigning", "crlSigning", "digitalSignature"] });
         for (const cert of ofType(run.resources, TLS.cert)) {
-            expect(cert.inputs).toMatchObject({ caCertPem: caCert, allowedUses: ["digitalSignature", "keyEncipherment", "serverAuth"] });
+            expect(cert.inputs).toMatchObject({ caCertPem: caCert, allowedUses: ["digitalSignature", "serverAuth"] });
             expect(cert.secretInputs).toContain("caPrivateKeyPem");
         }
         expect(run.duplicateUrns).toEqual([]);

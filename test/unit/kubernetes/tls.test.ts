@@ -55,7 +55,7 @@ describe("a primary stack with postgres.tls.enabled on Kubernetes", async () => 
         expect(named(run.resources, T.ca, "pg-ca").inputs).toMatchObject({ isCaCertificate: true, subject: { commonName: "pg CA" } });
         expect(ofType(run.resources, T.cert).map((r) => r.name).sort()).toEqual(services.map((s) => `${s.resource}-tls`).sort());
         for (const cert of ofType(run.resources, T.cert)) {
-            expect(cert.inputs, cert.name).toMatchObject({ caCertPem: caCert, allowedUses: ["digitalSignature", "keyEncipherment", "serverAuth"] });
+            expect(cert.inputs, cert.name).toMatchObject({ caCertPem: caCert, allowedUses: ["digitalSignature", "serverAuth"] });
             expect(cert.secretInputs, cert.name).toContain("caPrivateKeyPem");
         }
         expect(run.duplicateUrns).toEqual([]);
