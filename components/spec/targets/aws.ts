@@ -25,7 +25,9 @@ export const awsSettings = z.strictObject({
         .min(2, { message: "needs at least two subnets, in different availability zones (RDS and RDS Proxy refuse fewer)" })
         .refine((ids) => new Set(ids).size === ids.length, { message: "lists a subnet twice" }),
     /** CIDR blocks admitted on the PostgreSQL port. Default: none (then allowedSecurityGroupIds must admit someone). */
-    allowedCidrs: z.array(cidr).default([]),
+    allowedCidrs: z.array(cidr.refine((block) => !/\/0$/.test(block), {
+        message: "admits every address (/0); list the client ranges that need the database, e.g. your VPC's private CIDR",
+    })).default([]),
     /** Security groups admitted on the PostgreSQL port. Default: none. */
     allowedSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { message: 'must be a security group id such as "sg-0abc1234"' })).default([]),
     /** Instance class of the primary and its replicas. Default: `db.t4g.medium`. */

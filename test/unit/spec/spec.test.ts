@@ -131,3 +131,16 @@ describe("extensionSqlName", () => {
         ]);
     });
 });
+
+describe("aws.allowedCidrs", () => {
+    const aws = { vpcId: "vpc-0a1b2c3d", subnetIds: ["subnet-0a1b2c3d", "subnet-1a1b2c3d"] };
+    it.each(["0.0.0.0/0", "::/0"])("refuses %s, which would open the port to everything that can route to the VPC", (block) => {
+        expect(problems({ target: "aws", aws: { ...aws, allowedCidrs: [block] } })).toEqual([
+            `pg-platform:aws.allowedCidrs.0: admits every address (/0); list the client ranges that need the database, e.g. your VPC's private CIDR (got "${block}")`,
+        ]);
+    });
+
+    it("accepts a private range", () => {
+        expect(problems({ target: "aws", aws: { ...aws, allowedCidrs: ["10.0.0.0/16"] } })).toEqual([]);
+    });
+});
