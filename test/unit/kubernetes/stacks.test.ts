@@ -7,11 +7,11 @@ import { checkStack, exitCode } from "../../../cli/check";
 import { PROJECT_DIR } from "../../../cli/stack-config";
 import { PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE } from "../../../components/docker/images";
 import { ReplicaStack, deploy } from "../../../components/kubernetes";
-import type { PlatformOutputs } from "../../../components/outputs";
-import { ConfigError, parseSpec, type PlatformConfigInput } from "../../../components/spec";
+import { ConfigError, parseSpec } from "../../../components/spec";
 import { isPinned } from "../../../policies/rules/pinned-images";
 import { isSecretOutput, named, ofType, runUnderMocks, type MockedResource } from "../../helpers/harness";
 import { redactSecrets } from "../../helpers/secrets";
+import { PUSHED_IMAGE, deployed } from "./deploy";
 
 const T = {
     namespace: "kubernetes:core/v1:Namespace",
@@ -51,17 +51,7 @@ const container = (r: MockedResource) => workload(r).spec.template.spec.containe
 const workloads = (resources: readonly MockedResource[]) => [...ofType(resources, T.statefulSet), ...ofType(resources, T.deployment)];
 const objectNames = (resources: readonly MockedResource[], type: string) => ofType(resources, type).map((r) => (r.inputs.metadata as { name: string }).name);
 
-const BASE = { target: "kubernetes", image: { push: true, repository: "ghcr.io/acme/postgres" } } as const;
-
-async function deployed(config: Partial<PlatformConfigInput> & { kubernetes: PlatformConfigInput["kubernetes"] }) {
-    const spec = parseSpec({ ...BASE, ...config } as Record<string, unknown>);
-    let raw: PlatformOutputs | undefined;
-    const run = await runUnderMocks(() => {
-        raw = deploy(spec, { stack: "test" });
-        return raw;
-    });
-    return { ...run, raw: raw as PlatformOutputs };
-}
+const BASE = { target: "kubernetes", image: PUSHED_IMAGE } as const;
 
 /** Unique URNs, every custom resource under a platform component, no password in clear anywhere in the inputs. */
 function expectSound(resources: readonly MockedResource[], duplicateUrns: readonly string[], passwords: readonly string[]) {

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { ReplicaStack, deploy } from "../../../components/kubernetes";
-import type { PlatformOutputs } from "../../../components/outputs";
+import { ReplicaStack } from "../../../components/kubernetes";
 import { ConfigError, parseSpec, type PlatformConfigInput } from "../../../components/spec";
 import { isSecretOutput, named, ofType, runUnderMocks, type MockedResource } from "../../helpers/harness";
 import { redactSecrets } from "../../helpers/secrets";
+import { PUSHED_IMAGE, deployed as deployKubernetes } from "./deploy";
 
 const T = {
     secret: "kubernetes:core/v1:Secret",
@@ -28,17 +28,9 @@ interface PodSpec {
 const pod = (r: MockedResource) => (r.inputs.spec as { template: PodSpec }).template;
 const workloads = (resources: readonly MockedResource[]) => [...ofType(resources, T.statefulSet), ...ofType(resources, T.deployment)];
 const tlsResources = (resources: readonly MockedResource[]) => resources.filter((r) => r.type.startsWith("tls:"));
-const BASE = { target: "kubernetes", image: { push: true, repository: "ghcr.io/acme/postgres" }, kubernetes: { namespace: "pg" } } as const;
+const BASE = { target: "kubernetes", image: PUSHED_IMAGE, kubernetes: { namespace: "pg" } } as const;
 
-async function deployed(config: Partial<PlatformConfigInput>) {
-    const spec = parseSpec({ ...BASE, ...config } as Record<string, unknown>);
-    let raw: PlatformOutputs | undefined;
-    const run = await runUnderMocks(() => {
-        raw = deploy(spec, { stack: "test" });
-        return raw;
-    });
-    return { ...run, raw: raw as PlatformOutputs };
-}
+const deployed = (config: Partial<PlatformConfigInput>) => deployKubernetes({ kubernetes: BASE.kubernetes, ...config });
 
 describe("a primary stack with postgres.tls.enabled on Kubernetes", async () => {
     const run = await deployed({ topology: "primary", replicas: 1, postgres: { tls: { enabled: true } } });
