@@ -4,9 +4,9 @@
 // asserts nothing (figures vary ±20 % run to run on small machines: compare within a run).
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { DATABASE_ROLE_SUFFIXES } from "../components/spec/constants";
-import { PG_BIN, run, stopAll } from "../test/helpers/processes";
-import { bootPrimary, startPgbouncer, testSpec } from "../test/helpers/stack";
+import { DATABASE_ROLE_SUFFIXES } from "../components/platform/constants";
+import { PG_BIN, run, stopAll } from "./local/processes";
+import { bootPrimary, startPgbouncer, testSpec } from "./local/stack";
 
 const PGBENCH = path.join(PG_BIN[15], "pgbench");
 

@@ -4,9 +4,9 @@
 import { parseArgs } from "node:util";
 import { runProgram } from "../components/program";
 import { loadPolicyConfig, runPolicies, type GateResource, type Violation } from "../policies/offline";
-import { runUnderMocks, type MockedResource } from "../test/helpers/harness";
-import { redactSecrets } from "../test/helpers/secrets";
-import { PROJECT } from "../components/spec/constants";
+import { runUnderMocks, type MockedResource } from "./offline/harness";
+import { redactSecrets } from "./offline/secrets";
+import { PROJECT } from "../components/platform/constants";
 import { configFailure, loadStackConfig } from "./stack-config";
 
 /** What `check` found for one stack. */

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { readRawConfig } from "../components/program";
 import { renderServices, type RenderedService } from "../components/render";
-import { parseSpec, type PlatformSpec } from "../components/spec";
+import { parseSpec, type PlatformSpec } from "../components/config";
 import { configFailure, loadStackConfig } from "./stack-config";
 
 const SELF_HOSTED: readonly PlatformSpec["target"][] = ["docker", "kubernetes"];

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { ConfigError } from "../components/spec";
-import { PROJECT } from "../components/spec/constants";
+import { ConfigError } from "../components/config";
+import { PROJECT } from "../components/platform/constants";
 
 /** The placeholder an encrypted (`secure:`) value becomes offline: opaque, never decrypted. */
 export const OPAQUE_SECRET = "[secure value: not decrypted offline]";

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformOutputs } from "./outputs";
-import { parseSpec, type PlatformSpec } from "./spec";
-import { PROJECT } from "./spec/constants";
-import { loadTarget } from "./targets";
+import type { PlatformOutputs } from "./targets/outputs";
+import { parseSpec, type PlatformSpec } from "./config";
+import { PROJECT } from "./platform/constants";
+import { loadTarget } from "./targets/index";
 
 function decode(text: string): unknown {
     try {

@@ -3,7 +3,7 @@
  * compiled from exact upstream commits. Pure: no Pulumi import. The Dockerfile's ARG defaults
  * repeat these pins so a hand build matches; a unit test keeps the two equal.
  */
-import type { PlatformSpec } from "../spec";
+import type { PlatformSpec } from "../config";
 
 /** The official image every build starts FROM, pinned by digest (facts.md). */
 export const POSTGRES_BASE_IMAGE = "postgres:18.4-trixie@sha256:8ff36f3c66371cba71d20ceedccfc3de9669a68737607888c4ef0af93abe8e39";

@@ -3,8 +3,8 @@
  * platform builds from `context/`. Pure: no Pulumi import; the component only maps the plan
  * onto a docker-build Image.
  */
-import { ConfigError, type PlatformSpec } from "../spec";
-import { PROJECT } from "../spec/constants";
+import { ConfigError, type PlatformSpec } from "../config";
+import { PROJECT } from "../platform/constants";
 import { POSTGRES_BASE_IMAGE, POSTGRES_IMAGE_MAJOR, POSTGRES_IMAGE_VERSION, buildArgs, builtExtensions, extensionManifest, type ManifestEntry } from "./extensions";
 
 /** Repository a build is named under when `image.repository` is not set (a local, unpushed build). */

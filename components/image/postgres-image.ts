@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformSpec } from "../spec";
-import { PROJECT } from "../spec/constants";
+import type { PlatformSpec } from "../config";
+import { PROJECT } from "../platform/constants";
 import type { ManifestEntry } from "./extensions";
 import { digestReference, resolveImage, type ImageBuildPlan } from "./plan";
 

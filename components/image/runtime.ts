@@ -3,8 +3,8 @@
  * environment and which arguments they take. Targets import these instead of repeating paths.
  * Pure: no Pulumi import.
  */
-import type { PlatformSpec } from "../spec";
-import { extensionSqlName } from "../spec/constants";
+import type { PlatformSpec } from "../config";
+import { extensionSqlName } from "../platform/constants";
 import { CONTAINER_LAYOUT, filePaths } from "../render/layout";
 import { preloadLibraries } from "../render/parameters";
 

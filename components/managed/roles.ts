@@ -2,8 +2,8 @@
  * The databases, least-privilege roles and grants of a spec, as a managed target creates them
  * through the postgresql provider. Pure: no Pulumi import.
  */
-import { DATABASE_ROLE_SUFFIXES, extensionSqlName } from "../spec/constants";
-import type { PlatformSpec } from "../spec";
+import { DATABASE_ROLE_SUFFIXES, extensionSqlName } from "../platform/constants";
+import type { PlatformSpec } from "../config";
 
 /** What a role may do in its database. */
 export type Access = keyof typeof DATABASE_ROLE_SUFFIXES;

@@ -2,9 +2,9 @@
  * What the self-hosted parts of the spec mean on a managed target (RDS, Cloud SQL), decided
  * in one place for both. Pure: no Pulumi import.
  */
-import { PROJECT } from "../spec/constants";
-import type { PlatformSpec } from "../spec";
-import { SERVER_SIZE_DEFAULTS } from "../spec/schema";
+import { PROJECT } from "../platform/constants";
+import type { PlatformSpec } from "../config";
+import { SERVER_SIZE_DEFAULTS } from "../config/schema";
 
 /** The role the platform administers a managed instance as (RDS master user, Cloud SQL built-in user). */
 export const MANAGED_ADMIN_ROLE = "platform_admin";

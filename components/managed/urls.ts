@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { postgresUrl } from "../outputs";
+import { postgresUrl } from "../targets/outputs";
 import { databaseRole, type Access } from "./roles";
 
 /** libpq settings every managed URL carries: RDS, RDS Proxy and Cloud SQL here accept only TLS. */

@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
-import type { PlatformSpec } from "../spec";
-import { PLATFORM_ROLES } from "../spec/constants";
+import type { PlatformSpec } from "../config";
+import { PLATFORM_ROLES } from "../platform/constants";
 import { filePaths, type RuntimeLayout } from "./layout";
 
 /** Metric name prefix of the platform's custom queries (kept apart from the exporter's own `pg_*`). */

@@ -1,5 +1,5 @@
-import type { PlatformSpec } from "../spec";
-import { ALLOWED_HBA_METHODS, PLATFORM_ROLES } from "../spec/constants";
+import type { PlatformSpec } from "../config";
+import { ALLOWED_HBA_METHODS, PLATFORM_ROLES } from "../platform/constants";
 
 /** Which part of pg_hba.conf a rule belongs to; parts are written in this order. */
 export type HbaPart = "fixed" | "user" | "default";

@@ -3,8 +3,8 @@
  * as pure functions of the spec (no Pulumi import): used by the Docker and Kubernetes targets,
  * by `npm run render`, and by the integration tests that boot the real servers.
  */
-import type { PlatformSpec } from "../spec";
-import { PLATFORM_ROLES } from "../spec/constants";
+import type { PlatformSpec } from "../config";
+import { PLATFORM_ROLES } from "../platform/constants";
 import { renderExporterQueries } from "./exporter";
 import { renderPgHba } from "./hba";
 import { renderInitSql } from "./init-sql";

@@ -1,5 +1,5 @@
-import type { PlatformSpec } from "../spec";
-import { PLATFORM_ROLES, POOLER_AUTH_SCHEMA, extensionSqlName, type ExtensionName } from "../spec/constants";
+import type { PlatformSpec } from "../config";
+import { PLATFORM_ROLES, POOLER_AUTH_SCHEMA, extensionSqlName, type ExtensionName } from "../platform/constants";
 import { SUPERUSER } from "./hba";
 import { passwordOrPlaceholder, type RenderSecrets } from "./layout";
 import { hasExporter, hasPooler, loginRoleSpecs, databaseRole, type LoginRole } from "./roles";

@@ -1,4 +1,4 @@
-import { CONTAINER_PORTS, LOOPBACK_ADDRESSES } from "../spec/constants";
+import { CONTAINER_PORTS, LOOPBACK_ADDRESSES } from "../platform/constants";
 
 /** The two PgBouncer pools: applications (transaction) and migrations/tools (session). */
 export type PoolMode = "transaction" | "session";

@@ -1,5 +1,5 @@
-import { PASSWORD_ENCRYPTION, PRELOAD_EXTENSIONS } from "../spec/constants";
-import type { PlatformSpec } from "../spec";
+import { PASSWORD_ENCRYPTION, PRELOAD_EXTENSIONS } from "../platform/constants";
+import type { PlatformSpec } from "../config";
 
 /** Order preloads are written in: statistics first, so they see the other modules' queries. */
 const PRELOAD_ORDER = ["pg_stat_statements", "auto_explain", "pg_cron", "pgaudit"] as const;

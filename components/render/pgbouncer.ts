@@ -1,5 +1,5 @@
-import type { PlatformSpec } from "../spec";
-import { PLATFORM_ROLES } from "../spec/constants";
+import type { PlatformSpec } from "../config";
+import { PLATFORM_ROLES } from "../platform/constants";
 import { POOLER_AUTH_FUNCTION } from "./init-sql";
 import { filePaths, passwordOrPlaceholder, tlsPaths, type PoolMode, type RenderSecrets, type RuntimeLayout } from "./layout";
 

@@ -1,7 +1,7 @@
-import type { PlatformSpec } from "../spec";
-import { parseMemoryMb } from "../spec/memory";
-import { fixedParameterReason } from "../spec/fixed-parameters";
-import { PLATFORM_ROLES } from "../spec/constants";
+import type { PlatformSpec } from "../config";
+import { parseMemoryMb } from "../config/memory";
+import { fixedParameterReason } from "../config/fixed-parameters";
+import { PLATFORM_ROLES } from "../platform/constants";
 import { filePaths, type RuntimeLayout } from "./layout";
 import { sharedParameters } from "./parameters";
 import { checkUserParameters, parameterAvailable } from "./versions";

@@ -1,5 +1,5 @@
-import type { PlatformSpec } from "../spec";
-import { DATABASE_ROLE_SUFFIXES, PLATFORM_ROLES } from "../spec/constants";
+import type { PlatformSpec } from "../config";
+import { DATABASE_ROLE_SUFFIXES, PLATFORM_ROLES } from "../platform/constants";
 
 /** What a login role may do. */
 export type RoleKind = "migrate" | "readwrite" | "readonly" | "replication" | "exporter" | "poolerAuth";

@@ -1,5 +1,5 @@
-import { ConfigError } from "../spec";
-import { PROJECT, POSTGRES_VERSIONS, type PostgresVersion } from "../spec/constants";
+import { ConfigError } from "../config";
+import { PROJECT, POSTGRES_VERSIONS, type PostgresVersion } from "../platform/constants";
 
 /** The first and last major that know a parameter (absent: every supported major). */
 interface Availability {

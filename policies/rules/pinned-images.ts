@@ -65,7 +65,7 @@ export const pinnedImages = resourceRule(
         // Mandatory unless a stack's policy config relaxes it: nothing the platform ships needs a floating tag.
         enforcementLevel: "mandatory",
         remediationSteps: [
-            "Use the digest-pinned references the platform ships (components/spec) or pin your own: docker buildx imagetools inspect <image:tag> prints the digest.",
+            "Use the digest-pinned references the platform ships (components/platform/images.ts) or pin your own: docker buildx imagetools inspect <image:tag> prints the digest.",
             "For image.prebuilt give <repository>@sha256:<digest>; keep the tag in front of the digest for readability if you like.",
         ].join(" "),
     },

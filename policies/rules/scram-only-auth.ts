@@ -1,4 +1,4 @@
-import { ALLOWED_HBA_METHODS, PASSWORD_ENCRYPTION, RDS_ACCEPTED_PASSWORD_AUTH_METHOD, RDS_PROXY_CLIENT_AUTH } from "../../components/spec/constants";
+import { ALLOWED_HBA_METHODS, PASSWORD_ENCRYPTION, RDS_ACCEPTED_PASSWORD_AUTH_METHOD, RDS_PROXY_CLIENT_AUTH } from "../../components/platform/constants";
 import { parseHba, parseIni, parsePostgresConf, renderedFiles, RENDERED_FILES } from "./rendered";
 import { KUBERNETES_POD_OWNERS, TYPES, cloudSqlFlags, isPostgresFamily, kubernetesContainers, rdsParameters, type InspectedResource, type KubernetesContainer } from "./resources";
 import { forTypes, resourceRule } from "./rule";

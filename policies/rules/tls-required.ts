@@ -1,4 +1,4 @@
-import { LOOPBACK_ADDRESSES } from "../../components/spec/constants";
+import { LOOPBACK_ADDRESSES } from "../../components/platform/constants";
 import { parseHba, parseIni, renderedFiles, RENDERED_FILES, type HbaRule } from "./rendered";
 import { TYPES, isPostgresFamily, rdsParameters, type InspectedResource } from "./resources";
 import { forTypes, resourceRule } from "./rule";

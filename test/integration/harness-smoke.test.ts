@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { initCluster, startPostgres } from "../helpers/postgres";
-import { stopAll } from "../helpers/processes";
+import { initCluster, startPostgres } from "../../cli/local/postgres";
+import { stopAll } from "../../cli/local/processes";
 
 afterAll(stopAll);
 

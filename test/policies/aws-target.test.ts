@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { deploy } from "../../components/aws";
+import { deploy } from "../../components/targets/aws";
 import { runPolicies, loadPolicyConfig, type GateResource } from "../../policies/offline";
 import { deployed, edited, messages, one } from "./gate";
 

@@ -1,7 +1,7 @@
-import { parseSpec } from "../../components/spec";
-import type { TargetModule } from "../../components/targets";
+import { parseSpec } from "../../components/config";
+import type { TargetModule } from "../../components/targets/index";
 import { runPolicies, type GateResource, type PolicyPackConfig } from "../../policies/offline";
-import { runUnderMocks } from "../helpers/harness";
+import { runUnderMocks } from "../../cli/offline/harness";
 
 /** Pinned references from the platform's checked pins (facts.md), reused by every policy test. */
 export const PINNED = {

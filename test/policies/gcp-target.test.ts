@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { deploy } from "../../components/gcp";
+import { deploy } from "../../components/targets/gcp";
 import { loadPolicyConfig, runPolicies, type GateResource } from "../../policies/offline";
 import { deployed, edited, messages, one } from "./gate";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PostgresImage } from "../../components/image";
-import { parseSpec } from "../../components/spec";
-import { runUnderMocks } from "../helpers/harness";
+import { parseSpec } from "../../components/config";
+import { runUnderMocks } from "../../cli/offline/harness";
 import { edited, messages, one, resource } from "./gate";
 
 const BUILD = "docker-build:index:Image";

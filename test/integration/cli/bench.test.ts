@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { bench, formatReport } from "../../../cli/bench";
-import { stopAll } from "../../helpers/processes";
+import { stopAll } from "../../../cli/local/processes";
 
 afterAll(stopAll);
 

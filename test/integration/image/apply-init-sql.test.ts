@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IMAGE_CONTEXT_DIR } from "../../../components/image";
 import { INIT_SQL_ENV } from "../../../components/image/runtime";
 import { filePaths, renderInitSql, type RenderSecrets } from "../../../components/render";
-import type { PlatformSpec } from "../../../components/spec";
-import { initCluster, startPostgres, type PgServer } from "../../helpers/postgres";
-import { PG_BIN, freePort, run, scratchDir, startProcess, stopAll, waitFor, writeServiceFile, type RunResult } from "../../helpers/processes";
-import { bootPrimary, queryAs, testSecrets, testSpec, type BootedPrimary } from "../../helpers/stack";
+import type { PlatformSpec } from "../../../components/config";
+import { initCluster, startPostgres, type PgServer } from "../../../cli/local/postgres";
+import { PG_BIN, freePort, run, scratchDir, startProcess, stopAll, waitFor, writeServiceFile, type RunResult } from "../../../cli/local/processes";
+import { bootPrimary, queryAs, testSecrets, testSpec, type BootedPrimary } from "../../../cli/local/stack";
 
 const SCRIPT = path.join(IMAGE_CONTEXT_DIR, "apply-init-sql.sh");
 const ENTRYPOINT = path.join(IMAGE_CONTEXT_DIR, "docker-auto-config-entrypoint.sh");

@@ -3,8 +3,8 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IMAGE_CONTEXT_DIR } from "../../../components/image";
 import { AUTO_TUNED_PARAMETERS } from "../../../components/image/runtime";
-import { initCluster, startPostgres } from "../../helpers/postgres";
-import { PG_BIN, freePort, run, scratchDir, startProcess, stopAll, waitFor, writeServiceFile } from "../../helpers/processes";
+import { initCluster, startPostgres } from "../../../cli/local/postgres";
+import { PG_BIN, freePort, run, scratchDir, startProcess, stopAll, waitFor, writeServiceFile } from "../../../cli/local/processes";
 import { Client } from "pg";
 
 const ENTRYPOINT = path.join(IMAGE_CONTEXT_DIR, "docker-auto-config-entrypoint.sh");

@@ -2,9 +2,9 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IMAGE_CONTEXT_DIR } from "../../../components/image";
 import { healthcheckArgs } from "../../../components/image/runtime";
-import { parseSpec } from "../../../components/spec";
-import { initCluster, startPostgres, type PgServer } from "../../helpers/postgres";
-import { PG_BIN, freePort, run, scratchDir, startProcess, stopAll, waitFor } from "../../helpers/processes";
+import { parseSpec } from "../../../components/config";
+import { initCluster, startPostgres, type PgServer } from "../../../cli/local/postgres";
+import { PG_BIN, freePort, run, scratchDir, startProcess, stopAll, waitFor } from "../../../cli/local/processes";
 
 const HEALTHCHECK = path.join(IMAGE_CONTEXT_DIR, "healthcheck.sh");
 // Debian's 15 client tools (psql, pg_isready) talk to the 18.4 server; the image has its own.

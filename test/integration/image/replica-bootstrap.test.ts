@@ -4,9 +4,9 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IMAGE_CONTEXT_DIR } from "../../../components/image";
 import { REPLICA_BOOTSTRAP_ENV as ENV } from "../../../components/image/runtime";
-import { PLATFORM_ROLES } from "../../../components/spec/constants";
-import { initCluster, startPostgres, type PgServer } from "../../helpers/postgres";
-import { PG_BIN, freePort, giveToServiceUser, run, scratchDir, stopAll, waitFor, writeServiceFile } from "../../helpers/processes";
+import { PLATFORM_ROLES } from "../../../components/platform/constants";
+import { initCluster, startPostgres, type PgServer } from "../../../cli/local/postgres";
+import { PG_BIN, freePort, giveToServiceUser, run, scratchDir, stopAll, waitFor, writeServiceFile } from "../../../cli/local/processes";
 
 const BOOTSTRAP = path.join(IMAGE_CONTEXT_DIR, "replica-bootstrap.sh");
 const HEALTHCHECK = path.join(IMAGE_CONTEXT_DIR, "healthcheck.sh");

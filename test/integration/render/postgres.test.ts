@@ -2,9 +2,9 @@ import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as path from "node:path";
 import { EXPORTER_QUERIES, POOLER_AUTH_FUNCTION, filePaths, postgresqlParameters, renderInitSql } from "../../../components/render";
-import { PLATFORM_ROLES } from "../../../components/spec/constants";
-import { run, scratchDir, stopAll, writeServiceFile } from "../../helpers/processes";
-import { PSQL, bootPrimary, listeningAddresses, psqlFile, queryAs, startPgbouncer, testSpec, type BootedPrimary } from "../../helpers/stack";
+import { PLATFORM_ROLES } from "../../../components/platform/constants";
+import { run, scratchDir, stopAll, writeServiceFile } from "../../../cli/local/processes";
+import { PSQL, bootPrimary, listeningAddresses, psqlFile, queryAs, startPgbouncer, testSpec, type BootedPrimary } from "../../../cli/local/stack";
 
 afterAll(stopAll);
 

@@ -1,9 +1,9 @@
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exporterArgs, exporterEnvironment, filePaths, renderServices, replicaSlotName } from "../../../components/render";
-import { startPostgres, type PgServer } from "../../helpers/postgres";
-import { PG_BIN, freePort, run, scratchDir, stopAll, waitFor, writeServiceFile } from "../../helpers/processes";
-import { bootPrimary, fetchText, installFiles, listeningAddresses, service, startExporter, testSpec, type BootedPrimary } from "../../helpers/stack";
+import { startPostgres, type PgServer } from "../../../cli/local/postgres";
+import { PG_BIN, freePort, run, scratchDir, stopAll, waitFor, writeServiceFile } from "../../../cli/local/processes";
+import { bootPrimary, fetchText, installFiles, listeningAddresses, service, startExporter, testSpec, type BootedPrimary } from "../../../cli/local/stack";
 
 afterAll(stopAll);
 

@@ -3,11 +3,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Client, type ClientConfig } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dockerCertificateNames } from "../../../components/docker/certificates";
-import type { TlsServiceName } from "../../../components/tls/certificates";
+import { dockerCertificateNames } from "../../../components/targets/docker/certificates";
+import type { TlsServiceName } from "../../../components/self-hosted/tls/certificates";
 import { filePaths, primaryConninfo, tlsPaths, type TlsPaths } from "../../../components/render";
-import { run, scratchDir, stopAll, writeServiceFile } from "../../helpers/processes";
-import { PSQL, bootPrimary, startPgbouncer, testSpec, type BootedPrimary } from "../../helpers/stack";
+import { run, scratchDir, stopAll, writeServiceFile } from "../../../cli/local/processes";
+import { PSQL, bootPrimary, startPgbouncer, testSpec, type BootedPrimary } from "../../../cli/local/stack";
 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "pgp-tls-ca-"));
 afterAll(async () => {

@@ -1,8 +1,8 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { PARAMETER_AVAILABILITY, parameterAvailable, postgresqlParameters, CONTAINER_LAYOUT } from "../../../components/render";
-import { PG_BIN, run } from "../../helpers/processes";
-import { testSpec } from "../../helpers/stack";
+import { PG_BIN, run } from "../../../cli/local/processes";
+import { testSpec } from "../../../cli/local/stack";
 
 /** Every parameter a real server binary knows. */
 async function knownParameters(version: 15 | 18): Promise<Set<string>> {

@@ -7,7 +7,7 @@ import * as random from "@pulumi/random";
 import { afterAll, describe, expect, it } from "vitest";
 import { exitCode, formatTree } from "../../../cli/check";
 import { PROJECT_DIR } from "../../../cli/stack-config";
-import { runUnderMocks } from "../../helpers/harness";
+import { runUnderMocks } from "../../../cli/offline/harness";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));

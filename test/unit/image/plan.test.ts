@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { digestReference, isDigestPinned, resolveImage, type ImageBuildPlan } from "../../../components/image/plan";
 import { healthcheckArgs } from "../../../components/image/runtime";
-import { ConfigError, parseSpec, type PlatformConfigInput } from "../../../components/spec";
+import { ConfigError, parseSpec, type PlatformConfigInput } from "../../../components/config";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 

@@ -2,10 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { IMAGE_CONTEXT_DIR, PostgresImage } from "../../../components/image";
-import { parseSpec, type PlatformConfigInput } from "../../../components/spec";
+import { parseSpec, type PlatformConfigInput } from "../../../components/config";
 import { runPolicies } from "../../../policies/offline";
-import { named, ofType, runUnderMocks, type MockedResource } from "../../helpers/harness";
-import { mockState } from "../../helpers/mock-state";
+import { named, ofType, runUnderMocks, type MockedResource } from "../../../cli/offline/harness";
+import { mockState } from "../../../cli/offline/mock-state";
 
 const BUILD = "docker-build:index:Image";
 const COMPONENT = "pg-platform:image:PostgresImage";

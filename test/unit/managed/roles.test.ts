@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { databasePlan } from "../../../components/managed/roles";
-import { parseSpec } from "../../../components/spec";
+import { parseSpec } from "../../../components/config";
 
 const plan = databasePlan(parseSpec({
     postgres: {

@@ -1,9 +1,9 @@
 import { runProgram } from "../../../components/program";
-import type { PlatformOutputs } from "../../../components/outputs";
-import { PROJECT } from "../../../components/spec/constants";
+import type { PlatformOutputs } from "../../../components/targets/outputs";
+import { PROJECT } from "../../../components/platform/constants";
 import { loadStackConfig } from "../../../cli/stack-config";
-import { runUnderMocks, type MockedResource, type ProgramRun } from "../../helpers/harness";
-import { redactSecrets } from "../../helpers/secrets";
+import { runUnderMocks, type MockedResource, type ProgramRun } from "../../../cli/offline/harness";
+import { redactSecrets } from "../../../cli/offline/secrets";
 
 /** A stack run: the resolved outputs plus the raw ones, whose secret-ness can be checked. */
 export interface StackRun extends ProgramRun<unknown> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { hbaRules, renderPgHba } from "../../../components/render";
-import { parseSpec, type PlatformConfigInput } from "../../../components/spec";
-import { ALLOWED_HBA_METHODS } from "../../../components/spec/constants";
+import { parseSpec, type PlatformConfigInput } from "../../../components/config";
+import { ALLOWED_HBA_METHODS } from "../../../components/platform/constants";
 
 const spec = (config: PlatformConfigInput = {}) => parseSpec(config as Record<string, unknown>);
 const userRule = { type: "host", database: "app", user: "reporting", address: "10.1.0.0/16", method: "reject" } as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loginRoles, renderInitSql, scramVerifier, secretPlaceholder } from "../../../components/render";
-import { parseSpec, type PlatformConfigInput } from "../../../components/spec";
+import { parseSpec, type PlatformConfigInput } from "../../../components/config";
 
 const spec = (config: PlatformConfigInput = {}) => parseSpec(config as Record<string, unknown>);
 const secretsFor = (s: ReturnType<typeof spec>) => ({ passwords: Object.fromEntries(loginRoles(s).map((r) => [r, `pw-${r}`])) });

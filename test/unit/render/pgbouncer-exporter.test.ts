@@ -1,7 +1,7 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { CONTAINER_LAYOUT, EXPORTER_QUERIES, exporterArgs, exporterEnvironment, renderExporterQueries, renderPgbouncerIni, renderPgbouncerUserlist } from "../../../components/render";
-import { parseSpec, type PlatformConfigInput } from "../../../components/spec";
+import { parseSpec, type PlatformConfigInput } from "../../../components/config";
 
 const spec = (config: PlatformConfigInput = {}) => parseSpec(config as Record<string, unknown>);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CONTAINER_LAYOUT, PARAMETER_AVAILABILITY, parameterAvailable, postgresqlParameters, renderPostgresqlConf, type ServerRole } from "../../../components/render";
-import { ConfigError, parseSpec, type PlatformConfigInput } from "../../../components/spec";
-import { POSTGRES_VERSIONS } from "../../../components/spec/constants";
+import { ConfigError, parseSpec, type PlatformConfigInput } from "../../../components/config";
+import { POSTGRES_VERSIONS } from "../../../components/platform/constants";
 
 const spec = (config: PlatformConfigInput = {}) => parseSpec(config as Record<string, unknown>);
 const ROLES: readonly ServerRole[] = ["single", "primary", "replica"];

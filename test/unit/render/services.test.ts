@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { SECRET_MODE, SECRET_PLACEHOLDER_PATTERN, loginRoles, renderServices, secretPlaceholder, type RenderedService } from "../../../components/render";
-import { parseSpec, type PlatformConfigInput } from "../../../components/spec";
+import { parseSpec, type PlatformConfigInput } from "../../../components/config";
 
 const spec = (config: PlatformConfigInput = {}) => parseSpec(config as Record<string, unknown>);
 const names = (services: RenderedService[]) => services.map((s) => s.name);

@@ -9,7 +9,7 @@ import {
     tlsPaths,
     type RuntimeLayout,
 } from "../../../components/render";
-import { parseSpec, type PlatformConfigInput } from "../../../components/spec";
+import { parseSpec, type PlatformConfigInput } from "../../../components/config";
 
 const spec = (config: PlatformConfigInput = {}) => parseSpec({ topology: "primary", replicas: 1, ...config } as Record<string, unknown>);
 const tlsOn = spec({ postgres: { tls: { enabled: true } } });

@@ -1,0 +1,244 @@
+import { z } from "zod";
+import { KNOWN_EXTENSIONS, MIN_MEMORY_MB, PLATFORM_ROLES, POSTGRES_VERSIONS, databaseRoleNames } from "../platform/constants";
+import { parseMemoryMb } from "./memory";
+import { fixedParameterReason } from "./fixed-parameters";
+import { cidr, identifier, memorySize, port } from "./primitives";
+import { awsSettings } from "./targets/aws";
+import { dockerSettings } from "./targets/docker";
+import { gcpSettings } from "./targets/gcp";
+import { kubernetesSettings } from "./targets/kubernetes";
+
+const extension = z.enum(KNOWN_EXTENSIONS);
+
+const parameterName = z.string().regex(/^[a-z_][a-z0-9_.]*$/, {
+    message: "must be a PostgreSQL parameter name (lower case letters, digits, _ and .)",
+});
+
+const parameterValue = z.union([
+    z.string().refine((value) => !/[\n\r\0]/.test(value), { message: "must be a single line" }),
+    z.number(),
+    z.boolean(),
+]);
+
+/** Where clients reach the services from the host (publishing), never where servers listen. */
+const network = z.strictObject({
+    /** Host interface every published port binds. Default: `127.0.0.1`. */
+    bindAddress: z.union([z.ipv4(), z.ipv6()], { message: "must be an IPv4 or IPv6 address such as 127.0.0.1" }).default("127.0.0.1"),
+    /** Host ports. */
+    ports: z.strictObject({
+        /** PostgreSQL primary (or single node). Default: 5432. */
+        postgres: port.default(5432),
+        /** PgBouncer transaction pool. Default: 6432. */
+        transactionPool: port.default(6432),
+        /** PgBouncer session pool. Default: 6433. */
+        sessionPool: port.default(6433),
+        /** postgres_exporter. Default: 9187. */
+        exporter: port.default(9187),
+        /** First replica; replica N uses this + N - 1. Default: 5442. */
+        replicaBase: port.default(5442),
+    }).prefault({}),
+});
+
+const hbaRule = z.strictObject({
+    /** Connection type. */
+    type: z.enum(["host", "hostssl", "hostnossl"]),
+    /** Database name, or `all`. */
+    database: z.string().regex(/^(all|[a-z_][a-z0-9_]*)$/, { message: "must be all or a database name" }),
+    /** Role name, or `all`. */
+    user: z.string().regex(/^(all|[a-z_][a-z0-9_]*)$/, { message: "must be all or a role name" }),
+    /** Client address range. */
+    address: cidr,
+    /**
+     * Authentication method. `trust`, `password` and `cert` are refused here. `md5` is accepted
+     * so that the policy gate, which refuses it (scram-only-auth, mandatory, no exceptions),
+     * names it in review; even if deployed, PostgreSQL answers an md5 line with SCRAM for the
+     * SCRAM verifiers the platform stores.
+     */
+    method: z.enum(["scram-sha-256", "reject", "md5"]),
+});
+
+const database = z.strictObject({
+    /** Database name. */
+    name: identifier,
+    /** Extensions created in this database. Default: none. */
+    extensions: z.array(extension).default([]),
+});
+
+const role = z.strictObject({
+    /** Role name. */
+    name: identifier,
+    /** Database the role works in. */
+    database: identifier,
+    /** What it may do there. */
+    access: z.enum(["migrate", "readwrite", "readonly"]),
+    /** Connection limit. Default: unlimited (-1). */
+    connectionLimit: z.number().int().min(-1).default(-1),
+});
+
+/**
+ * Defaults of `postgres.memory` and `postgres.cpus`; managed targets tell "left alone" from
+ * "asked for" by comparing with these.
+ */
+export const SERVER_SIZE_DEFAULTS = { memory: "1GiB", cpus: 1 } as const;
+
+const postgres = z.strictObject({
+    /** Major version. Default: 18. */
+    version: z.union(POSTGRES_VERSIONS.map((v) => z.literal(v)), { message: `must be one of ${POSTGRES_VERSIONS.join(", ")}` }).default(18),
+    /** Memory available to the server; drives auto-tuning and container limits. Default: `1GiB`. */
+    memory: memorySize.default(SERVER_SIZE_DEFAULTS.memory),
+    /** CPUs available to the server. Default: 1. */
+    cpus: z.number().positive().max(1024).default(SERVER_SIZE_DEFAULTS.cpus),
+    /** Extra server parameters, written last into postgresql.conf. Default: none. */
+    parameters: z.record(parameterName, parameterValue).default({}),
+    /** Server-wide extensions: preloaded where needed and available to databases. */
+    extensions: z.array(extension).default(["pg_stat_statements", "auto_explain", "pg_cron", "pgaudit"]),
+    /** Databases, each with its migrate, app and read-only roles. Default: one named `app`. */
+    databases: z.array(database).min(1).default([{ name: "app", extensions: [] }]),
+    /** Further roles beyond the three made per database. Default: none. */
+    roles: z.array(role).default([]),
+    /** User pg_hba.conf rules, placed after the platform's fixed rules. Default: none. */
+    hba: z.array(hbaRule).default([]),
+    /** TLS for client connections (hostssl, hostnossl reject). Default: off. */
+    tls: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+    /** Logical decoding for CDC (Debezium). Default: off. */
+    cdc: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+    /** pgaudit.log classes. Default: `ddl,role`. */
+    auditLog: z.string().regex(/^-?[a-z]+(,\s*-?[a-z]+)*$/, { message: "must be a comma-separated list of pgaudit classes" }).default("ddl,role"),
+    /** log_min_duration_statement in ms (seed 004). Default: 250. */
+    slowQueryMs: z.number().int().min(-1).default(250),
+    /** WAL a replication slot may retain before it is invalidated. Default: `10GB`. */
+    maxSlotWalKeepSize: memorySize.default("10GB"),
+});
+
+const poolSettings = (defaults: { defaultPoolSize: number; maxClientConn: number }) =>
+    z.strictObject({
+        /** Server connections per database/user pair. */
+        defaultPoolSize: z.number().int().min(1).max(10000).default(defaults.defaultPoolSize),
+        /** Client connections accepted. */
+        maxClientConn: z.number().int().min(1).max(100000).default(defaults.maxClientConn),
+        /** Extra server connections when a pool is starved. Default: 5. */
+        reservePoolSize: z.number().int().min(0).max(10000).default(5),
+    });
+
+const pooler = z.strictObject({
+    /** PgBouncer pools in front of the primary (primary topology only). Default: true. */
+    enabled: z.boolean().default(true),
+    /** Transaction pool for applications. Defaults: 20 server, 1000 client connections. */
+    transaction: poolSettings({ defaultPoolSize: 20, maxClientConn: 1000 }).prefault({}),
+    /** Session pool for migrations and tools that need session state. Defaults: 10 / 200. */
+    session: poolSettings({ defaultPoolSize: 10, maxClientConn: 200 }).prefault({}),
+});
+
+const exporter = z.strictObject({
+    /** postgres_exporter beside the primary. Default: true. */
+    enabled: z.boolean().default(true),
+});
+
+const image = z.strictObject({
+    /** Optional extensions compiled into the image (pg_cron and pgAudit always are). Default: none. */
+    extensions: z.array(z.enum(["pgvector"])).default([]),
+    /** A prebuilt image to run instead of building one; must be pinned by digest. */
+    prebuilt: z.string().min(1).optional(),
+    /** Registry repository to push the built image to. Default: none (local build). */
+    repository: z.string().min(1).optional(),
+    /** Push the built image. Default: false. */
+    push: z.boolean().default(false),
+    /** Platforms built. Default: linux/amd64 and linux/arm64. */
+    platforms: z.array(z.enum(["linux/amd64", "linux/arm64"])).min(1).default(["linux/amd64", "linux/arm64"]),
+    /** Registry cache reference (`type=registry`). Default: none. */
+    cacheRef: z.string().min(1).optional(),
+});
+
+const backup = z.strictObject({
+    /** Backups (WAL archive on self-hosted targets, automated backups on managed). Default: true. */
+    enabled: z.boolean().default(true),
+});
+
+/** The whole stack configuration (`pg-platform:*`), before cross-field checks. */
+export const platformSchema = z.strictObject({
+    /** Where PostgreSQL runs. Default: `docker`. */
+    target: z.enum(["docker", "kubernetes", "aws", "gcp"]).default("docker"),
+    /** `single` node, or a `primary` with poolers, exporter and optional replicas. Default: `single`. */
+    topology: z.enum(["single", "primary"]).default("single"),
+    /** Streaming (or managed read) replicas; only with `primary`. Default: 0. */
+    replicas: z.number().int().min(0).max(15).default(0),
+    /** Production safeguards: deletion protection, longer retention, HA. Default: false. */
+    production: z.boolean().default(false),
+    network: network.prefault({}),
+    postgres: postgres.prefault({}),
+    pooler: pooler.prefault({}),
+    exporter: exporter.prefault({}),
+    image: image.prefault({}),
+    backup: backup.prefault({}),
+    docker: dockerSettings.optional(),
+    kubernetes: kubernetesSettings.optional(),
+    aws: awsSettings.optional(),
+    gcp: gcpSettings.optional(),
+}).superRefine((spec, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+
+    if (spec.replicas > 0 && spec.topology !== "primary") {
+        issue(["replicas"], `replicas need topology "primary" (topology is "${spec.topology}")`);
+    }
+    if (spec.target !== "docker" && spec[spec.target] === undefined) {
+        issue([spec.target], `target "${spec.target}" needs its own settings under pg-platform:${spec.target}`);
+    }
+
+    for (const name of Object.keys(spec.postgres.parameters)) {
+        const reason = fixedParameterReason(name);
+        if (reason) issue(["postgres", "parameters", name], `is fixed by the platform: ${reason}`);
+    }
+
+    const memoryMb = parseMemoryMb(spec.postgres.memory);
+    if (memoryMb !== undefined && memoryMb < MIN_MEMORY_MB) {
+        issue(["postgres", "memory"], `must be at least ${MIN_MEMORY_MB}MB (the auto-tuning refuses less)`);
+    }
+
+    const platformRoles = new Set<string>(Object.values(PLATFORM_ROLES));
+    const seenRoles = new Set<string>(platformRoles);
+    const seenDatabases = new Set<string>();
+    spec.postgres.databases.forEach((db, i) => {
+        if (seenDatabases.has(db.name)) issue(["postgres", "databases", i, "name"], `database "${db.name}" is listed twice`);
+        seenDatabases.add(db.name);
+        for (const role of databaseRoleNames(db.name)) {
+            if (role.length > 63) issue(["postgres", "databases", i, "name"], `is too long: its role "${role}" would pass 63 characters`);
+            seenRoles.add(role);
+        }
+        for (const ext of db.extensions) {
+            if (!spec.postgres.extensions.includes(ext)) {
+                issue(["postgres", "databases", i, "extensions"], `"${ext}" must also be in postgres.extensions`);
+            }
+        }
+    });
+    spec.postgres.roles.forEach((role, i) => {
+        if (seenRoles.has(role.name)) issue(["postgres", "roles", i, "name"], `"${role.name}" is already a platform or per-database role`);
+        seenRoles.add(role.name);
+        if (!seenDatabases.has(role.database)) {
+            issue(["postgres", "roles", i, "database"], `"${role.database}" is not one of postgres.databases`);
+        }
+    });
+    if (spec.postgres.extensions.includes("pgvector") && !spec.image.extensions.includes("pgvector") && (spec.target === "docker" || spec.target === "kubernetes")) {
+        issue(["image", "extensions"], "pgvector is in postgres.extensions, so the image must build it: add pgvector here");
+    }
+
+    const ports = spec.network.ports;
+    const used: [string, number][] = [["postgres", ports.postgres]];
+    if (spec.topology === "primary" && spec.pooler.enabled) {
+        used.push(["transactionPool", ports.transactionPool], ["sessionPool", ports.sessionPool]);
+    }
+    if (spec.topology === "primary" && spec.exporter.enabled) used.push(["exporter", ports.exporter]);
+    for (let n = 0; n < spec.replicas; n++) used.push([n === 0 ? "replicaBase" : `replicaBase+${n}`, ports.replicaBase + n]);
+    const owner = new Map<number, string>();
+    for (const [key, value] of used) {
+        const first = owner.get(value);
+        if (value > 65535) issue(["network", "ports", "replicaBase"], `replica ports run past 65535 (${key} = ${value})`);
+        else if (first) issue(["network", "ports", key.split("+")[0]], `port ${value} is already used by network.ports.${first}`);
+        else owner.set(value, key);
+    }
+});
+
+/** The validated, defaulted stack configuration every component and renderer reads. */
+export type PlatformSpec = z.output<typeof platformSchema>;
+
+/** A hand-written stack configuration, before defaults. */
+export type PlatformConfigInput = z.input<typeof platformSchema>;

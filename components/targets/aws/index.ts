@@ -1,0 +1,43 @@
+// The aws target: RDS for PostgreSQL behind the common outputs.
+import * as pulumi from "@pulumi/pulumi";
+import type { OptionalEndpoint, PlatformOutputs } from "../outputs";
+import type { PlatformSpec } from "../../config";
+import { PROJECT } from "../../platform/constants";
+import type { DeployContext } from "../index";
+import { databasePlan } from "../../managed/roles";
+import { NO_REPLICA_REASON } from "../../managed/spec";
+import { managedUrl } from "../../managed/urls";
+import { rdsPlan } from "./plan";
+import { RdsPostgres } from "./rds-postgres";
+
+export { RdsPostgres } from "./rds-postgres";
+
+/** Builds the RDS stack of a spec and returns the common outputs. */
+export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutputs {
+    const plan = rdsPlan(spec);
+    const databases = databasePlan(spec);
+    const rds = new RdsPostgres(`${PROJECT}-${context.stack}`, { plan, databases });
+
+    // Without managed roles the only login is the master, whose password stays in Secrets
+    // Manager: its URLs name the user only and secretReferences.masterPassword says where it is.
+    const logins = { database: plan.initialDatabase, port: rds.port, rolePasswords: rds.rolePasswords, adminUser: rds.masterUsername };
+
+    const unavailable: Partial<Record<OptionalEndpoint, string>> = {
+        sessionPoolUrl:
+            "RDS Proxy has no session pool (it multiplexes by transaction and pins sessions that keep state); migrations and tools needing session state use primaryUrl, the primary's own endpoint",
+        metricsUrl: "RDS exposes no Prometheus endpoint; metrics are in CloudWatch (AWS/RDS) and Performance Insights, logs in CloudWatch Logs",
+    };
+    if (!plan.proxy) unavailable.transactionPoolUrl = "no RDS Proxy: it needs topology primary with pooler.enabled; connect to primaryUrl";
+    if (plan.replicas === 0) unavailable.readOnlyUrl = NO_REPLICA_REASON;
+
+    const secretReferences: Record<string, pulumi.Output<string>> = { masterPassword: rds.masterSecretArn, ...rds.roleSecretArns };
+    return {
+        host: rds.address,
+        port: rds.port,
+        primaryUrl: managedUrl(logins, rds.address, "readwrite"),
+        transactionPoolUrl: rds.proxyEndpoint ? managedUrl(logins, rds.proxyEndpoint, "readwrite") : undefined,
+        readOnlyUrl: rds.replicaAddresses.length > 0 ? managedUrl(logins, rds.replicaAddresses[0], "readonly") : undefined,
+        secretReferences,
+        unavailable,
+    };
+}

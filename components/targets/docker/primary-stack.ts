@@ -1,0 +1,131 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { exporterArgs, exporterEnvironment } from "../../render/exporter";
+import { CONTAINER_LAYOUT, POOL_MODES, SERVICE_HOSTS, filePaths, type PoolMode } from "../../render/layout";
+import { replicaSlotName } from "../../render/postgresql-conf";
+import { hasExporter, hasPooler } from "../../render/roles";
+import type { PlatformSpec } from "../../config";
+import { CONTAINER_PORTS, PLATFORM_ROLES, PROJECT } from "../../platform/constants";
+import { serviceUploads } from "./files";
+import { PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE, type PinnedImage } from "../../platform/images";
+import { WAIT_SECONDS, containerBase, containerOptions } from "./server";
+import type { StackCaOutputs } from "../../self-hosted/tls/resources";
+import { serviceCertificateUploads } from "./tls";
+import { writer, type WriterStackArgs } from "./writer";
+
+/** Arguments of {@link PrimaryStack}. */
+export type PrimaryStackArgs = WriterStackArgs;
+
+/**
+ * A PostgreSQL primary with a PgBouncer transaction pool and session pool and a
+ * postgres_exporter (each when enabled), on a private Docker network. Pools and exporter
+ * start once the primary is healthy. Replicas attach through {@link ReplicaStack}, from the
+ * connection details this component exposes.
+ */
+export class PrimaryStack extends pulumi.ComponentResource {
+    /** Name of the private network replicas join. */
+    public readonly networkName: pulumi.Output<string>;
+    /**
+     * The primary's host name on that network. Resolves once the primary is healthy, so a
+     * replica given it is created after the primary.
+     */
+    public readonly primaryHost: pulumi.Output<string>;
+    /** The primary's port on that network. */
+    public readonly primaryPort: pulumi.Output<number>;
+    /** Clear passwords of every login role, by role name. Secret. */
+    public readonly passwords: pulumi.Output<Record<string, string>>;
+    /** The replication role's password (secret); undefined when `replicas` is 0 (the role does not exist). */
+    public readonly replicationPassword: pulumi.Output<string> | undefined;
+    /** Physical slot of each replica the primary keeps, in replica order (`replica_1`, …). */
+    public readonly slotNames: string[];
+    /**
+     * The stack's CA (its key secret), when `postgres.tls.enabled`: clients verify servers
+     * and pools against its certificate, and a {@link ReplicaStack} needs it whole to get
+     * its own certificate signed.
+     */
+    public readonly ca: StackCaOutputs | undefined;
+
+    constructor(name: string, args: PrimaryStackArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(`${PROJECT}:docker:PrimaryStack`, name, {}, opts);
+        const { spec } = args;
+        const { network, passwords, server, ca } = writer(this, name, { ...args, service: "primary" });
+        const primary = server.container;
+        const sidecar = (image: PinnedImage, part: string) =>
+            new docker.RemoteImage(`${name}-${part}-image`, { name: image.ref, keepLocally: true }, { parent: this }).repoDigest;
+
+        if (hasPooler(spec)) {
+            const image = sidecar(PGBOUNCER_IMAGE, "pgbouncer");
+            for (const mode of POOL_MODES) this.pooler(name, spec, mode, { network: network.name, image, passwords, primary, ca });
+        }
+        if (hasExporter(spec)) {
+            const layout = CONTAINER_LAYOUT;
+            new docker.Container(
+                `${name}-exporter`,
+                {
+                    ...containerBase(
+                        { spec, service: "exporter", network: network.name, alias: SERVICE_HOSTS.exporter },
+                        // The exporter image is busybox based: its wget probes the landing page.
+                        { test: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${CONTAINER_PORTS.exporter}/`], startPeriod: "10s", waitSeconds: WAIT_SECONDS.sidecar },
+                    ),
+                    image: sidecar(POSTGRES_EXPORTER_IMAGE, "exporter"),
+                    entrypoints: [POSTGRES_EXPORTER_IMAGE.binary],
+                    command: exporterArgs(layout),
+                    envs: Object.entries(exporterEnvironment(spec, layout)).map(([key, value]) => `${key}=${value}`),
+                    uploads: serviceUploads({ spec, service: "exporter", passwords, owner: POSTGRES_EXPORTER_IMAGE }),
+                },
+                containerOptions(this, [primary]),
+            );
+        }
+
+        this.networkName = network.name;
+        this.primaryHost = primary.id.apply(() => SERVICE_HOSTS.primary);
+        this.primaryPort = pulumi.output(CONTAINER_PORTS.postgres);
+        this.passwords = passwords;
+        this.replicationPassword = spec.replicas > 0 ? pulumi.secret(passwords.apply((pw) => pw[PLATFORM_ROLES.replication])) : undefined;
+        this.slotNames = Array.from({ length: spec.replicas }, (_, i) => replicaSlotName(i + 1));
+        this.ca = ca;
+        this.registerOutputs({
+            ca: this.ca,
+            networkName: this.networkName,
+            primaryHost: this.primaryHost,
+            primaryPort: this.primaryPort,
+            passwords: this.passwords,
+            replicationPassword: this.replicationPassword,
+            slotNames: this.slotNames,
+        });
+    }
+
+    /** One PgBouncer pool; both pools run the same image with their own rendered pgbouncer.ini (and certificate, with TLS on). */
+    private pooler(
+        name: string,
+        spec: PlatformSpec,
+        mode: PoolMode,
+        deps: {
+            network: pulumi.Output<string>;
+            image: pulumi.Output<string>;
+            passwords: pulumi.Output<Record<string, string>>;
+            primary: docker.Container;
+            ca: StackCaOutputs | undefined;
+        },
+    ): docker.Container {
+        const service = `pooler-${mode}` as const;
+        const certificate = deps.ca
+            ? serviceCertificateUploads(this, `${name}-${service}`, { spec, service, network: deps.network, owner: PGBOUNCER_IMAGE, ca: deps.ca })
+            : [];
+        return new docker.Container(
+            `${name}-${service}`,
+            {
+                ...containerBase(
+                    { spec, service, network: deps.network, alias: SERVICE_HOSTS.pooler(mode) },
+                    { test: ["pg_isready", "-q", "-h", "127.0.0.1", "-p", String(CONTAINER_PORTS.pooler)], startPeriod: "10s", waitSeconds: WAIT_SECONDS.sidecar },
+                ),
+                image: deps.image,
+                // Run PgBouncer itself: the image's wrapper would write its own config when it finds none.
+                entrypoints: [PGBOUNCER_IMAGE.binary],
+                command: [filePaths(CONTAINER_LAYOUT).pgbouncerIni],
+                uploads: [...serviceUploads({ spec, service, passwords: deps.passwords, owner: PGBOUNCER_IMAGE }), ...certificate],
+            },
+            containerOptions(this, [deps.primary]),
+        );
+    }
+}

@@ -1,0 +1,48 @@
+// The gcp target: Cloud SQL for PostgreSQL behind the common outputs.
+import type * as pulumi from "@pulumi/pulumi";
+import type { OptionalEndpoint, PlatformOutputs } from "../outputs";
+import type { PlatformSpec } from "../../config";
+import { PROJECT } from "../../platform/constants";
+import type { DeployContext } from "../index";
+import { databasePlan } from "../../managed/roles";
+import { NO_REPLICA_REASON } from "../../managed/spec";
+import { managedUrl } from "../../managed/urls";
+import { CloudSqlPostgres } from "./cloud-sql-postgres";
+import { cloudSqlPlan } from "./plan";
+
+export { CloudSqlPostgres } from "./cloud-sql-postgres";
+
+/** Why Cloud SQL stacks have no pool URLs. */
+const NO_POOL =
+    "the platform deploys no pooler on Cloud SQL (pooler.enabled is false on this target); connect to primaryUrl, or run PgBouncer beside the application";
+
+/** Builds the Cloud SQL stack of a spec and returns the common outputs. */
+export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutputs {
+    const plan = cloudSqlPlan(spec);
+    const databases = databasePlan(spec);
+    const sql = new CloudSqlPostgres(`${PROJECT}-${context.stack}`, { plan, databases });
+    const logins = {
+        database: databases.databases[0].name,
+        port: sql.port,
+        rolePasswords: sql.rolePasswords,
+        adminUser: sql.adminUsername,
+        adminPassword: sql.adminPassword,
+    };
+
+    const unavailable: Partial<Record<OptionalEndpoint, string>> = {
+        transactionPoolUrl: NO_POOL,
+        sessionPoolUrl: NO_POOL,
+        metricsUrl: "Cloud SQL exposes no Prometheus endpoint; metrics are in Cloud Monitoring (cloudsql.googleapis.com) and Query Insights",
+    };
+    if (plan.replicas === 0) unavailable.readOnlyUrl = NO_REPLICA_REASON;
+
+    const secretReferences: Record<string, pulumi.Output<string>> = { adminPassword: sql.adminPassword, ...sql.rolePasswords };
+    return {
+        host: sql.address,
+        port: sql.port,
+        primaryUrl: managedUrl(logins, sql.address, "readwrite"),
+        readOnlyUrl: sql.replicaAddresses.length > 0 ? managedUrl(logins, sql.replicaAddresses[0], "readonly") : undefined,
+        secretReferences,
+        unavailable,
+    };
+}
