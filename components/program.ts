@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformOutputs } from "./targets/outputs";
 import { parseSpec, type PlatformSpec } from "./config";
 import { PROJECT } from "./platform/constants";
-import { loadTarget } from "./targets/index";
+import { loadTarget } from "./targets";
 
 function decode(text: string): unknown {
     try {

@@ -1,5 +1,5 @@
 export { PostgresImage, IMAGE_CONTEXT_DIR, type PostgresImageArgs } from "./postgres-image";
-export { resolveImage, digestReference, isDigestPinned, LOCAL_REPOSITORY, type ImageSource, type ImageBuildPlan, type ImagePlatform } from "./plan";
+export { resolveImage, digestReference, LOCAL_REPOSITORY, type ImageSource, type ImageBuildPlan, type ImagePlatform } from "./plan";
 export {
     EXTENSION_PINS,
     POSTGRES_BASE_IMAGE,

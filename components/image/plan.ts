@@ -3,6 +3,7 @@
  * platform builds from `context/`. Pure: no Pulumi import; the component only maps the plan
  * onto a docker-build Image.
  */
+import { IMAGE_DIGEST, isDigestPinned } from "../platform/images";
 import { ConfigError, type PlatformSpec } from "../config";
 import { PROJECT } from "../platform/constants";
 import { POSTGRES_BASE_IMAGE, POSTGRES_IMAGE_MAJOR, POSTGRES_IMAGE_VERSION, buildArgs, builtExtensions, extensionManifest, type ManifestEntry } from "./extensions";
@@ -39,14 +40,6 @@ export type ImageSource =
     | { readonly kind: "prebuilt"; readonly ref: string; readonly pinned: boolean }
     /** Built by the platform from its Dockerfile. */
     | { readonly kind: "build"; readonly plan: ImageBuildPlan };
-
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-
-/** Whether an image reference names a digest (`repository[:tag]@sha256:<64 hex>`). */
-export function isDigestPinned(ref: string): boolean {
-    const at = ref.lastIndexOf("@");
-    return at > 0 && DIGEST.test(ref.slice(at + 1));
-}
 
 /**
  * Decides the image for a spec. A prebuilt reference is passed through even when it is only a
@@ -103,7 +96,7 @@ export function resolveImage(spec: PlatformSpec): ImageSource {
  * never change what runs. Throws when the build reported no digest (nothing was exported).
  */
 export function digestReference(repository: string, digest: string): string {
-    if (!DIGEST.test(digest)) {
+    if (!IMAGE_DIGEST.test(digest)) {
         throw new Error(`the image build for ${repository} reported no sha256 digest (got "${digest}"); it must be pushed or loaded`);
     }
     return `${repository}@${digest}`;

@@ -1,11 +1,12 @@
+// A service's rendered files with their passwords resolved, as both self-hosted targets
+// deliver them (Docker uploads them into the container, Kubernetes mounts ConfigMaps and Secrets).
 import * as pulumi from "@pulumi/pulumi";
-import type * as docker from "@pulumi/docker";
-import { renderServices, type RenderedService } from "../../render";
-import { CONTAINER_LAYOUT, type RuntimeLayout } from "../../render/layout";
-import type { PlatformSpec } from "../../config";
-import { holdsPlaceholder, secretBearingPaths, serviceOf, type ServiceName } from "./plan";
+import { renderServices, type RenderedService } from "../render";
+import { CONTAINER_LAYOUT, type RuntimeLayout } from "../render/layout";
+import type { PlatformSpec } from "../config";
+import { holdsPlaceholder, secretBearingPaths, serviceOf, type ServiceName } from "./services";
 
-/** The numeric owner of uploaded files: the uid/gid the container's process runs as. */
+/** The numeric owner of delivered files: the uid/gid the container's process runs as. */
 export interface FileOwner {
     /** User id. */
     readonly uid: number;
@@ -13,8 +14,23 @@ export interface FileOwner {
     readonly gid: number;
 }
 
-/** What {@link serviceUploads} renders a service's files from. */
-export interface UploadSource {
+/** The official PostgreSQL image's `postgres` user (Debian): uid/gid 999, owner of the data and secret files. */
+export const POSTGRES_OWNER: FileOwner = { uid: 999, gid: 999 };
+
+/** One rendered file ready to deliver. */
+export interface ServiceFile {
+    /** Absolute path in the container. */
+    readonly path: string;
+    /** The content; a Pulumi secret when {@link secret}. */
+    readonly content: pulumi.Output<string>;
+    /** File mode (e.g. 0o600). */
+    readonly mode: number;
+    /** Whether the content holds or derives from a password (delivered as a secret, never in clear). */
+    readonly secret: boolean;
+}
+
+/** What {@link serviceFiles} renders a service's files from. */
+export interface ServiceFilesSource {
     /** The stack's spec. */
     readonly spec: PlatformSpec;
     /** The service whose files are uploaded. */
@@ -23,8 +39,6 @@ export interface UploadSource {
     readonly passwords: pulumi.Input<Record<string, string>>;
     /** Where the primary is and files live. Default: the renderer's container layout. */
     readonly layout?: pulumi.Input<RuntimeLayout>;
-    /** Who owns the files in the container (files of mode 0600 must be readable by the server). */
-    readonly owner: FileOwner;
 }
 
 function contentOf(service: RenderedService, path: string): string {
@@ -33,18 +47,13 @@ function contentOf(service: RenderedService, path: string): string {
     return found.content;
 }
 
-/** An upload of a secret value into a file of mode 0600 owned by `owner`. */
-export function secretFileUpload(file: string, value: pulumi.Input<string>, owner: FileOwner): docker.types.input.ContainerUpload {
-    return { file, content: pulumi.secret(value), permissions: "0600", owner: String(owner.uid), group: String(owner.gid) };
-}
-
 /**
- * The container uploads of one service's rendered files. Files whose content depends on a
- * password are uploaded from the render with passwords, as Pulumi secrets, and must differ
- * from their placeholder form (else a password was missing). Every other file is uploaded in
- * clear, so a preview shows configuration changes line by line.
+ * One service's rendered files. Files whose content depends on a password come from the render
+ * with passwords, as Pulumi secrets, and must differ from their placeholder form (else a
+ * password was missing). Every other file stays in clear, so a preview shows configuration
+ * changes line by line.
  */
-export function serviceUploads(source: UploadSource): docker.types.input.ContainerUpload[] {
+export function serviceFiles(source: ServiceFilesSource): ServiceFile[] {
     const layout = pulumi.output(source.layout ?? CONTAINER_LAYOUT);
     const shape = serviceOf(renderServices(source.spec), source.service);
     const secretPaths = secretBearingPaths(source.spec, source.service);
@@ -64,6 +73,6 @@ export function serviceUploads(source: UploadSource): docker.types.input.Contain
                   }),
               )
             : clear.apply((service) => contentOf(service, file.path));
-        return { file: file.path, content, permissions: `0${file.mode.toString(8)}`, owner: String(source.owner.uid), group: String(source.owner.gid) };
+        return { path: file.path, content, mode: file.mode, secret: secretPaths.has(file.path) };
     });
 }

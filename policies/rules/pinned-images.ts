@@ -1,4 +1,4 @@
-import { isDigestPinned } from "../../components/image/plan";
+import { isDigestPinned } from "../../components/platform/images";
 import { KUBERNETES_POD_OWNERS, TYPES, kubernetesContainers } from "./resources";
 import { forTypes, resourceRule } from "./rule";
 

@@ -1,5 +1,5 @@
 import { parseSpec } from "../../components/config";
-import type { TargetModule } from "../../components/targets/index";
+import type { TargetModule } from "../../components/targets/target";
 import { runPolicies, type GateResource, type PolicyPackConfig } from "../../policies/offline";
 import { runUnderMocks } from "../../cli/offline/harness";
 

@@ -1,8 +1,8 @@
 // Pure decisions about the self-hosted targets' TLS certificates (no Pulumi import): what a
 // certificate covers, where its files go, how long it lives, and what URLs ask of clients.
 // Each target supplies the names its clients dial; the rest is the same on Docker and Kubernetes.
-import type { ServiceName } from "../../targets/docker/plan";
-import { replicaNumber } from "../../targets/docker/plan";
+import type { ServiceName } from "../services";
+import { replicaNumber } from "../services";
 import { SERVICE_HOSTS, tlsPaths, type RuntimeLayout, type TlsPaths } from "../../render/layout";
 import type { PlatformSpec } from "../../config";
 import { LOOPBACK_ADDRESSES } from "../../platform/constants";

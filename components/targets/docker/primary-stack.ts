@@ -6,7 +6,7 @@ import { replicaSlotName } from "../../render/postgresql-conf";
 import { hasExporter, hasPooler } from "../../render/roles";
 import type { PlatformSpec } from "../../config";
 import { CONTAINER_PORTS, PLATFORM_ROLES, PROJECT } from "../../platform/constants";
-import { serviceUploads } from "./files";
+import { serviceUploads } from "./uploads";
 import { PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE, type PinnedImage } from "../../platform/images";
 import { WAIT_SECONDS, containerBase, containerOptions } from "./server";
 import type { StackCaOutputs } from "../../self-hosted/tls/resources";

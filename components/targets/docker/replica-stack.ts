@@ -4,9 +4,10 @@ import { CONTAINER_LAYOUT, SERVICE_HOSTS, filePaths, type RuntimeLayout } from "
 import { replicationSslmode } from "../../render/postgresql-conf";
 import { ConfigError, type PlatformSpec } from "../../config";
 import { PLATFORM_ROLES, PROJECT } from "../../platform/constants";
-import { secretFileUpload, serviceUploads } from "./files";
-import { SECRET_FILES, postgresCommand } from "./plan";
-import { POSTGRES_OWNER, serverContainer } from "./server";
+import { secretFileUpload, serviceUploads } from "./uploads";
+import { SECRET_FILES, postgresCommand } from "../../self-hosted/server";
+import { POSTGRES_OWNER } from "../../self-hosted/files";
+import { serverContainer } from "./server";
 import type { StackCa } from "../../self-hosted/tls/resources";
 import { serviceCertificateUploads } from "./tls";
 

@@ -2,11 +2,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, healthcheckArgs, type HealthRole } from "../../image/runtime";
 import type { PlatformSpec } from "../../config";
-import type { FileOwner } from "./files";
-import { DATA_MOUNT, WAL_ARCHIVE_MOUNT, containerName, dockerSettingsOf, publishedPort, serverLimits, volumeName, type ServiceName } from "./plan";
-
-/** The official PostgreSQL image's `postgres` user (Debian): uid/gid 999. Secret files belong to it. */
-export const POSTGRES_OWNER: FileOwner = { uid: 999, gid: 999 };
+import { DATA_MOUNT, WAL_ARCHIVE_MOUNT } from "../../self-hosted/server";
+import { containerName, dockerSettingsOf, publishedPort, serverLimits, volumeName } from "./plan";
+import { type ServiceName } from "../../self-hosted/services";
 
 /** Health probing of every container: a failed probe is retried before the container counts as unhealthy. */
 const HEALTH = { interval: "10s", timeout: "5s", retries: 6 } as const;

@@ -5,7 +5,8 @@ import type { PlatformSpec } from "../../config";
 import { certificatePaths, type TlsServiceName } from "../../self-hosted/tls/certificates";
 import { serviceCertificate, type StackCa } from "../../self-hosted/tls/resources";
 import { dockerCertificateNames } from "./certificates";
-import { secretFileUpload, type FileOwner } from "./files";
+import { secretFileUpload } from "./uploads";
+import type { FileOwner } from "../../self-hosted/files";
 
 /** What {@link serviceCertificateUploads} issues a certificate for. */
 export interface ServiceCertificateArgs {

@@ -5,9 +5,11 @@ import { SUPERUSER } from "../../render/hba";
 import { SERVICE_HOSTS } from "../../render/layout";
 import { loginRoles } from "../../render/roles";
 import type { PlatformSpec } from "../../config";
-import { secretFileUpload, serviceUploads } from "./files";
-import { SECRET_FILES, networkName, postgresCommand } from "./plan";
-import { POSTGRES_OWNER, SERVER_ENTRYPOINT, rolePasswords, serverContainer, type ServerResources } from "./server";
+import { secretFileUpload, serviceUploads } from "./uploads";
+import { SECRET_FILES, postgresCommand } from "../../self-hosted/server";
+import { networkName } from "./plan";
+import { POSTGRES_OWNER } from "../../self-hosted/files";
+import { SERVER_ENTRYPOINT, rolePasswords, serverContainer, type ServerResources } from "./server";
 import { stackCa, type StackCaOutputs } from "../../self-hosted/tls/resources";
 import { serviceCertificateUploads } from "./tls";
 

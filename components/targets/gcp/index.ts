@@ -3,7 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { OptionalEndpoint, PlatformOutputs } from "../outputs";
 import type { PlatformSpec } from "../../config";
 import { PROJECT } from "../../platform/constants";
-import type { DeployContext } from "../index";
+import type { DeployContext } from "../target";
 import { databasePlan } from "../../managed/roles";
 import { NO_REPLICA_REASON } from "../../managed/spec";
 import { managedUrl } from "../../managed/urls";

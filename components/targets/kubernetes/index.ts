@@ -1,7 +1,7 @@
 // The Kubernetes target: `pulumi up` brings the stack up in one namespace of the current
 // kubeconfig's cluster.
 import * as pulumi from "@pulumi/pulumi";
-import { containerPort, endpointRoles, unavailableEndpoints, type ServiceName } from "../docker/plan";
+import { containerPort, endpointRoles, unavailableEndpoints, type ServiceName } from "../../self-hosted/services";
 import { PostgresImage, resolveImage } from "../../image";
 import { postgresUrl, type PlatformOutputs } from "../outputs";
 import { renderServices } from "../../render";
@@ -9,7 +9,7 @@ import { loginRoles } from "../../render/roles";
 import { ConfigError, type PlatformSpec } from "../../config";
 import { clientUrlQuery } from "../../self-hosted/tls/certificates";
 import type { StackCaOutputs } from "../../self-hosted/tls/resources";
-import type { DeployContext } from "../index";
+import type { DeployContext } from "../target";
 import { kubernetesSettingsOf, serviceDnsName, validateKubernetes } from "./plan";
 import { PrimaryStack } from "./primary-stack";
 import { ReplicaStack } from "./replica-stack";

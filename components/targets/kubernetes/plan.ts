@@ -3,7 +3,8 @@
 // functions and read the same in every component.
 import * as path from "node:path";
 import { createHash } from "node:crypto";
-import { SECRET_FILES, containerPort, replicaNumber, type ServiceName } from "../docker/plan";
+import { SECRET_FILES } from "../../self-hosted/server";
+import { containerPort, replicaNumber, type ServiceName } from "../../self-hosted/services";
 import type { PinnedImage } from "../../platform/images";
 import { HEALTHCHECK_PATH, INIT_SQL_ENV, REPLICA_BOOTSTRAP_ENV, healthcheckArgs, type HealthRole } from "../../image/runtime";
 import { SECRET_MODE, type RenderedFile } from "../../render";
@@ -269,9 +270,6 @@ export interface SecurityContexts {
         readonly capabilities: { readonly drop: ["ALL"] };
     };
 }
-
-/** The official PostgreSQL image's `postgres` user (Debian): uid/gid 999, owner of the data volume. */
-export const POSTGRES_USER: Pick<PinnedImage, "uid" | "gid"> = { uid: 999, gid: 999 };
 
 /** Security contexts for a pod running as `user`. */
 export function securityContexts(user: Pick<PinnedImage, "uid" | "gid">): SecurityContexts {

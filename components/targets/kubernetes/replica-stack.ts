@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_FILES } from "../docker/plan";
+import { SECRET_FILES } from "../../self-hosted/server";
 import type { PlatformSpec } from "../../config";
 import { ConfigError } from "../../config";
 import { PLATFORM_ROLES, PROJECT } from "../../platform/constants";

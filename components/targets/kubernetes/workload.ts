@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { serviceUploads } from "../docker/files";
-import { DATA_MOUNT, WAL_ARCHIVE_MOUNT, postgresCommand, secretBearingPaths, serviceOf, type ServiceName } from "../docker/plan";
+import { POSTGRES_OWNER, serviceFiles as renderedFiles } from "../../self-hosted/files";
+import { DATA_MOUNT, WAL_ARCHIVE_MOUNT, postgresCommand } from "../../self-hosted/server";
+import { serviceOf, type ServiceName } from "../../self-hosted/services";
 import type { PinnedImage } from "../../platform/images";
 import { ENTRYPOINT_PATH, REPLICA_BOOTSTRAP_PATH, type HealthRole } from "../../image/runtime";
 import { renderServices } from "../../render";
@@ -11,7 +12,7 @@ import type { TlsServiceName } from "../../self-hosted/tls/certificates";
 import { serviceCertificate, type StackCa } from "../../self-hosted/tls/resources";
 import {
     LABELS,
-    POSTGRES_USER,
+    
     SERVER_STOP_SECONDS,
     SIDECAR_RESOURCES,
     configHash,
@@ -91,18 +92,15 @@ export function serviceFiles(
 ): MountedFiles {
     const { spec, service, namespace } = placement;
     const rendered = serviceOf(renderServices(spec), service).files;
-    const dependent = secretBearingPaths(spec, service);
-    // The owner only matters to Docker's uploads; on Kubernetes the pod's fsGroup owns the files.
-    const uploads = serviceUploads({ spec, service, passwords, layout: CONTAINER_LAYOUT, owner: POSTGRES_USER });
     const config: { path: string; content: pulumi.Input<string> }[] = [];
     const secret: { path: string; content: pulumi.Input<string> }[] = secretFiles.map((file) => ({ path: file.path, content: file.value }));
-    rendered.forEach((file, i) => {
+    const files = renderedFiles({ spec, service, passwords, layout: CONTAINER_LAYOUT });
+    const dependent = new Set(files.filter((file) => file.secret).map((file) => file.path));
+    for (const file of files) {
         const store = fileStore(file, dependent);
-        // serviceUploads returns one upload per rendered file, in the same order, always with content.
-        const content = uploads[i].content as pulumi.Input<string>;
-        if (store === "configMap") config.push({ path: file.path, content });
-        else if (store === "secret") secret.push({ path: file.path, content });
-    });
+        if (store === "configMap") config.push({ path: file.path, content: file.content });
+        else if (store === "secret") secret.push({ path: file.path, content: file.content });
+    }
 
     const base = objectName(service);
     const metadata = (suffix: string) => ({ name: `${base}-${suffix}`, namespace, labels: podLabels(service) });
@@ -315,7 +313,7 @@ export function serverStatefulSet(parent: pulumi.Resource, name: string, args: S
                 template: podTemplate({
                     placement: args,
                     image: args.image,
-                    user: POSTGRES_USER,
+                    user: POSTGRES_OWNER,
                     command: replica ? [REPLICA_BOOTSTRAP_PATH, ENTRYPOINT_PATH] : [ENTRYPOINT_PATH],
                     args: postgresCommand(spec, replica ? "replica" : "writer"),
                     env: serverEnv(spec, serviceName),

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_FILES } from "../docker/plan";
+import { SECRET_FILES } from "../../self-hosted/server";
 import { rolePasswords } from "../../self-hosted/passwords";
 import { SUPERUSER } from "../../render/hba";
 import { loginRoles } from "../../render/roles";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { digestReference, isDigestPinned, resolveImage, type ImageBuildPlan } from "../../../components/image/plan";
+import { digestReference, resolveImage, type ImageBuildPlan } from "../../../components/image/plan";
+import { isDigestPinned } from "../../../components/platform/images";
 import { healthcheckArgs } from "../../../components/image/runtime";
 import { ConfigError, parseSpec, type PlatformConfigInput } from "../../../components/config";
 

@@ -1,19 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { AUTO_TUNED_PARAMETERS } from "../../../../components/image/runtime";
-import {
-    WAL_ARCHIVE_MOUNT,
-    dockerServices,
-    endpointRoles,
-    holdsPlaceholder,
-    hostPort,
-    networkName,
-    postgresCommand,
-    publishedPort,
-    secretBearingPaths,
-    serverLimits,
-    unavailableEndpoints,
-    volumeName,
-} from "../../../../components/targets/docker/plan";
+import { WAL_ARCHIVE_MOUNT, postgresCommand } from "../../../../components/self-hosted/server";
+import { dockerServices, hostPort, networkName, publishedPort, serverLimits, volumeName } from "../../../../components/targets/docker/plan";
+import { endpointRoles, holdsPlaceholder, secretBearingPaths, unavailableEndpoints } from "../../../../components/self-hosted/services";
 import { secretPlaceholder } from "../../../../components/render/layout";
 import { parseSpec, type PlatformConfigInput } from "../../../../components/config";
 

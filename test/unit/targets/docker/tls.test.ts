@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { checkStack, exitCode } from "../../../../cli/check";
 import { PROJECT_DIR } from "../../../../cli/stack-config";
 import { PGBOUNCER_IMAGE, ReplicaStack, deploy } from "../../../../components/targets/docker";
-import { POSTGRES_OWNER } from "../../../../components/targets/docker/server";
+import { POSTGRES_OWNER } from "../../../../components/self-hosted/files";
 import type { PlatformOutputs } from "../../../../components/targets/outputs";
 import { ConfigError, parseSpec, type PlatformConfigInput } from "../../../../components/config";
 import { named, ofType, runUnderMocks, type MockedResource } from "../../../../cli/offline/harness";

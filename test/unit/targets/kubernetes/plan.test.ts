@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SECRET_FILES, secretBearingPaths, type ServiceName } from "../../../../components/targets/docker/plan";
+import { SECRET_FILES } from "../../../../components/self-hosted/server";
+import { secretBearingPaths, type ServiceName } from "../../../../components/self-hosted/services";
 import { HEALTHCHECK_PATH } from "../../../../components/image/runtime";
 import {
     LABELS,
