@@ -4,7 +4,7 @@
 // asserts nothing (figures vary ±20 % run to run on small machines: compare within a run).
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { DATABASE_ROLE_SUFFIXES } from "../components/platform/constants";
+import { databaseRole } from "../components/platform/constants";
 import { PG_BIN, run, stopAll } from "./local/processes";
 import { bootPrimary, startPgbouncer, testSpec } from "./local/stack";
 
@@ -72,8 +72,8 @@ export async function bench(options: { rounds: number; seconds: number; clients:
     const pool = await startPgbouncer(booted, "transaction");
     const database = spec.postgres.databases[0].name;
     const login = (role: string) => ({ PGUSER: role, PGPASSWORD: booted.secrets.passwords[role], PGHOST: "127.0.0.1", PGDATABASE: database });
-    const owner = `${database}${DATABASE_ROLE_SUFFIXES.migrate}`;
-    const app = `${database}${DATABASE_ROLE_SUFFIXES.readwrite}`;
+    const owner = databaseRole(database, "migrate");
+    const app = databaseRole(database, "readwrite");
     const init = await run(PGBENCH, ["-i", "-s", "1", "-q", "-p", String(booted.server.port)], { unprivileged: false, env: login(owner) });
     if (init.code !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
 

@@ -5,6 +5,7 @@ import { parseMemoryMb } from "./memory";
 import { platformSchema, type PlatformSpec } from "./schema";
 
 export { ConfigError } from "./errors";
+export { hasExporter, hasPooler } from "./capabilities";
 export type { PlatformConfigInput, PlatformSpec } from "./schema";
 
 /** Top-level keys of the `pg-platform` config namespace, in the order Pulumi.yaml declares them. */

@@ -2,11 +2,11 @@
  * The databases, least-privilege roles and grants of a spec, as a managed target creates them
  * through the postgresql provider. Pure: no Pulumi import.
  */
-import { DATABASE_ROLE_SUFFIXES, extensionSqlName } from "../platform/constants";
+import { DATABASE_ROLE_SUFFIXES, databaseRole, extensionSqlName, type DatabaseAccess } from "../platform/constants";
 import type { PlatformSpec } from "../config";
 
 /** What a role may do in its database. */
-export type Access = keyof typeof DATABASE_ROLE_SUFFIXES;
+export type Access = DatabaseAccess;
 
 /** One login role. */
 export interface RolePlan {
@@ -70,11 +70,6 @@ const PRIVILEGES: Readonly<Record<Access, Readonly<Record<GrantPlan["objectType"
     readwrite: { database: ["CONNECT", "TEMPORARY"], schema: ["USAGE"], table: ["SELECT", "INSERT", "UPDATE", "DELETE"], sequence: ["SELECT", "USAGE", "UPDATE"] },
     readonly: { database: ["CONNECT", "TEMPORARY"], schema: ["USAGE"], table: ["SELECT"], sequence: ["SELECT"] },
 };
-
-/** The role name for a database and access level: `<db>_migrate`, `<db>_app`, `<db>_readonly`. */
-export function databaseRole(database: string, access: Access): string {
-    return database + DATABASE_ROLE_SUFFIXES[access];
-}
 
 /** The databases, roles and grants of a spec, in a stable order. */
 export function databasePlan(spec: PlatformSpec): DatabasePlan {

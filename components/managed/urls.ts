@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { postgresUrl } from "../targets/outputs";
-import { databaseRole, type Access } from "./roles";
+import { databaseRole } from "../platform/constants";
+import { type Access } from "./roles";
 
 /** libpq settings every managed URL carries: RDS, RDS Proxy and Cloud SQL here accept only TLS. */
 export const MANAGED_TLS_QUERY = "sslmode=require";

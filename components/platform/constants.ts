@@ -45,9 +45,17 @@ export const DATABASE_ROLE_SUFFIXES = {
     readonly: "_readonly",
 } as const;
 
+/** An access level the platform makes a role for in every database. */
+export type DatabaseAccess = keyof typeof DATABASE_ROLE_SUFFIXES;
+
+/** The role holding `access` to `database`: `<db>_migrate`, `<db>_app` or `<db>_readonly`. */
+export function databaseRole(database: string, access: DatabaseAccess): string {
+    return database + DATABASE_ROLE_SUFFIXES[access];
+}
+
 /** The three role names made for a database: migrate (owner), app (read-write), read-only. */
 export function databaseRoleNames(database: string): string[] {
-    return Object.values(DATABASE_ROLE_SUFFIXES).map((suffix) => database + suffix);
+    return (Object.keys(DATABASE_ROLE_SUFFIXES) as DatabaseAccess[]).map((access) => databaseRole(database, access));
 }
 
 /** Below this the auto-tuning refuses to start PostgreSQL (seed 001). */

@@ -10,8 +10,9 @@ import { renderPgHba } from "./hba";
 import { renderInitSql } from "./init-sql";
 import { CONTAINER_LAYOUT, POOL_MODES, SERVICE_HOSTS, filePaths, passwordOrPlaceholder, type RenderSecrets, type RuntimeLayout } from "./layout";
 import { renderPgbouncerIni, renderPgbouncerUserlist } from "./pgbouncer";
+import { renderPgbouncerRunScript } from "./pgbouncer-run";
 import { renderPostgresqlConf, type ServerRole } from "./postgresql-conf";
-import { hasExporter, hasPooler } from "./roles";
+import { hasExporter, hasPooler } from "../config";
 
 export * from "./exporter";
 export * from "./hba";
@@ -19,6 +20,7 @@ export * from "./init-sql";
 export * from "./layout";
 export * from "./parameters";
 export * from "./pgbouncer";
+export * from "./pgbouncer-run";
 export * from "./postgresql-conf";
 export * from "./roles";
 export * from "./scram";
@@ -32,6 +34,12 @@ export interface RenderedFile {
     readonly content: string;
     /** File mode: 0644 for configuration, 0600 for a file holding a clear password. */
     readonly mode: number;
+    /**
+     * The running service re-reads it (a pool's auth file, on reload): targets deliver it so a
+     * new version reaches the running container without replacing it, all such files of a
+     * service in one folder of their own. Default: false (read at start only).
+     */
+    readonly live?: boolean;
 }
 
 /** The files of one service. */
@@ -46,6 +54,8 @@ export interface RenderedService {
 export const CONFIG_MODE = 0o644;
 /** Mode of files holding a clear password. */
 export const SECRET_MODE = 0o600;
+/** Mode of a script a service runs (no secret inside). */
+export const SCRIPT_MODE = 0o755;
 
 const file = (path: string, content: string, mode = CONFIG_MODE): RenderedFile => ({ path, content, mode });
 
@@ -84,7 +94,11 @@ export function renderServices(spec: PlatformSpec, secrets?: RenderSecrets, layo
         for (const mode of POOL_MODES) {
             services.push({
                 name: SERVICE_HOSTS.pooler(mode),
-                files: [file(paths.pgbouncerIni, renderPgbouncerIni(spec, mode, layout)), file(paths.pgbouncerUserlist, renderPgbouncerUserlist(secrets), SECRET_MODE)],
+                files: [
+                    file(paths.pgbouncerIni, renderPgbouncerIni(spec, mode, layout)),
+                    file(paths.pgbouncerRunScript, renderPgbouncerRunScript(), SCRIPT_MODE),
+                    { ...file(paths.pgbouncerUserlist, renderPgbouncerUserlist(spec, secrets), SECRET_MODE), live: true },
+                ],
             });
         }
     }

@@ -1,8 +1,10 @@
 import type { PlatformSpec } from "../config";
 import { PLATFORM_ROLES, POOLER_AUTH_SCHEMA, extensionSqlName, type ExtensionName } from "../platform/constants";
-import { SUPERUSER } from "./hba";
+import { MAINTENANCE_DATABASE, SUPERUSER, quoteIdentifier } from "../platform/identifiers";
 import { passwordOrPlaceholder, type RenderSecrets } from "./layout";
-import { hasExporter, hasPooler, loginRoleSpecs, databaseRole, type LoginRole } from "./roles";
+import { hasExporter, hasPooler } from "../config";
+import { loginRoleSpecs, type LoginRole } from "./roles";
+import { databaseRole } from "../platform/constants";
 import { replicaSlotName } from "./postgresql-conf";
 import { preloadLibraries } from "./parameters";
 import { scramVerifier } from "./scram";
@@ -12,8 +14,24 @@ export const POOLER_AUTH_FUNCTION = `${POOLER_AUTH_SCHEMA}.get_auth`;
 
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
-/** Switches database; a rerun's "already exists" notices would drown real messages. */
-const connect = (database: string) => [`\\connect ${database}`, "SET client_min_messages = warning;"];
+/** Every database and role name goes into the script through this, so keywords stay names. */
+const ident = (name: string) => quoteIdentifier(name, "sql");
+
+/**
+ * Switches database and pins the session's search_path: each database is owned by its
+ * migrate role, which could set a database-level search_path and plant functions in `public`
+ * for the superuser running this script to call; with only pg_catalog (and pg_temp) searched,
+ * every unqualified name here is the catalog's. A rerun's "already exists" notices would drown
+ * real messages, so only warnings are shown.
+ */
+const connect = (database: string) => [
+    `\\connect ${ident(database)}`,
+    "SET search_path = pg_catalog, pg_temp;",
+    "SET client_min_messages = warning;",
+];
+
+/** Schema the platform creates extensions in (each database's own `public`). */
+const EXTENSION_SCHEMA = "public";
 
 const ROLE_ATTRIBUTES: Readonly<Record<LoginRole["kind"], string>> = {
     migrate: "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
@@ -54,18 +72,19 @@ function roleStatements(roles: readonly LoginRole[], secrets?: RenderSecrets): s
     }
     for (const role of roles) {
         if (!role.memberOf) continue;
-        lines.push(`GRANT ${role.memberOf} TO ${role.name};`);
+        lines.push(`GRANT ${ident(role.memberOf)} TO ${ident(role.name)};`);
     }
     return lines;
 }
 
 function clusterStatements(spec: PlatformSpec): string[] {
     const lines = ["", "-- The maintenance database: monitoring only."];
-    lines.push(`REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;`);
+    const maintenance = ident(MAINTENANCE_DATABASE);
+    lines.push(`REVOKE CONNECT ON DATABASE ${maintenance} FROM PUBLIC;`);
     if (hasExporter(spec)) {
-        lines.push(`GRANT pg_monitor TO ${PLATFORM_ROLES.exporter};`, `GRANT CONNECT ON DATABASE postgres TO ${PLATFORM_ROLES.exporter};`);
+        lines.push(`GRANT pg_monitor TO ${ident(PLATFORM_ROLES.exporter)};`, `GRANT CONNECT ON DATABASE ${maintenance} TO ${ident(PLATFORM_ROLES.exporter)};`);
     }
-    if (preloadLibraries(spec).includes("pg_stat_statements")) lines.push("CREATE EXTENSION IF NOT EXISTS pg_stat_statements;");
+    if (preloadLibraries(spec).includes("pg_stat_statements")) lines.push(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA ${EXTENSION_SCHEMA};`);
     if (spec.topology === "primary") {
         lines.push("", "-- One physical slot per replica; slots of removed replicas are dropped once idle.");
         for (let n = 1; n <= spec.replicas; n++) {
@@ -92,12 +111,13 @@ function databaseExtensions(spec: PlatformSpec, index: number): string[] {
 }
 
 function poolerAuthStatements(): string[] {
-    const auth = PLATFORM_ROLES.poolerAuth;
+    const auth = ident(PLATFORM_ROLES.poolerAuth);
+    const superuser = ident(SUPERUSER);
     return [
         "-- PgBouncer auth_query: own schema, SECURITY DEFINER, pinned search_path; never a",
         "-- superuser's, replication role's or non-login role's secret, and only SCRAM verifiers.",
         `CREATE SCHEMA IF NOT EXISTS ${POOLER_AUTH_SCHEMA};`,
-        `ALTER SCHEMA ${POOLER_AUTH_SCHEMA} OWNER TO ${SUPERUSER};`,
+        `ALTER SCHEMA ${POOLER_AUTH_SCHEMA} OWNER TO ${superuser};`,
         `REVOKE ALL ON SCHEMA ${POOLER_AUTH_SCHEMA} FROM PUBLIC;`,
         `GRANT USAGE ON SCHEMA ${POOLER_AUTH_SCHEMA} TO ${auth};`,
         `CREATE OR REPLACE FUNCTION ${POOLER_AUTH_FUNCTION}(p_usename text)
@@ -114,43 +134,62 @@ AS $fn$
       AND a.rolpassword LIKE 'SCRAM-SHA-256$%'
       AND (a.rolvaliduntil IS NULL OR a.rolvaliduntil > pg_catalog.now())
 $fn$;`,
-        `ALTER FUNCTION ${POOLER_AUTH_FUNCTION}(text) OWNER TO ${SUPERUSER};`,
+        `ALTER FUNCTION ${POOLER_AUTH_FUNCTION}(text) OWNER TO ${superuser};`,
         `REVOKE ALL ON FUNCTION ${POOLER_AUTH_FUNCTION}(text) FROM PUBLIC;`,
         `GRANT EXECUTE ON FUNCTION ${POOLER_AUTH_FUNCTION}(text) TO ${auth};`,
     ];
 }
 
+/**
+ * What the migrate role creates later, in `public` or in any schema a migration makes (no
+ * `IN SCHEMA`: these apply database-wide): the app role may use every new schema, read and
+ * write its tables and sequences and run its functions; the read-only role may use the
+ * schemas, read the tables and sequences and run the functions (which run as the caller, so
+ * they write nothing it could not). Neither gets CREATE on a schema or owns anything, so
+ * neither can change DDL. New functions are not executable by PUBLIC.
+ */
+function ownerDefaultPrivileges(owner: string, app: string, readonly: string): string[] {
+    const forOwner = `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner}`;
+    return [
+        `${forOwner} GRANT USAGE ON SCHEMAS TO ${app}, ${readonly};`,
+        `${forOwner} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${app};`,
+        `${forOwner} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${app};`,
+        `${forOwner} GRANT SELECT ON TABLES TO ${readonly};`,
+        `${forOwner} GRANT SELECT ON SEQUENCES TO ${readonly};`,
+        `${forOwner} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;`,
+        `${forOwner} GRANT EXECUTE ON FUNCTIONS TO ${app}, ${readonly};`,
+    ];
+}
+
 function databaseStatements(spec: PlatformSpec, index: number): string[] {
-    const db = spec.postgres.databases[index].name;
-    const [owner, app, readonly] = (["migrate", "readwrite", "readonly"] as const).map((access) => databaseRole(db, access));
+    const name = spec.postgres.databases[index].name;
+    const [ownerName, appName, readonlyName] = (["migrate", "readwrite", "readonly"] as const).map((access) => databaseRole(name, access));
+    const [db, owner, app, readonly] = [name, ownerName, appName, readonlyName].map(ident);
     const lines = [
         "",
-        `-- Database ${db}: owned by ${owner} (migrations), used by ${app} (read-write) and ${readonly}.`,
-        ...connect("postgres"),
-        `SELECT pg_catalog.format('CREATE DATABASE %I OWNER %I', ${literal(db)}, ${literal(owner)}) WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = ${literal(db)})\\gexec`,
+        `-- Database ${name}: owned by ${ownerName} (migrations), used by ${appName} (read-write) and ${readonlyName}.`,
+        ...connect(MAINTENANCE_DATABASE),
+        `SELECT pg_catalog.format('CREATE DATABASE %I OWNER %I', ${literal(name)}, ${literal(ownerName)}) WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = ${literal(name)})\\gexec`,
         `ALTER DATABASE ${db} OWNER TO ${owner};`,
         `REVOKE ALL ON DATABASE ${db} FROM PUBLIC;`,
         `GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${app}, ${readonly};`,
         // The pool's auth role runs the auth function in each database a client asks for.
-        ...(hasPooler(spec) ? [`GRANT CONNECT ON DATABASE ${db} TO ${PLATFORM_ROLES.poolerAuth};`] : []),
-        ...connect(db),
+        ...(hasPooler(spec) ? [`GRANT CONNECT ON DATABASE ${db} TO ${ident(PLATFORM_ROLES.poolerAuth)};`] : []),
+        ...connect(name),
         // Since 15 `public` belongs to pg_database_owner (the migrate role); PUBLIC keeps only USAGE.
         // Grants reach tables through the owner's default privileges alone: a blanket
         // "ON ALL TABLES" would also hand the app role extension objects such as pg_stat_statements.
         "REVOKE ALL ON SCHEMA public FROM PUBLIC;",
         `GRANT USAGE ON SCHEMA public TO ${app}, ${readonly};`,
-        `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${app};`,
-        `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${app};`,
-        `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA public GRANT SELECT ON TABLES TO ${readonly};`,
-        `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA public GRANT SELECT ON SEQUENCES TO ${readonly};`,
+        ...ownerDefaultPrivileges(owner, app, readonly),
     ];
     // Objects an extra migrate login creates must belong to the owner role, or the app roles'
     // default privileges (granted for the owner) would not cover them.
     for (const role of loginRoleSpecs(spec)) {
-        if (role.kind === "migrate" && role.memberOf && role.database === db) lines.push(`ALTER ROLE ${role.name} IN DATABASE ${db} SET role = ${literal(role.memberOf)};`);
+        if (role.kind === "migrate" && role.memberOf && role.database === name) lines.push(`ALTER ROLE ${ident(role.name)} IN DATABASE ${db} SET role = ${literal(role.memberOf)};`);
     }
     const extensions = databaseExtensions(spec, index);
-    lines.push(...extensions.map((name) => `CREATE EXTENSION IF NOT EXISTS ${name};`));
+    lines.push(...extensions.map((extension) => `CREATE EXTENSION IF NOT EXISTS ${ident(extension)} SCHEMA ${EXTENSION_SCHEMA};`));
     if (extensions.includes("pg_cron")) lines.push(`GRANT USAGE ON SCHEMA cron TO ${owner};`);
     if (hasPooler(spec)) lines.push(...poolerAuthStatements());
     return lines;
@@ -168,7 +207,7 @@ export function renderInitSql(spec: PlatformSpec, secrets?: RenderSecrets): stri
     const lines = [
         "-- pg-platform init SQL (psql script). Rendered: edit the stack config, not this file.",
         "\\set ON_ERROR_STOP on",
-        ...connect("postgres"),
+        ...connect(MAINTENANCE_DATABASE),
         ...roleStatements(loginRoleSpecs(spec), secrets),
         ...clusterStatements(spec),
         ...spec.postgres.databases.flatMap((_, i) => databaseStatements(spec, i)),

@@ -1,5 +1,5 @@
-import type { PlatformSpec } from "../config";
-import { DATABASE_ROLE_SUFFIXES, PLATFORM_ROLES } from "../platform/constants";
+import { hasExporter, hasPooler, type PlatformSpec } from "../config";
+import { PLATFORM_ROLES, databaseRole } from "../platform/constants";
 
 /** What a login role may do. */
 export type RoleKind = "migrate" | "readwrite" | "readonly" | "replication" | "exporter" | "poolerAuth";
@@ -17,17 +17,6 @@ export interface LoginRole {
     /** For an extra role from `postgres.roles`: the per-database role whose rights it inherits. */
     readonly memberOf?: string;
 }
-
-/** The per-database role holding a kind of access to `database` (e.g. `app_migrate`). */
-export function databaseRole(database: string, access: "migrate" | "readwrite" | "readonly"): string {
-    return database + DATABASE_ROLE_SUFFIXES[access];
-}
-
-/** Whether the stack runs PgBouncer pools (primary topology with the pooler on). */
-export const hasPooler = (spec: PlatformSpec): boolean => spec.topology === "primary" && spec.pooler.enabled;
-
-/** Whether the stack runs postgres_exporter (primary topology with the exporter on). */
-export const hasExporter = (spec: PlatformSpec): boolean => spec.topology === "primary" && spec.exporter.enabled;
 
 /**
  * Every role that logs in with a password, in creation order: the three per-database roles,

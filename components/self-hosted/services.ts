@@ -5,8 +5,8 @@ import { renderServices, type RenderedService } from "../render";
 import { SUPERUSER } from "../render/hba";
 import { SECRET_PLACEHOLDER_PATTERN } from "../render/layout";
 import { loginRoles } from "../render/roles";
-import type { PlatformSpec } from "../config";
-import { CONTAINER_PORTS, DATABASE_ROLE_SUFFIXES } from "../platform/constants";
+import { hasExporter, hasPooler, type PlatformSpec } from "../config";
+import { CONTAINER_PORTS, databaseRole } from "../platform/constants";
 
 /** A service the Docker target runs, one container each, named as the renderer names it. */
 export type ServiceName = "single" | "primary" | `replica-${number}` | "pooler-transaction" | "pooler-session" | "exporter";
@@ -41,9 +41,9 @@ export function endpointRoles(spec: PlatformSpec): EndpointRoles {
     const database = spec.postgres.databases[0].name;
     return {
         database,
-        application: database + DATABASE_ROLE_SUFFIXES.readwrite,
-        migrate: database + DATABASE_ROLE_SUFFIXES.migrate,
-        readOnly: database + DATABASE_ROLE_SUFFIXES.readonly,
+        application: databaseRole(database, "readwrite"),
+        migrate: databaseRole(database, "migrate"),
+        readOnly: databaseRole(database, "readonly"),
     };
 }
 
@@ -54,14 +54,14 @@ export function unavailableEndpoints(spec: PlatformSpec): Partial<Record<Optiona
     const pools = single
         ? 'topology "single" runs no PgBouncer: set pg-platform:topology to "primary", or use primaryUrl'
         : "pooler.enabled is false: set it to true, or use primaryUrl";
-    if (single || !spec.pooler.enabled) {
+    if (!hasPooler(spec)) {
         unavailable.transactionPoolUrl = pools;
         unavailable.sessionPoolUrl = pools;
     }
     if (spec.replicas === 0) {
         unavailable.readOnlyUrl = 'replicas is 0: set pg-platform:replicas to 1 or more (topology "primary"), or use primaryUrl';
     }
-    if (single || !spec.exporter.enabled) {
+    if (!hasExporter(spec)) {
         unavailable.metricsUrl = single
             ? 'topology "single" runs no postgres_exporter: set pg-platform:topology to "primary"'
             : "exporter.enabled is false: set it to true";

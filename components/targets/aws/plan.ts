@@ -2,7 +2,7 @@
  * Every decision the aws target makes from a spec, before any resource exists. Pure: no
  * Pulumi import, so the choices are tested directly and explained in one place.
  */
-import { ConfigError, type PlatformSpec } from "../../config";
+import { ConfigError, hasPooler, type PlatformSpec } from "../../config";
 import { PROJECT } from "../../platform/constants";
 import type { AwsSettings } from "../../config/targets/aws";
 import { managedSpecProblems, productionDefault } from "../../managed/spec";
@@ -44,7 +44,7 @@ export interface RdsPlan {
 export function rdsPlan(spec: PlatformSpec): RdsPlan {
     const settings = spec.aws;
     if (!settings) throw new ConfigError([`${PROJECT}:aws: target "aws" needs its own settings under ${PROJECT}:aws`]);
-    const proxy = spec.topology === "primary" && spec.pooler.enabled;
+    const proxy = hasPooler(spec);
     const problems = managedSpecProblems(spec, {
         target: "aws",
         pool: "RDS Proxy",

@@ -1,6 +1,6 @@
 // Pure decisions of the Docker target: names, published ports, limits, endpoints. No Pulumi
 // import, so they are unit-tested as plain functions and read the same in every component.
-import { memoryMb, type PlatformSpec } from "../../config";
+import { hasExporter, hasPooler, memoryMb, type PlatformSpec } from "../../config";
 import { dockerSettings, type DockerSettings } from "../../config/targets/docker";
 import { containerPort, replicaNumber, type ServiceName } from "../../self-hosted/services";
 
@@ -87,8 +87,8 @@ export function serverLimits(spec: PlatformSpec): ServerLimits {
 export function dockerServices(spec: PlatformSpec): ServiceName[] {
     if (spec.topology === "single") return ["single"];
     const services: ServiceName[] = ["primary"];
-    if (spec.pooler.enabled) services.push("pooler-transaction", "pooler-session");
-    if (spec.exporter.enabled) services.push("exporter");
+    if (hasPooler(spec)) services.push("pooler-transaction", "pooler-session");
+    if (hasExporter(spec)) services.push("exporter");
     for (let n = 1; n <= spec.replicas; n++) services.push(`replica-${n}`);
     return services;
 }

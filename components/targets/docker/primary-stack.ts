@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { exporterArgs, exporterEnvironment } from "../../render/exporter";
 import { CONTAINER_LAYOUT, POOL_MODES, SERVICE_HOSTS, filePaths, type PoolMode } from "../../render/layout";
 import { replicaSlotName } from "../../render/postgresql-conf";
-import { hasExporter, hasPooler } from "../../render/roles";
+import { hasExporter, hasPooler } from "../../config";
 import type { PlatformSpec } from "../../config";
 import { CONTAINER_PORTS, PLATFORM_ROLES, PROJECT } from "../../platform/constants";
 import { serviceUploads } from "./uploads";

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE } from "../../platform/images";
 import { exporterArgs, exporterEnvironment } from "../../render/exporter";
 import { CONTAINER_LAYOUT, POOL_MODES, filePaths } from "../../render/layout";
-import { hasExporter, hasPooler } from "../../render/roles";
+import { hasExporter, hasPooler } from "../../config";
 import { PLATFORM_ROLES, PROJECT } from "../../platform/constants";
 import type { StackCaOutputs } from "../../self-hosted/tls/resources";
 import { exporterProbes, poolerProbes } from "./plan";
