@@ -1,4 +1,4 @@
-export { PostgresImage, IMAGE_CONTEXT_DIR, type PostgresImageArgs } from "./postgres-image";
+export { PostgresImage, IMAGE_CONTEXT_DIR, IMAGE_CONTEXT_LOCATION, type PostgresImageArgs } from "./postgres-image";
 export { resolveImage, digestReference, LOCAL_REPOSITORY, type ImageSource, type ImageBuildPlan, type ImagePlatform } from "./plan";
 export {
     EXTENSION_PINS,

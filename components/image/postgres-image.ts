@@ -7,8 +7,15 @@ import { PROJECT } from "../platform/constants";
 import type { ManifestEntry } from "./extensions";
 import { digestReference, resolveImage, type ImageBuildPlan } from "./plan";
 
-/** The build context: Dockerfile and the scripts the image installs. */
+/** The build context: Dockerfile and the scripts the image installs (absolute, for reading). */
 export const IMAGE_CONTEXT_DIR = path.join(__dirname, "context");
+
+/**
+ * The build context as the image resource records it: relative to the project folder (Pulumi
+ * runs programs and providers there), so a checkout at another path has the same inputs and
+ * does not rebuild the image.
+ */
+export const IMAGE_CONTEXT_LOCATION = path.posix.join("components", "image", "context");
 
 /** Arguments of {@link PostgresImage}. */
 export interface PostgresImageArgs {
@@ -55,7 +62,7 @@ export class PostgresImage extends pulumi.ComponentResource {
 function imageArgs(plan: ImageBuildPlan, args: PostgresImageArgs): dockerBuild.ImageArgs {
     const cache = plan.cacheRef;
     return {
-        context: { location: IMAGE_CONTEXT_DIR },
+        context: { location: IMAGE_CONTEXT_LOCATION },
         // Inline, so the policy gate (which never sees the deploying machine's files) can check
         // every FROM line is pinned.
         dockerfile: { inline: fs.readFileSync(path.join(IMAGE_CONTEXT_DIR, "Dockerfile"), "utf8") },

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { IMAGE_CONTEXT_DIR, PostgresImage } from "../../../components/image";
+import { IMAGE_CONTEXT_DIR, IMAGE_CONTEXT_LOCATION, PostgresImage } from "../../../components/image";
 import { parseSpec, type PlatformConfigInput } from "../../../components/config";
 import { runPolicies } from "../../../policies/offline";
 import { named, ofType, runUnderMocks, type MockedResource } from "../../../cli/offline/harness";
@@ -32,7 +32,9 @@ describe("PostgresImage building the platform image", async () => {
 
     it("builds linux/amd64 and linux/arm64 from the context folder and its Dockerfile, inline", () => {
         expect(inputs.platforms).toEqual(["linux/amd64", "linux/arm64"]);
-        expect(inputs.context).toEqual({ location: IMAGE_CONTEXT_DIR });
+        // Relative to the project folder: another checkout path must not change the inputs (and rebuild).
+        expect(inputs.context).toEqual({ location: "components/image/context" });
+        expect(path.resolve(__dirname, "../../..", IMAGE_CONTEXT_LOCATION)).toBe(IMAGE_CONTEXT_DIR);
         expect(inputs.dockerfile).toEqual({ inline: fs.readFileSync(path.join(IMAGE_CONTEXT_DIR, "Dockerfile"), "utf8") });
     });
 
