@@ -1,13 +1,30 @@
 import { z } from "zod";
+import { derivedRoleReason, reservedNameReason } from "../platform/identifiers";
 import { parseMemoryMb } from "./memory";
 
-/** A PostgreSQL identifier the platform will quote nowhere: lower case, at most 63 bytes. */
+/**
+ * A PostgreSQL identifier: lower case, at most 63 bytes. Renderers still quote it everywhere
+ * (platform/identifiers.ts), so an SQL keyword such as `select` is a name like any other.
+ */
 export const identifier = z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, {
         message: "must be a lower-case identifier: a letter or _, then letters, digits or _ (at most 63)",
     })
     .refine((name) => !name.startsWith("pg_"), { message: "names starting with pg_ are reserved by PostgreSQL" });
+
+const notReserved = (kind: "database" | "role") => (name: string, ctx: z.RefinementCtx) => {
+    const reason = reservedNameReason(kind, name);
+    if (reason && !name.startsWith("pg_")) ctx.addIssue({ code: "custom", message: `is reserved: ${reason}` });
+    const derived = kind === "database" ? derivedRoleReason(name) : undefined;
+    if (derived) ctx.addIssue({ code: "custom", message: `is reserved: ${derived}` });
+};
+
+/** A database a stack declares: an identifier PostgreSQL, PgBouncer and the platform do not own already. */
+export const databaseName = identifier.superRefine(notReserved("database"));
+
+/** A role a stack declares: an identifier that is not the superuser, PUBLIC, a role keyword or a platform role. */
+export const roleName = identifier.superRefine(notReserved("role"));
 
 /** A TCP port a service is published on. */
 export const port = z.number().int().min(1).max(65535);

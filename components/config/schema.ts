@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { KNOWN_EXTENSIONS, MIN_MEMORY_MB, PLATFORM_ROLES, POSTGRES_VERSIONS, databaseRoleNames } from "../platform/constants";
+import { KNOWN_EXTENSIONS, MIN_MEMORY_MB, POSTGRES_VERSIONS, databaseRoleNames } from "../platform/constants";
 import { parseMemoryMb } from "./memory";
 import { fixedParameterReason } from "./fixed-parameters";
-import { cidr, identifier, memorySize, port } from "./primitives";
+import { cidr, databaseName, identifier, memorySize, port, roleName } from "./primitives";
 import { awsSettings } from "./targets/aws";
 import { dockerSettings } from "./targets/docker";
 import { gcpSettings } from "./targets/gcp";
@@ -59,14 +59,14 @@ const hbaRule = z.strictObject({
 
 const database = z.strictObject({
     /** Database name. */
-    name: identifier,
+    name: databaseName,
     /** Extensions created in this database. Default: none. */
     extensions: z.array(extension).default([]),
 });
 
 const role = z.strictObject({
     /** Role name. */
-    name: identifier,
+    name: roleName,
     /** Database the role works in. */
     database: identifier,
     /** What it may do there. */
@@ -194,8 +194,9 @@ export const platformSchema = z.strictObject({
         issue(["postgres", "memory"], `must be at least ${MIN_MEMORY_MB}MB (the auto-tuning refuses less)`);
     }
 
-    const platformRoles = new Set<string>(Object.values(PLATFORM_ROLES));
-    const seenRoles = new Set<string>(platformRoles);
+    // Platform and other reserved roles are refused by roleName itself; here only clashes
+    // between the stack's own names.
+    const seenRoles = new Set<string>();
     const seenDatabases = new Set<string>();
     spec.postgres.databases.forEach((db, i) => {
         if (seenDatabases.has(db.name)) issue(["postgres", "databases", i, "name"], `database "${db.name}" is listed twice`);

@@ -1,5 +1,6 @@
 import type { PlatformSpec } from "../config";
 import { ALLOWED_HBA_METHODS, PLATFORM_ROLES } from "../platform/constants";
+import { SUPERUSER, quoteIdentifier } from "../platform/identifiers";
 
 /** Which part of pg_hba.conf a rule belongs to; parts are written in this order. */
 export type HbaPart = "fixed" | "user" | "default";
@@ -8,7 +9,7 @@ export type HbaPart = "fixed" | "user" | "default";
 export interface HbaRule {
     /** `local`, `host`, `hostssl` or `hostnossl`. */
     readonly type: "local" | "host" | "hostssl" | "hostnossl";
-    /** Database name or keyword (`all`, `replication`). */
+    /** Database name or keyword (`all`; `replication` in the fixed rules), unquoted: renderPgHba quotes names. */
     readonly database: string;
     /** Role name or `all`. */
     readonly user: string;
@@ -21,7 +22,7 @@ export interface HbaRule {
 }
 
 /** The bootstrap superuser initdb creates; only reachable through the socket and loopback. */
-export const SUPERUSER = "postgres";
+export { SUPERUSER };
 
 /**
  * The pg_hba.conf rules, in the order PostgreSQL must read them: the platform's fixed rules,
@@ -64,6 +65,16 @@ const PART_TITLES: Readonly<Record<HbaPart, string>> = {
     default: "Default rule",
 };
 
+/**
+ * A database or user field as written: every name is quoted, so a database called
+ * `replication` or a role called `samerole` means that name, not pg_hba.conf's keyword. Only
+ * `all` (and `replication` in the platform's own rules) stay keywords.
+ */
+function hbaName(rule: HbaRule, name: string): string {
+    if (name === "all" || (rule.part !== "user" && name === "replication")) return name;
+    return quoteIdentifier(name, "hba");
+}
+
 /** pg_hba.conf text for {@link hbaRules}. */
 export function renderPgHba(spec: PlatformSpec): string {
     const rules = hbaRules(spec);
@@ -73,7 +84,7 @@ export function renderPgHba(spec: PlatformSpec): string {
         if (section.length === 0) continue;
         lines.push("", `# ${PART_TITLES[part]}`);
         for (const r of section) {
-            lines.push([r.type.padEnd(11), r.database.padEnd(12), r.user.padEnd(19), (r.address ?? "").padEnd(16), r.method].join(" "));
+            lines.push([r.type.padEnd(11), hbaName(r, r.database).padEnd(12), hbaName(r, r.user).padEnd(19), (r.address ?? "").padEnd(16), r.method].join(" "));
         }
     }
     return `${lines.join("\n")}\n`;

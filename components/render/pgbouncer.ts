@@ -1,5 +1,6 @@
 import type { PlatformSpec } from "../config";
 import { PLATFORM_ROLES } from "../platform/constants";
+import { quoteIdentifier } from "../platform/identifiers";
 import { POOLER_AUTH_FUNCTION } from "./init-sql";
 import { filePaths, passwordOrPlaceholder, tlsPaths, type PoolMode, type RenderSecrets, type RuntimeLayout } from "./layout";
 
@@ -50,7 +51,11 @@ function tlsSettings(spec: PlatformSpec, layout: RuntimeLayout): Record<string, 
 export function renderPgbouncerIni(spec: PlatformSpec, mode: PoolMode, layout: RuntimeLayout): string {
     const paths = filePaths(layout);
     const pool = spec.pooler[mode];
-    const databases = spec.postgres.databases.map((db) => `${db.name} = host=${layout.primary.host} port=${layout.primary.port} dbname=${db.name}`);
+    // The key as PgBouncer reads `[databases]` names (a plain word), dbname= as a quoted
+    // connection-string value, so no database name can be read as PgBouncer syntax.
+    const databases = spec.postgres.databases.map(
+        (db) => `${quoteIdentifier(db.name, "pgbouncer")} = host=${layout.primary.host} port=${layout.primary.port} dbname=${quoteIdentifier(db.name, "conninfo")}`,
+    );
     const settings: Record<string, string> = {
         listen_addr: layout.listenAddress,
         listen_port: String(layout.poolPorts[mode]),

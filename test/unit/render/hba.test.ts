@@ -55,7 +55,7 @@ describe("pg_hba.conf user rules", () => {
 
     it("writes an md5 rule as given, for the policy gate to refuse by name", () => {
         const text = renderPgHba(spec({ postgres: { hba: [{ ...userRule, method: "md5" }] } }));
-        expect(text).toMatch(/^host\s+app\s+reporting\s+10\.1\.0\.0\/16\s+md5$/m);
+        expect(text).toMatch(/^host\s+"app"\s+"reporting"\s+10\.1\.0\.0\/16\s+md5$/m);
     });
 
     it("renders one line per rule in order, with section comments", () => {
@@ -66,7 +66,7 @@ describe("pg_hba.conf user rules", () => {
         expect(fixed).toBeGreaterThan(0);
         expect(user).toBeGreaterThan(fixed);
         expect(fallback).toBeGreaterThan(user);
-        expect(lines[user + 1].split(/\s+/)).toEqual(["host", "app", "reporting", "10.1.0.0/16", "reject"]);
+        expect(lines[user + 1].split(/\s+/)).toEqual(["host", '"app"', '"reporting"', "10.1.0.0/16", "reject"]);
         expect(lines[fallback + 1].split(/\s+/)).toEqual(["host", "all", "all", "all", "scram-sha-256"]);
     });
 });

@@ -28,20 +28,20 @@ describe("init SQL", () => {
     it("creates databases only when missing, owned by their migrate role, closed to PUBLIC", () => {
         for (const db of ["app", "billing"]) {
             expect(sql).toContain(`WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = '${db}')\\gexec`);
-            expect(sql).toContain(`ALTER DATABASE ${db} OWNER TO ${db}_migrate;`);
-            expect(sql).toContain(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC;`);
+            expect(sql).toContain(`ALTER DATABASE "${db}" OWNER TO "${db}_migrate";`);
+            expect(sql).toContain(`REVOKE ALL ON DATABASE "${db}" FROM PUBLIC;`);
         }
     });
 
     it("creates pg_cron only in the first database, and the per-database extensions where listed", () => {
         const sections = sql.split("\\connect ");
-        const app = sections.find((s) => s.startsWith("app\n")) ?? "";
-        const billing = sections.find((s) => s.startsWith("billing\n")) ?? "";
-        expect(app).toContain("CREATE EXTENSION IF NOT EXISTS pg_cron;");
+        const app = sections.find((s) => s.startsWith('"app"\n')) ?? "";
+        const billing = sections.find((s) => s.startsWith('"billing"\n')) ?? "";
+        expect(app).toContain('CREATE EXTENSION IF NOT EXISTS "pg_cron" SCHEMA public;');
         expect(billing).not.toContain("pg_cron");
-        expect(app).toContain("CREATE EXTENSION IF NOT EXISTS pg_trgm;");
+        expect(app).toContain('CREATE EXTENSION IF NOT EXISTS "pg_trgm" SCHEMA public;');
         expect(billing).not.toContain("pg_trgm");
-        expect(sql).not.toContain("EXTENSION IF NOT EXISTS auto_explain");
+        expect(sql).not.toContain("auto_explain");
     });
 
     it("makes one physical slot per replica and drops idle slots of removed replicas", () => {
@@ -56,12 +56,12 @@ describe("init SQL", () => {
         expect(sql).toMatch(/FUNCTION pgbouncer\.get_auth\(p_usename text\)[\s\S]*SECURITY DEFINER\nSET search_path = pg_catalog, pg_temp/);
         expect(sql).toContain("AND NOT a.rolsuper");
         expect(sql).toContain("REVOKE ALL ON FUNCTION pgbouncer.get_auth(text) FROM PUBLIC;");
-        expect(sql).toContain("GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(text) TO pgbouncer_auth;");
+        expect(sql).toContain('GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(text) TO "pgbouncer_auth";');
     });
 
     it("gives the exporter pg_monitor and nothing on application databases", () => {
-        expect(sql).toContain("GRANT pg_monitor TO postgres_exporter;");
-        expect(sql).not.toMatch(/ON DATABASE (app|billing) TO [^;]*postgres_exporter/);
+        expect(sql).toContain('GRANT pg_monitor TO "postgres_exporter";');
+        expect(sql).not.toMatch(/ON DATABASE "(app|billing)" TO [^;]*postgres_exporter/);
     });
 
     it("leaves out the platform roles a single server does not use", () => {

@@ -25,7 +25,7 @@ describe.each(["transaction", "session"] as const)("pgbouncer.ini for the %s poo
     const parsed = ini(renderPgbouncerIni(s, mode, CONTAINER_LAYOUT));
 
     it("routes each database to the primary without forcing a user", () => {
-        expect(parsed.databases).toEqual({ app: "host=primary port=5432 dbname=app", billing: "host=primary port=5432 dbname=billing" });
+        expect(parsed.databases).toEqual({ app: "host=primary port=5432 dbname='app'", billing: "host=primary port=5432 dbname='billing'" });
     });
 
     it("authenticates with SCRAM through the auth function as the auth role", () => {
