@@ -78,13 +78,22 @@ export function loadStackConfig(stack: string, projectDir: string = PROJECT_DIR)
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
     const declared = (readYaml(path.join(projectDir, "Pulumi.yaml")).config ?? {}) as Record<string, unknown>;
+    const values = (readYaml(stackFile).config ?? {}) as Record<string, unknown>;
+    const onStack = new Set(Object.keys(values).map(qualify));
+    const missing: string[] = [];
     for (const [key, declaration] of Object.entries(declared)) {
         const isDeclaration = typeof declaration === "object" && declaration !== null && !Array.isArray(declaration) &&
             ["type", "description", "default", "value", "secret", "items"].some((field) => field in declaration);
         const value = isDeclaration ? ((declaration as { value?: unknown }).value ?? (declaration as { default?: unknown }).default) : declaration;
-        if (value !== undefined) config[qualify(key)] = encode(value);
+        if (value !== undefined && value !== null) config[qualify(key)] = encode(value);
+        // The CLI's rule (pulumi/pulumi sdk/go/common/workspace/config.go, mergeConfig): a key of
+        // the project's namespace declared with neither value nor default is required on every stack.
+        else if (!onStack.has(qualify(key)) && qualify(key).startsWith(`${PROJECT}:`)) missing.push(key);
     }
-    const values = (readYaml(stackFile).config ?? {}) as Record<string, unknown>;
+    if (missing.length > 0) {
+        const names = missing.map((key) => `'${key}'`).join(", ");
+        throw new ConfigError([`Stack '${stack}' is missing configuration value${missing.length > 1 ? "s" : ""} ${names}: Pulumi.yaml declares ${missing.length > 1 ? "them" : "it"} without a default, so the Pulumi CLI refuses the stack before the program runs`]);
+    }
     for (const [key, raw] of Object.entries(values)) {
         const { value, secret } = opaque(raw);
         config[qualify(key)] = encode(value);

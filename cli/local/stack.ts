@@ -52,7 +52,14 @@ export async function hostLayout(postgresDir: string): Promise<RuntimeLayout> {
 
 /** Writes every file of a service where its rendered path says, owned by the service user. */
 export function installFiles(service: RenderedService): void {
-    for (const file of service.files) writeServiceFile(file.path, file.content, file.mode);
+    for (const file of service.files) {
+        const dir = path.dirname(file.path);
+        if (!fs.existsSync(dir)) {
+            fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+            giveToServiceUser(dir);
+        }
+        writeServiceFile(file.path, file.content, file.mode);
+    }
 }
 
 /** The service named `name`, or a clear failure. */
@@ -130,12 +137,21 @@ export async function queryAs<R extends Record<string, unknown>>(
     }
 }
 
-/** Starts PgBouncer with the pool's rendered files in its own folder; waits for its port. */
-export async function startPgbouncer(booted: BootedPrimary, mode: "transaction" | "session"): Promise<{ port: number; process: ManagedProcess }> {
+/**
+ * Starts PgBouncer with the pool's rendered files in its own folder; waits for its port.
+ * `editIni` changes the rendered pgbouncer.ini first (a control a test compares against);
+ * `port` overrides the layout's (for a second pool of the same mode).
+ */
+export async function startPgbouncer(
+    booted: BootedPrimary,
+    mode: "transaction" | "session",
+    options: { editIni?: (ini: string) => string; port?: number } = {},
+): Promise<{ port: number; process: ManagedProcess }> {
     const dir = scratchDir(`pgbouncer-${mode}`);
-    const layout = { ...booted.layout, pgbouncerConfigDir: dir };
-    const files = service(renderServices(booted.spec, booted.secrets, layout), `pooler-${mode}`);
-    installFiles(files);
+    const layout = { ...booted.layout, pgbouncerConfigDir: dir, poolPorts: { ...booted.layout.poolPorts, ...(options.port ? { [mode]: options.port } : {}) } };
+    const rendered = service(renderServices(booted.spec, booted.secrets, layout), `pooler-${mode}`);
+    const ini = filePaths(layout).pgbouncerIni;
+    installFiles({ ...rendered, files: rendered.files.map((f) => (f.path === ini && options.editIni ? { ...f, content: options.editIni(f.content) } : f)) });
     const proc = startProcess("/usr/sbin/pgbouncer", [filePaths(layout).pgbouncerIni]);
     const port = layout.poolPorts[mode];
     await waitForPort(port, 15_000).catch((error: Error) => {

@@ -3,6 +3,7 @@ import { PLATFORM_ROLES } from "../platform/constants";
 import { quoteIdentifier } from "../platform/identifiers";
 import { POOLER_AUTH_FUNCTION } from "./init-sql";
 import { filePaths, passwordOrPlaceholder, tlsPaths, type PoolMode, type RenderSecrets, type RuntimeLayout } from "./layout";
+import { loginRoleSpecs } from "./roles";
 
 /** PgBouncer settings beyond the spec's pool sizes, the same for both pools. */
 const POOL_DEFAULTS = {
@@ -39,6 +40,18 @@ function tlsSettings(spec: PlatformSpec, layout: RuntimeLayout): Record<string, 
         server_tls_ca_file: files.ca,
         server_tls_protocols: "secure",
     };
+}
+
+/**
+ * `[users]` of the transaction pool: every migrate role runs in session mode there, so a
+ * migration tool's session-level advisory lock, prepared statements and SET stay on one
+ * server connection and die with the client (DISCARD ALL), instead of outliving it on a
+ * pooled backend and blocking the next run. The session pool needs no exception.
+ */
+function usersSection(spec: PlatformSpec, mode: PoolMode): string[] {
+    if (mode !== "transaction") return [];
+    const migrate = loginRoleSpecs(spec).filter((role) => role.kind === "migrate");
+    return ["[users]", ...migrate.map((role) => `${role.name} = pool_mode=session`), ""];
 }
 
 /**
@@ -85,6 +98,7 @@ export function renderPgbouncerIni(spec: PlatformSpec, mode: PoolMode, layout: R
         "[pgbouncer]",
         ...Object.entries(settings).map(([name, value]) => `${name} = ${value}`),
         "",
+        ...usersSection(spec, mode),
     ].join("\n");
 }
 

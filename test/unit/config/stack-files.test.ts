@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
@@ -19,9 +20,15 @@ describe("Pulumi.yaml", () => {
         expect(project.runtime.name).toBe("nodejs");
     });
 
-    it("declares exactly the keys the spec reads, each with a description", () => {
-        expect(Object.keys(project.config).sort()).toEqual([...CONFIG_KEYS].sort());
-        for (const key of CONFIG_KEYS) expect(project.config[key].description?.length ?? 0, key).toBeGreaterThan(20);
+    it("declares the keys the spec reads, each with a description, but not the per-target settings", () => {
+        const targetSettings = ["docker", "kubernetes", "aws", "gcp"];
+        expect(Object.keys(project.config).sort()).toEqual(CONFIG_KEYS.filter((key) => !targetSettings.includes(key)).sort());
+        for (const key of Object.keys(project.config)) expect(project.config[key].description?.length ?? 0, key).toBeGreaterThan(20);
+    });
+
+    it("declares no key the Pulumi CLI would require on every stack (neither default nor value)", () => {
+        const required = Object.entries(project.config).filter(([, declaration]) => declaration.default === undefined || declaration.default === null);
+        expect(required.map(([key]) => key)).toEqual([]);
     });
 
     it("declares the same scalar defaults the spec applies", () => {
@@ -30,6 +37,21 @@ describe("Pulumi.yaml", () => {
             if (declaration.type === undefined) continue;
             expect(declaration.default, key).toEqual(defaults[key]);
             expect(typeof declaration.default === "number" ? "integer" : typeof declaration.default).toBe(declaration.type);
+        }
+    });
+});
+
+describe("the CLI's required-key rule, applied offline", () => {
+    it("refuses a stack lacking a key Pulumi.yaml declares without a default, naming it", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pg-platform-stack-"));
+        try {
+            fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: pg-platform\nruntime: nodejs\nconfig:\n  aws:\n    description: required\n  target:\n    type: string\n    default: docker\n");
+            fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  pg-platform:target: docker\n");
+            expect(() => loadStackConfig("dev", dir)).toThrow(/Stack 'dev' is missing configuration value 'aws'/);
+            fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  pg-platform:aws: {}\n");
+            expect(() => loadStackConfig("dev", dir)).not.toThrow();
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 });
