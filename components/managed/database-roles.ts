@@ -93,7 +93,7 @@ export class DatabaseRoles extends pulumi.ComponentResource {
                 role: grant.role,
                 database: grant.database,
                 owner: grant.owner,
-                schema: APP_SCHEMA,
+                // No schema: database-wide, so schemas a migration makes are covered too.
                 objectType: grant.objectType,
                 privileges: [...grant.privileges],
             }, opts(databases.get(grant.database), roles.get(grant.role), roles.get(grant.owner)));

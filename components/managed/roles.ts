@@ -34,19 +34,28 @@ export interface GrantPlan {
     readonly privileges: readonly string[];
 }
 
-/** Default privileges on objects the migrate role will create. */
+/**
+ * Default privileges on objects the migrate role will create, database-wide (in `public` and
+ * in every schema a migration makes), as the self-hosted init SQL sets them.
+ */
 export interface DefaultPrivilegePlan {
-    /** Grantee. */
+    /** Grantee (`public` to revoke PostgreSQL's built-in EXECUTE on new functions). */
     readonly role: string;
     /** Database. */
     readonly database: string;
     /** Creator whose new objects the privileges apply to. */
     readonly owner: string;
-    /** Object kind. */
-    readonly objectType: "table" | "sequence";
-    /** Privileges. */
+    /** Object kind (`schema`: schemas the owner creates). */
+    readonly objectType: "schema" | "table" | "sequence" | "function";
+    /** Privileges; empty revokes the built-in ones. */
     readonly privileges: readonly string[];
 }
+
+/** Default privileges of the app and read-only roles on what the migrate role creates later. */
+const DEFAULT_PRIVILEGES: Readonly<Record<"readwrite" | "readonly", Readonly<Record<DefaultPrivilegePlan["objectType"], readonly string[]>>>> = {
+    readwrite: { schema: ["USAGE"], table: ["SELECT", "INSERT", "UPDATE", "DELETE"], sequence: ["SELECT", "USAGE", "UPDATE"], function: ["EXECUTE"] },
+    readonly: { schema: ["USAGE"], table: ["SELECT"], sequence: ["SELECT"], function: ["EXECUTE"] },
+};
 
 /** Everything the postgresql provider creates for a spec. */
 export interface DatabasePlan {
@@ -102,16 +111,21 @@ export function databasePlan(spec: PlatformSpec): DatabasePlan {
             })),
         ),
     ]);
-    const defaultPrivileges: DefaultPrivilegePlan[] = spec.postgres.databases.flatMap((db) =>
-        (["readwrite", "readonly"] as const).flatMap((access) =>
-            (["table", "sequence"] as const).map((objectType) => ({
-                role: databaseRole(db.name, access),
-                database: db.name,
-                owner: databaseRole(db.name, "migrate"),
-                objectType,
-                privileges: PRIVILEGES[access][objectType],
-            })),
-        ),
-    );
+    const defaultPrivileges: DefaultPrivilegePlan[] = spec.postgres.databases.flatMap((db) => {
+        const owner = databaseRole(db.name, "migrate");
+        return [
+            ...(["readwrite", "readonly"] as const).flatMap((access) =>
+                (["schema", "table", "sequence", "function"] as const).map((objectType) => ({
+                    role: databaseRole(db.name, access),
+                    database: db.name,
+                    owner,
+                    objectType,
+                    privileges: DEFAULT_PRIVILEGES[access][objectType],
+                })),
+            ),
+            // New functions are not PUBLIC's to run (PostgreSQL's built-in default).
+            { role: "public", database: db.name, owner, objectType: "function" as const, privileges: [] },
+        ];
+    });
     return { databases, roles, grants, defaultPrivileges };
 }

@@ -26,9 +26,13 @@ describe("databasePlan", () => {
         expect(grant("app_readonly", "database")).not.toContain("CREATE");
     });
 
-    it("extends the app and read-only rights to tables the migrate role creates later", () => {
+    it("extends the app and read-only rights to schemas, tables, sequences and functions the migrate role creates later, in any schema", () => {
         expect(plan.defaultPrivileges.every((d) => d.owner === "app_migrate")).toBe(true);
-        expect(plan.defaultPrivileges.map((d) => `${d.role}/${d.objectType}`)).toEqual(["app_app/table", "app_app/sequence", "app_readonly/table", "app_readonly/sequence"]);
+        expect(plan.defaultPrivileges.map((d) => `${d.role}/${d.objectType}:${d.privileges.join(",")}`)).toEqual([
+            "app_app/schema:USAGE", "app_app/table:SELECT,INSERT,UPDATE,DELETE", "app_app/sequence:SELECT,USAGE,UPDATE", "app_app/function:EXECUTE",
+            "app_readonly/schema:USAGE", "app_readonly/table:SELECT", "app_readonly/sequence:SELECT", "app_readonly/function:EXECUTE",
+            "public/function:",
+        ]);
     });
 
     it("makes a spec role a member of its database's role, with its connection limit", () => {
