@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { KNOWN_EXTENSIONS, MIN_MEMORY_MB, POSTGRES_VERSIONS, databaseRoleNames } from "../platform/constants";
+import { KNOWN_EXTENSIONS, cdcNames, MIN_MEMORY_MB, POSTGRES_VERSIONS, databaseRoleNames } from "../platform/constants";
 import { parseMemoryMb } from "./memory";
 import { fixedParameterReason } from "./fixed-parameters";
 import { cidr, databaseName, identifier, memorySize, port, roleName } from "./primitives";
@@ -81,6 +81,39 @@ const role = z.strictObject({
  */
 export const SERVER_SIZE_DEFAULTS = { memory: "1GiB", cpus: 1 } as const;
 
+/** `schema.table`, as a CDC publication names a table. */
+const qualifiedTable = z.string().regex(/^[a-z_][a-z0-9_]{0,62}\.[a-z_][a-z0-9_]{0,62}$/, {
+    message: "must be a schema-qualified table name such as public.orders (lower case letters, digits and _)",
+});
+
+const cdcDatabase = z.strictObject({
+    /** A database of `postgres.databases`. */
+    name: identifier,
+    /**
+     * `all`: a `FOR ALL TABLES` publication (every table of the database, extensions' too) and
+     * SELECT on every table the migrate role owns or creates; or the exact `schema.table`
+     * names to publish and grant SELECT on (tables a migration creates later join once made).
+     */
+    tables: z.union([z.literal("all"), z.array(qualifiedTable).min(1)]),
+});
+
+const cdc = z
+    .strictObject({
+        /**
+         * Logical decoding (`wal_level = logical`). Default: on when `databases` names any, else
+         * off; `true` without databases turns decoding on with no platform CDC role.
+         */
+        enabled: z.boolean().optional(),
+        /** The databases (and their tables) a connector streams, each with its own `<db>_cdc` role, publication and slot. Default: none. */
+        databases: z.array(cdcDatabase).default([]),
+    })
+    .superRefine((value, ctx) => {
+        if (value.enabled === false && value.databases.length > 0) {
+            ctx.addIssue({ code: "custom", path: ["enabled"], message: "is false while postgres.cdc.databases names databases: drop enabled, or the databases" });
+        }
+    })
+    .transform((value) => ({ enabled: value.enabled ?? value.databases.length > 0, databases: value.databases }));
+
 const postgres = z.strictObject({
     /** Major version. Default: 18. */
     version: z.union(POSTGRES_VERSIONS.map((v) => z.literal(v)), { message: `must be one of ${POSTGRES_VERSIONS.join(", ")}` }).default(18),
@@ -100,8 +133,8 @@ const postgres = z.strictObject({
     hba: z.array(hbaRule).default([]),
     /** TLS for client connections (hostssl, hostnossl reject). Default: off. */
     tls: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
-    /** Logical decoding for CDC (Debezium). Default: off. */
-    cdc: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+    /** Change data capture (Debezium-style logical decoding). Default: off. */
+    cdc: cdc.prefault({}),
     /** pgaudit.log classes. Default: `ddl,role`. */
     auditLog: z.string().regex(/^-?[a-z]+(,\s*-?[a-z]+)*$/, { message: "must be a comma-separated list of pgaudit classes" }).default("ddl,role"),
     /** log_min_duration_statement in ms (seed 004). Default: 250. */
@@ -139,6 +172,14 @@ const image = z.strictObject({
     extensions: z.array(z.enum(["pgvector"])).default([]),
     /** A prebuilt image to run instead of building one; must be pinned by digest. */
     prebuilt: z.string().min(1).optional(),
+    /**
+     * The PgBouncer image, for users who mirror images into their own registry: a digest-pinned
+     * reference of the same image (the pinned-images policy refuses a tag). Default: the pinned
+     * edoburu/pgbouncer.
+     */
+    pgbouncer: z.string().min(1).optional(),
+    /** The postgres_exporter image, as {@link pgbouncer}. Default: the pinned prometheuscommunity/postgres-exporter. */
+    exporter: z.string().min(1).optional(),
     /** Registry repository to push the built image to. Default: none (local build). */
     repository: z.string().min(1).optional(),
     /** Push the built image. Default: false. */
@@ -209,6 +250,21 @@ export const platformSchema = z.strictObject({
             if (!spec.postgres.extensions.includes(ext)) {
                 issue(["postgres", "databases", i, "extensions"], `"${ext}" must also be in postgres.extensions`);
             }
+        }
+    });
+    const cdcDatabases = new Set<string>();
+    spec.postgres.cdc.databases.forEach((db, i) => {
+        const path = ["postgres", "cdc", "databases", i];
+        if (!seenDatabases.has(db.name)) issue([...path, "name"], `"${db.name}" is not one of postgres.databases`);
+        if (cdcDatabases.has(db.name)) issue([...path, "name"], `database "${db.name}" is listed twice`);
+        cdcDatabases.add(db.name);
+        seenRoles.add(cdcNames(db.name).role);
+        if (db.tables !== "all") {
+            const seen = new Set<string>();
+            db.tables.forEach((table, j) => {
+                if (seen.has(table)) issue([...path, "tables", j], `"${table}" is listed twice`);
+                seen.add(table);
+            });
         }
     });
     spec.postgres.roles.forEach((role, i) => {

@@ -7,7 +7,8 @@ import { hasExporter, hasPooler } from "../../config";
 import type { PlatformSpec } from "../../config";
 import { CONTAINER_PORTS, PLATFORM_ROLES, PROJECT } from "../../platform/constants";
 import { serviceUploads } from "./uploads";
-import { PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE, type PinnedImage } from "../../platform/images";
+import type { PinnedImage } from "../../platform/images";
+import { exporterImage, poolerImage } from "../../self-hosted/images";
 import { WAIT_SECONDS, containerBase, containerOptions } from "./server";
 import type { StackCaOutputs } from "../../self-hosted/tls/resources";
 import { serviceCertificateUploads } from "./tls";
@@ -54,11 +55,12 @@ export class PrimaryStack extends pulumi.ComponentResource {
             new docker.RemoteImage(`${name}-${part}-image`, { name: image.ref, keepLocally: true }, { parent: this }).repoDigest;
 
         if (hasPooler(spec)) {
-            const image = sidecar(PGBOUNCER_IMAGE, "pgbouncer");
+            const image = sidecar(poolerImage(spec), "pgbouncer");
             for (const mode of POOL_MODES) this.pooler(name, spec, mode, { network: network.name, image, passwords, primary, ca });
         }
         if (hasExporter(spec)) {
             const layout = CONTAINER_LAYOUT;
+            const exporter = exporterImage(spec);
             new docker.Container(
                 `${name}-exporter`,
                 {
@@ -67,11 +69,11 @@ export class PrimaryStack extends pulumi.ComponentResource {
                         // The exporter image is busybox based: its wget probes the landing page.
                         { test: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${CONTAINER_PORTS.exporter}/`], startPeriod: "10s", waitSeconds: WAIT_SECONDS.sidecar },
                     ),
-                    image: sidecar(POSTGRES_EXPORTER_IMAGE, "exporter"),
-                    entrypoints: [POSTGRES_EXPORTER_IMAGE.binary],
+                    image: sidecar(exporter, "exporter"),
+                    entrypoints: [exporter.binary],
                     command: exporterArgs(layout),
                     envs: Object.entries(exporterEnvironment(spec, layout)).map(([key, value]) => `${key}=${value}`),
-                    uploads: serviceUploads({ spec, service: "exporter", passwords, owner: POSTGRES_EXPORTER_IMAGE }),
+                    uploads: serviceUploads({ spec, service: "exporter", passwords, owner: exporter }),
                 },
                 containerOptions(this, [primary]),
             );
@@ -110,7 +112,7 @@ export class PrimaryStack extends pulumi.ComponentResource {
     ): docker.Container {
         const service = `pooler-${mode}` as const;
         const certificate = deps.ca
-            ? serviceCertificateUploads(this, `${name}-${service}`, { spec, service, network: deps.network, owner: PGBOUNCER_IMAGE, ca: deps.ca })
+            ? serviceCertificateUploads(this, `${name}-${service}`, { spec, service, network: deps.network, owner: poolerImage(spec), ca: deps.ca })
             : [];
         return new docker.Container(
             `${name}-${service}`,
@@ -121,9 +123,9 @@ export class PrimaryStack extends pulumi.ComponentResource {
                 ),
                 image: deps.image,
                 // Run PgBouncer itself: the image's wrapper would write its own config when it finds none.
-                entrypoints: [PGBOUNCER_IMAGE.binary],
+                entrypoints: [poolerImage(spec).binary],
                 command: [filePaths(CONTAINER_LAYOUT).pgbouncerIni],
-                uploads: [...serviceUploads({ spec, service, passwords: deps.passwords, owner: PGBOUNCER_IMAGE }), ...certificate],
+                uploads: [...serviceUploads({ spec, service, passwords: deps.passwords, owner: poolerImage(spec) }), ...certificate],
             },
             containerOptions(this, [deps.primary]),
         );

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE } from "../../platform/images";
+import { exporterImage, poolerImage } from "../../self-hosted/images";
 import { exporterArgs, exporterEnvironment } from "../../render/exporter";
 import { CONTAINER_LAYOUT, POOL_MODES, filePaths } from "../../render/layout";
 import { hasExporter, hasPooler } from "../../config";
@@ -46,7 +46,7 @@ export class PrimaryStack extends pulumi.ComponentResource {
                     spec,
                     service: `pooler-${mode}`,
                     namespace,
-                    image: PGBOUNCER_IMAGE,
+                    image: poolerImage(spec),
                     // PgBouncer itself: the image's wrapper would write its own config when it finds none.
                     args: [filePaths(layout).pgbouncerIni],
                     probes: poolerProbes(),
@@ -61,7 +61,7 @@ export class PrimaryStack extends pulumi.ComponentResource {
                 spec,
                 service: "exporter",
                 namespace,
-                image: POSTGRES_EXPORTER_IMAGE,
+                image: exporterImage(spec),
                 args: exporterArgs(layout),
                 env: Object.entries(exporterEnvironment(spec, layout)).map(([key, value]) => ({ name: key, value })),
                 probes: exporterProbes(),

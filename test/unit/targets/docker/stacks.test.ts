@@ -230,6 +230,28 @@ describe("primary with two replicas", async () => {
     });
 });
 
+describe("image overrides for a mirror registry", async () => {
+    const mirror = (name: string) => `registry.internal:5000/mirror/${name}@sha256:${"b".repeat(64)}`;
+    const { resources } = await deployed({
+        topology: "primary",
+        image: { prebuilt: mirror("postgres"), pgbouncer: mirror("pgbouncer"), exporter: mirror("exporter") },
+    });
+
+    it("pulls the mirrored PgBouncer and exporter images instead of the pins, running the pins' binaries as their users", () => {
+        expect(ofType(resources, REMOTE_IMAGE).map((r) => (r.inputs as { name: string }).name).sort()).toEqual([mirror("exporter"), mirror("pgbouncer")]);
+        const pool = named(resources, CONTAINER, "pg-pooler-transaction");
+        expect(inputsOf(pool).entrypoints).toEqual([PGBOUNCER_IMAGE.binary]);
+        expect(new Set(inputsOf(pool).uploads.map((u) => u.owner))).toEqual(new Set([String(PGBOUNCER_IMAGE.uid)]));
+        expect(inputsOf(named(resources, CONTAINER, "pg-exporter")).entrypoints).toEqual([POSTGRES_EXPORTER_IMAGE.binary]);
+    });
+
+    it("is refused by the pinned-images policy when a mirror is a tag", async () => {
+        const tagged = await deployed({ topology: "primary", image: { prebuilt: mirror("postgres"), pgbouncer: "registry.internal:5000/mirror/pgbouncer:1.25" } });
+        const names = ofType(tagged.resources, REMOTE_IMAGE).map((r) => (r.inputs as { name: string }).name);
+        expect(names.filter((name) => !isPinned(name))).toEqual(["registry.internal:5000/mirror/pgbouncer:1.25"]);
+    });
+});
+
 describe("a PostgreSQL parameter change", async () => {
     const before = await deployed({ topology: "primary" });
     const after = await deployed({ topology: "primary", postgres: { parameters: { statement_timeout: "30s" } } });
