@@ -137,7 +137,7 @@ const postgres = z.strictObject({
     cdc: cdc.prefault({}),
     /** pgaudit.log classes. Default: `ddl,role`. */
     auditLog: z.string().regex(/^-?[a-z]+(,\s*-?[a-z]+)*$/, { message: "must be a comma-separated list of pgaudit classes" }).default("ddl,role"),
-    /** log_min_duration_statement in ms (seed 004). Default: 250. */
+    /** log_min_duration_statement in ms: statements slower than this are logged. Default: 250. */
     slowQueryMs: z.number().int().min(-1).default(250),
     /** WAL a replication slot may retain before it is invalidated. Default: `10GB`. */
     maxSlotWalKeepSize: memorySize.default("10GB"),

@@ -5,7 +5,7 @@
  */
 import type { PlatformSpec } from "../config";
 
-/** The official image every build starts FROM, pinned by digest (facts.md). */
+/** The official image every build starts FROM, pinned by digest (verified against the registry's manifest when pinned). */
 export const POSTGRES_BASE_IMAGE = "postgres:18.4-trixie@sha256:8ff36f3c66371cba71d20ceedccfc3de9669a68737607888c4ef0af93abe8e39";
 
 /** The PostgreSQL release of {@link POSTGRES_BASE_IMAGE}. */

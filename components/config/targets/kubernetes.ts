@@ -15,7 +15,7 @@ export const kubernetesSettings = z.strictObject({
     createNamespace: z.boolean().default(true),
     /** StorageClass of the data volume claims. Default: the cluster's default class. */
     storageClass: z.string().min(1).optional(),
-    /** Size of each data volume claim. Default: `5Gi` (seed 002). */
+    /** Size of each data volume claim. Default: `5Gi` (room for a small service's data and a day of WAL). */
     storageSize: z.string().regex(QUANTITY, { message: 'must be a quantity such as "5Gi"' }).default("5Gi"),
     /** Size of the writer's WAL archive claim when `backup.enabled`. Default: `storageSize`. */
     walArchiveSize: z.string().regex(QUANTITY, { message: 'must be a quantity such as "5Gi"' }).optional(),

@@ -7,7 +7,7 @@ import { writer, type WriterStackArgs } from "./writer";
 export type SingleStackArgs = WriterStackArgs;
 
 /**
- * One PostgreSQL container on a private network (seed 001 "single": development, small apps):
+ * One PostgreSQL container on a private network (the "single" topology: development, small apps):
  * data volume, WAL archive volume when `backup.enabled`, published on `network.bindAddress`.
  */
 export class SingleStack extends pulumi.ComponentResource {

@@ -7,7 +7,7 @@ import { writer, type WriterStackArgs } from "./writer";
 export type SingleStackArgs = WriterStackArgs;
 
 /**
- * One PostgreSQL server on Kubernetes (seed 001 "single"): a StatefulSet with its data claim
+ * One PostgreSQL server on Kubernetes (the "single" topology): a StatefulSet with its data claim
  * (and WAL archive claim when `backup.enabled`), reached in the namespace as `primary`.
  */
 export class SingleStack extends pulumi.ComponentResource {
