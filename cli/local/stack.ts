@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
-import { CONTAINER_LAYOUT, filePaths, loginRoles, renderServices, type RenderSecrets, type RenderedService, type RuntimeLayout } from "../../components/render";
+import { CONTAINER_LAYOUT, filePaths, loginRoles, pgbouncerRunCommand, renderServices, type RenderedFile, type RenderSecrets, type RenderedService, type RuntimeLayout } from "../../components/render";
 import { parseSpec, type PlatformConfigInput, type PlatformSpec } from "../../components/config";
 import { initCluster, startPostgres, type PgServer, type TestPgVersion } from "./postgres";
 import { PG_BIN, freePort, giveToServiceUser, run, scratchDir, startProcess, waitFor, waitForPort, writeServiceFile, type ManagedProcess, type RunResult } from "./processes";
@@ -49,6 +49,9 @@ export async function hostLayout(postgresDir: string): Promise<RuntimeLayout> {
         exporterConfigDir: scratchDir("exporter"),
     };
 }
+
+/** Debian 12's PgBouncer (1.18). */
+export const PGBOUNCER_BIN = "/usr/sbin/pgbouncer";
 
 /** Writes every file of a service where its rendered path says, owned by the service user. */
 export function installFiles(service: RenderedService): void {
@@ -140,24 +143,34 @@ export async function queryAs<R extends Record<string, unknown>>(
 /**
  * Starts PgBouncer with the pool's rendered files in its own folder; waits for its port.
  * `editIni` changes the rendered pgbouncer.ini first (a control a test compares against);
- * `port` overrides the layout's (for a second pool of the same mode).
+ * `port` overrides the layout's (for a second pool of the same mode); `userlist` replaces the
+ * rendered auth file (e.g. the auth role alone, to measure auth_query). PgBouncer runs as the
+ * targets run it, under the rendered run-pgbouncer.sh, which reloads it when its auth file
+ * changes (checked every `pollSeconds`, default 1); `process` is that supervisor.
  */
 export async function startPgbouncer(
     booted: BootedPrimary,
     mode: "transaction" | "session",
-    options: { editIni?: (ini: string) => string; port?: number } = {},
-): Promise<{ port: number; process: ManagedProcess }> {
+    options: { editIni?: (ini: string) => string; port?: number; userlist?: string; pollSeconds?: number } = {},
+): Promise<{ port: number; process: ManagedProcess; layout: RuntimeLayout }> {
     const dir = scratchDir(`pgbouncer-${mode}`);
     const layout = { ...booted.layout, pgbouncerConfigDir: dir, poolPorts: { ...booted.layout.poolPorts, ...(options.port ? { [mode]: options.port } : {}) } };
     const rendered = service(renderServices(booted.spec, booted.secrets, layout), `pooler-${mode}`);
     const ini = filePaths(layout).pgbouncerIni;
-    installFiles({ ...rendered, files: rendered.files.map((f) => (f.path === ini && options.editIni ? { ...f, content: options.editIni(f.content) } : f)) });
-    const proc = startProcess("/usr/sbin/pgbouncer", [filePaths(layout).pgbouncerIni]);
+    const paths = filePaths(layout);
+    const edit = (f: RenderedFile): RenderedFile => {
+        if (f.path === ini && options.editIni) return { ...f, content: options.editIni(f.content) };
+        if (f.path === paths.pgbouncerUserlist && options.userlist !== undefined) return { ...f, content: options.userlist };
+        return f;
+    };
+    installFiles({ ...rendered, files: rendered.files.map(edit) });
+    const [shell, ...args] = pgbouncerRunCommand(paths.pgbouncerRunScript, PGBOUNCER_BIN, ini, paths.pgbouncerUserlist, options.pollSeconds ?? 1);
+    const proc = startProcess(shell, args);
     const port = layout.poolPorts[mode];
     await waitForPort(port, 15_000).catch((error: Error) => {
         throw new Error(`${error.message}\n--- pgbouncer log ---\n${proc.output()}`);
     });
-    return { port, process: proc };
+    return { port, process: proc, layout };
 }
 
 /** Starts postgres_exporter with the rendered queries, environment and flags (plus `extraArgs`). */

@@ -1,13 +1,13 @@
 import type { PlatformSpec } from "../config";
 import { PLATFORM_ROLES, POOLER_AUTH_SCHEMA, extensionSqlName, type ExtensionName } from "../platform/constants";
 import { MAINTENANCE_DATABASE, SUPERUSER, quoteIdentifier } from "../platform/identifiers";
-import { passwordOrPlaceholder, type RenderSecrets } from "./layout";
+import type { RenderSecrets } from "./layout";
 import { hasExporter, hasPooler } from "../config";
 import { loginRoleSpecs, type LoginRole } from "./roles";
 import { databaseRole } from "../platform/constants";
 import { replicaSlotName } from "./postgresql-conf";
 import { preloadLibraries } from "./parameters";
-import { scramVerifier } from "./scram";
+import { roleVerifier } from "./scram";
 
 /** The PgBouncer auth_query function, schema-qualified. */
 export const POOLER_AUTH_FUNCTION = `${POOLER_AUTH_SCHEMA}.get_auth`;
@@ -59,16 +59,11 @@ BEGIN
 END
 $fn$;`;
 
-function verifierFor(role: string, secrets?: RenderSecrets): string {
-    const password = secrets?.passwords[role];
-    return password === undefined ? passwordOrPlaceholder(role) : scramVerifier(password, role);
-}
-
 function roleStatements(roles: readonly LoginRole[], secrets?: RenderSecrets): string[] {
     const lines = ["-- Login roles: passwords only as SCRAM-SHA-256 verifiers.", ENSURE_ROLE_FUNCTION];
     for (const role of roles) {
         const attributes = `${ROLE_ATTRIBUTES[role.kind]} CONNECTION LIMIT ${role.connectionLimit}`;
-        lines.push(`SELECT pg_temp.ensure_login_role(${literal(role.name)}, ${literal(verifierFor(role.name, secrets))}, ${literal(attributes)});`);
+        lines.push(`SELECT pg_temp.ensure_login_role(${literal(role.name)}, ${literal(roleVerifier(role.name, secrets))}, ${literal(attributes)});`);
     }
     for (const role of roles) {
         if (!role.memberOf) continue;

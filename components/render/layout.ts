@@ -61,7 +61,11 @@ export interface RuntimeLayout {
      * start of an existing writer.
      */
     readonly initSqlPath: string;
-    /** Folder of pgbouncer.ini and userlist.txt. Container: `/etc/pgbouncer`. */
+    /**
+     * Folder of pgbouncer.ini and the pool's run script; the auth file lives in its own
+     * subfolder `auth/` (see {@link filePaths}), delivered so that a change reaches the running
+     * pool. Container: `/etc/pgbouncer`.
+     */
     readonly pgbouncerConfigDir: string;
     /**
      * Folder of a pool's TLS files when TLS is on: `server.crt` and `server.key` (what it
@@ -118,7 +122,10 @@ export function filePaths(layout: RuntimeLayout) {
         tlsCa: tls.ca,
         initSql: layout.initSqlPath,
         pgbouncerIni: `${layout.pgbouncerConfigDir}/pgbouncer.ini`,
-        pgbouncerUserlist: `${layout.pgbouncerConfigDir}/userlist.txt`,
+        pgbouncerRunScript: `${layout.pgbouncerConfigDir}/run-pgbouncer.sh`,
+        /** The only folder of a pool that changes while it runs (a rotated password): its auth file alone. */
+        pgbouncerAuthDir: `${layout.pgbouncerConfigDir}/auth`,
+        pgbouncerUserlist: `${layout.pgbouncerConfigDir}/auth/userlist.txt`,
         exporterQueries: `${layout.exporterConfigDir}/queries.yaml`,
         exporterPassword: `${layout.exporterConfigDir}/password`,
     } as const;

@@ -3,7 +3,8 @@ import { PLATFORM_ROLES } from "../platform/constants";
 import { quoteIdentifier } from "../platform/identifiers";
 import { POOLER_AUTH_FUNCTION } from "./init-sql";
 import { filePaths, passwordOrPlaceholder, tlsPaths, type PoolMode, type RenderSecrets, type RuntimeLayout } from "./layout";
-import { loginRoleSpecs } from "./roles";
+import { loginRoleSpecs, type RoleKind } from "./roles";
+import { roleVerifier } from "./scram";
 
 /** PgBouncer settings beyond the spec's pool sizes, the same for both pools. */
 const POOL_DEFAULTS = {
@@ -75,6 +76,8 @@ export function renderPgbouncerIni(spec: PlatformSpec, mode: PoolMode, layout: R
         // No Unix socket: clients reach the pool over TCP only.
         unix_socket_dir: "",
         auth_type: "scram-sha-256",
+        // The platform's roles by their SCRAM verifiers (no round trip to the server per login);
+        // auth_query only for roles the file does not list, i.e. made outside the platform.
         auth_file: paths.pgbouncerUserlist,
         auth_user: PLATFORM_ROLES.poolerAuth,
         auth_query: `SELECT usename, passwd FROM ${POOLER_AUTH_FUNCTION}($1)`,
@@ -102,12 +105,27 @@ export function renderPgbouncerIni(spec: PlatformSpec, mode: PoolMode, layout: R
     ].join("\n");
 }
 
+/** Kinds of login role that use the pools: the per-database roles and `postgres.roles`. */
+const POOLED_KINDS: ReadonlySet<RoleKind> = new Set<RoleKind>(["migrate", "readwrite", "readonly"]);
+
+/** Roles the pools authenticate from the userlist, by their verifiers, in creation order. */
+export function pooledRoles(spec: PlatformSpec): string[] {
+    return loginRoleSpecs(spec).filter((role) => POOLED_KINDS.has(role.kind)).map((role) => role.name);
+}
+
 /**
- * userlist.txt: only the auth role, in clear, because PgBouncer must log in as it with SCRAM
- * to run auth_query (a stored verifier there makes every login hang). Deliver with mode 0600.
+ * userlist.txt (the auth file). The auth role in clear: PgBouncer must log in as it to run
+ * auth_query, and with a verifier there every fallback login hangs. Then every pooled role
+ * (see {@link pooledRoles}) by the very SCRAM verifier the init SQL sets on the server
+ * ({@link roleVerifier}): PgBouncer checks the client's proof against it and logs in to the
+ * server with the keys the client proved, which works only when server and file agree on salt
+ * and iterations. No pooled role's clear password is in the file. Deliver with mode 0600; a
+ * running pool re-reads it on SIGHUP (see pgbouncer-run.ts).
  */
-export function renderPgbouncerUserlist(secrets?: RenderSecrets): string {
-    const role = PLATFORM_ROLES.poolerAuth;
+export function renderPgbouncerUserlist(spec: PlatformSpec, secrets?: RenderSecrets): string {
+    const auth = PLATFORM_ROLES.poolerAuth;
     const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`;
-    return `${quoted(role)} ${quoted(passwordOrPlaceholder(role, secrets))}\n`;
+    const lines = [`${quoted(auth)} ${quoted(passwordOrPlaceholder(auth, secrets))}`];
+    for (const role of pooledRoles(spec)) lines.push(`${quoted(role)} ${quoted(roleVerifier(role, secrets))}`);
+    return `${lines.join("\n")}\n`;
 }

@@ -1,4 +1,5 @@
 import { createHash, createHmac, pbkdf2Sync } from "node:crypto";
+import { passwordOrPlaceholder, type RenderSecrets } from "./layout";
 
 /** PBKDF2 rounds in every verifier: PostgreSQL's default `scram_iterations`. */
 export const SCRAM_ITERATIONS = 4096;
@@ -30,4 +31,15 @@ export function scramVerifier(password: string, saltSeed: string): string {
     const storedKey = createHash("sha256").update(hmac(salted, "Client Key")).digest();
     const serverKey = hmac(salted, "Server Key");
     return `SCRAM-SHA-256$${SCRAM_ITERATIONS}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
+}
+
+/**
+ * The verifier a login role gets, wherever it is written: the init SQL sets it on the server
+ * and PgBouncer's userlist authenticates clients with it. Both must hold the very same string
+ * (same salt and iterations), because PgBouncer logs in to the server with the keys the client
+ * proved against the userlist entry. Without a password for `role`, its secret placeholder.
+ */
+export function roleVerifier(role: string, secrets?: RenderSecrets): string {
+    const password = secrets?.passwords[role];
+    return password === undefined ? passwordOrPlaceholder(role) : scramVerifier(password, role);
 }

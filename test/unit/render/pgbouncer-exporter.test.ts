@@ -33,7 +33,7 @@ describe.each(["transaction", "session"] as const)("pgbouncer.ini for the %s poo
             auth_type: "scram-sha-256",
             auth_user: "pgbouncer_auth",
             auth_query: "SELECT usename, passwd FROM pgbouncer.get_auth($1)",
-            auth_file: "/etc/pgbouncer/userlist.txt",
+            auth_file: "/etc/pgbouncer/auth/userlist.txt",
             listen_addr: "*",
             listen_port: "6432",
             pool_mode: mode,
@@ -52,9 +52,10 @@ describe.each(["transaction", "session"] as const)("pgbouncer.ini for the %s poo
 });
 
 describe("pooler and exporter secrets", () => {
-    it("writes the auth role's password in clear for PgBouncer, quoting it", () => {
-        expect(renderPgbouncerUserlist({ passwords: { pgbouncer_auth: 'a"b' } })).toBe('"pgbouncer_auth" "a""b"\n');
-        expect(renderPgbouncerUserlist()).toBe('"pgbouncer_auth" "<<pg-platform secret for pgbouncer_auth>>"\n');
+    it("writes the auth role's password in clear for PgBouncer, quoting it, first in the userlist", () => {
+        const s = spec({ topology: "primary" });
+        expect(renderPgbouncerUserlist(s, { passwords: { pgbouncer_auth: 'a"b' } }).split("\n")[0]).toBe('"pgbouncer_auth" "a""b"');
+        expect(renderPgbouncerUserlist(s).split("\n")[0]).toBe('"pgbouncer_auth" "<<pg-platform secret for pgbouncer_auth>>"');
     });
 
     it("points the exporter at the primary with a password file, never a password", () => {

@@ -31,7 +31,7 @@ describe("renderServices", () => {
         const basenames = new Map(renderServices(full).map((s) => [s.name, s.files.map((f) => path.basename(f.path))]));
         expect(basenames.get("primary")).toEqual(["postgresql.conf", "pg_hba.conf", "10-pg-platform.sql"]);
         expect(basenames.get("replica-1")).toEqual(["postgresql.conf", "pg_hba.conf", "replication.pgpass"]);
-        expect(basenames.get("pooler-session")).toEqual(["pgbouncer.ini", "userlist.txt"]);
+        expect(basenames.get("pooler-session")).toEqual(["pgbouncer.ini", "run-pgbouncer.sh", "userlist.txt"]);
         expect(basenames.get("exporter")).toEqual(["queries.yaml", "password"]);
         for (const file of renderServices(full).flatMap((s) => s.files)) expect(path.isAbsolute(file.path)).toBe(true);
     });
