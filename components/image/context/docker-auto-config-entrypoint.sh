@@ -1,22 +1,59 @@
 #!/usr/bin/env bash
-# Auto-tuning entrypoint of the pg-platform PostgreSQL image.
-#
-# Reads the memory and CPUs the container really has, computes PostgreSQL's memory, connection
-# and parallelism settings, and hands over to the official image's entrypoint with them as
-# `-c name=value` flags, which override every configuration file. Before starting the server it
-# runs apply-init-sql.sh (beside it) with the same command, so an existing cluster gets the init
-# SQL too.
+# Entrypoint of the pg-platform PostgreSQL image: the image's whole runtime, from an empty volume
+# to a tuned server. It depends on no other image's entrypoint, so the production image (the
+# official postgres base) and images built from Debian's packages run the very same code.
 #
 #   docker-auto-config-entrypoint.sh postgres [postgres options...]   start the server
-#   docker-auto-config-entrypoint.sh --print                          print the settings, start nothing
+#   docker-auto-config-entrypoint.sh -<option> [...]                  the same, "postgres" implied
+#   docker-auto-config-entrypoint.sh --print                          print the tuned settings, start nothing
 #   docker-auto-config-entrypoint.sh <other command...>               run it unchanged
 #
-# Inputs (first that applies):
-#   memory  POSTGRES_MEMORY (whole MB, 1..1048576; empty = unset) > cgroup v2 memory.max (unless "max") >
-#           MemTotal of /proc/meminfo. Less than 512 MB is refused.
-#   CPUs    cgroup v2 cpu.max quota/period, rounded up > nproc.
+# Starting the server, in order:
+#   1. Started as root: creates PGDATA, hands it to the postgres user and runs itself again as
+#      postgres (setpriv). PostgreSQL refuses root; the image's USER is postgres anyway.
+#   2. Finds the server binaries: /usr/lib/postgresql/$PG_MAJOR/bin (the official image and
+#      Debian's packages), else `postgres` on PATH, else `pg_config --bindir`, else the only
+#      /usr/lib/postgresql/*/bin. That directory goes first on PATH.
+#   3. Tunes memory, connections and parallelism for the memory and CPUs the container has.
+#   4. PGDATA absent or empty: initdb with SCRAM for every connection, superuser POSTGRES_USER
+#      (default postgres) with the first line of POSTGRES_PASSWORD_FILE as its password, read
+#      by initdb from that file (--pwfile): the password is never on a command line or in the
+#      environment. PGDATA holding a cluster: no initdb (its major must be the server's).
+#      PGDATA holding anything else: refused, left as it is.
+#   5. apply-init-sql.sh (beside this script) with the server's command and the tuned flags:
+#      PG_PLATFORM_INIT_SQL (and POSTGRES_DB) through a socket-only temporary server, on a new
+#      cluster and on every later start alike; a standby (standby.signal, recovery.signal, as
+#      replica-bootstrap.sh leaves it) gets neither initdb nor init SQL.
+#   6. execs postgres with the command's options followed by the tuned `-c name=value` flags,
+#      which override every configuration file.
+#
+# Environment:
+#   PGDATA                  data directory (required; the image sets it)
+#   POSTGRES_PASSWORD_FILE  file holding the superuser's password (required for initdb only)
+#   POSTGRES_USER           bootstrap superuser initdb creates (default postgres)
+#   POSTGRES_DB             database created if missing (default POSTGRES_USER; none for postgres)
+#   POSTGRES_INITDB_ARGS    extra initdb options, split on blanks (not --auth*, -A, --username,
+#                           -U, --pwfile, -W, --pgdata, -D: those are the platform's)
+#   POSTGRES_INITDB_WALDIR  initdb --waldir
+#   PG_PLATFORM_INIT_SQL    init SQL file applied on every start of a writer (see apply-init-sql.sh)
+#   PG_MAJOR                server major (the official image sets it); unset, read from the binary
+# Refused, because they would put a secret in the environment or open authentication the
+# platform's pg_hba.conf decides: POSTGRES_PASSWORD, POSTGRES_HOST_AUTH_METHOD other than
+# scram-sha-256.
+#
+# Auto-tuning inputs (first that applies):
+#   memory  POSTGRES_MEMORY (whole MB, 1..1048576; empty = unset) > cgroup v2 memory.max (unless
+#           "max") > cgroup v1 memory/memory.limit_in_bytes (unless it is at least the host's
+#           MemTotal, as the "unlimited" 9223372036854771712 is) > MemTotal of /proc/meminfo.
+#           Less than 512 MB is refused.
+#   CPUs    cgroup v2 cpu.max quota/period, rounded up (unless "max") > cgroup v1
+#           cpu.cfs_quota_us / cpu.cfs_period_us of cpu,cpuacct/ or cpu/ (unless the quota is
+#           -1), rounded up > nproc.
+#   Inside a container the container's own cgroup is mounted at those places (v2: the root;
+#   v1: the root of each controller).
 # Optional profiles: POSTGRES_WORKLOAD=web|oltp|dw, POSTGRES_STORAGE=ssd|hdd.
-# PG_MAJOR (set by the official image) adds settings only newer majors know (io_workers on 18+).
+# The major (PG_MAJOR, or the binary's when starting) adds settings only newer majors know
+# (io_workers on 18+); `--print` reads PG_MAJOR only.
 # Where detection reads from, for tests and unusual hosts:
 #   PG_AUTOCONFIG_CGROUP_ROOT (default /sys/fs/cgroup), PG_AUTOCONFIG_MEMINFO (default
 #   /proc/meminfo), PG_AUTOCONFIG_NPROC (CPU count used instead of `nproc` when cgroup sets no quota).
@@ -33,6 +70,7 @@ die() {
     printf '%s: %s\n' "$SELF" "$*" >&2
     exit 1
 }
+say() { printf '%s: %s\n' "$SELF" "$*" >&2; }
 
 # Whole number without sign or leading zeros (bash would read 010 as octal).
 is_count() {
@@ -43,44 +81,96 @@ min() { if (($1 < $2)); then echo "$1"; else echo "$2"; fi; }
 max() { if (($1 > $2)); then echo "$1"; else echo "$2"; fi; }
 clamp() { min "$(max "$1" "$2")" "$3"; }
 
+# The first line of a file, when it exists and is readable; fails otherwise.
+first_line() {
+    [[ -r $1 ]] || return 1
+    local line=
+    IFS= read -r line <"$1" || [[ -n $line ]] || return 1
+    printf '%s' "$line"
+}
+
+CGROUP_ROOT=${PG_AUTOCONFIG_CGROUP_ROOT:-/sys/fs/cgroup}
+MEMINFO=${PG_AUTOCONFIG_MEMINFO:-/proc/meminfo}
+
+# MemTotal in MB, or nothing when meminfo cannot be read.
+host_memory_mb() {
+    local kb
+    kb=$(awk '$1 == "MemTotal:" { print $2 }' "$MEMINFO" 2>/dev/null) || true
+    if is_count "${kb:-}"; then echo $((kb / 1024)); fi
+}
+
+# Whether a cgroup v1 memory.limit_in_bytes value limits anything. v1 has no "max": an unlimited
+# group shows 9223372036854771712 (19 digits or more are taken as unlimited before any
+# arithmetic), and a limit at or above the host's RAM limits nothing either. A garbled value
+# counts as a limit, so that it is reported rather than skipped.
+v1_limits() {
+    local host
+    if [[ $1 =~ ^[1-9][0-9]{18,}$ ]]; then return 1; fi
+    is_count "$1" || return 0
+    host=$(host_memory_mb)
+    [[ -z $host ]] || (($1 / 1048576 < host))
+}
+
 MEMORY_MB=
 MEMORY_SOURCE=
 detect_memory() {
-    local cgroup_root=${PG_AUTOCONFIG_CGROUP_ROOT:-/sys/fs/cgroup}
-    local meminfo=${PG_AUTOCONFIG_MEMINFO:-/proc/meminfo}
-    local limit=max kb
-    if [[ -r $cgroup_root/memory.max ]]; then limit=$(<"$cgroup_root/memory.max"); fi
+    local v2=$CGROUP_ROOT/memory.max v1=$CGROUP_ROOT/memory/memory.limit_in_bytes
+    local limit
     if [[ -n ${POSTGRES_MEMORY:-} ]]; then
         if ! is_count "$POSTGRES_MEMORY" || ((POSTGRES_MEMORY > MAX_MEMORY_MB)); then
             die "POSTGRES_MEMORY must be a whole number of MB from 1 to $MAX_MEMORY_MB (got \"$POSTGRES_MEMORY\")"
         fi
         MEMORY_MB=$POSTGRES_MEMORY
         MEMORY_SOURCE=POSTGRES_MEMORY
-    elif [[ $limit != max ]]; then
-        is_count "$limit" || die "cannot read a memory limit from $cgroup_root/memory.max (got \"$limit\")"
+    elif limit=$(first_line "$v2") && [[ $limit != max ]]; then
+        is_count "$limit" || die "cannot read a memory limit from $v2 (got \"$limit\")"
         MEMORY_MB=$((limit / 1048576))
-        MEMORY_SOURCE="cgroup $cgroup_root/memory.max"
+        MEMORY_SOURCE="cgroup $v2"
+    elif limit=$(first_line "$v1") && v1_limits "$limit"; then
+        is_count "$limit" || die "cannot read a memory limit from $v1 (got \"$limit\")"
+        MEMORY_MB=$((limit / 1048576))
+        MEMORY_SOURCE="cgroup $v1"
     else
-        kb=$(awk '$1 == "MemTotal:" { print $2 }' "$meminfo" 2>/dev/null) || true
-        is_count "${kb:-}" || die "cannot read MemTotal from $meminfo; set POSTGRES_MEMORY (MB)"
-        MEMORY_MB=$((kb / 1024))
-        MEMORY_SOURCE=$meminfo
+        MEMORY_MB=$(host_memory_mb)
+        [[ -n $MEMORY_MB ]] || die "cannot read MemTotal from $MEMINFO; set POSTGRES_MEMORY (MB)"
+        MEMORY_SOURCE=$MEMINFO
     fi
     ((MEMORY_MB >= MIN_MEMORY_MB)) || die "$MEMORY_MB MB of memory ($MEMORY_SOURCE); PostgreSQL needs at least $MIN_MEMORY_MB MB"
 }
 
+# CPUs of a quota (microseconds per period), rounded up; fails when there is no quota.
 CPUS=
 CPU_SOURCE=
+quota_cpus() {
+    local quota=$1 period=$2 source=$3
+    if ! is_count "$quota" || ! is_count "$period"; then
+        die "cannot read a CPU quota from $source (got \"$quota $period\")"
+    fi
+    CPUS=$(((quota + period - 1) / period))
+    CPU_SOURCE="cgroup $source"
+}
+
 detect_cpus() {
-    local cgroup_root=${PG_AUTOCONFIG_CGROUP_ROOT:-/sys/fs/cgroup}
-    local quota period
-    if [[ -r $cgroup_root/cpu.max ]] && read -r quota period <"$cgroup_root/cpu.max" && [[ $quota != max ]]; then
-        if ! is_count "$quota" || ! is_count "${period:-}"; then
-            die "cannot read a CPU quota from $cgroup_root/cpu.max (got \"$quota ${period:-}\")"
+    local v2=$CGROUP_ROOT/cpu.max line quota period dir
+    if line=$(first_line "$v2"); then
+        read -r quota period <<<"$line" || true
+        if [[ $quota != max ]]; then
+            quota_cpus "$quota" "${period:-}" "$v2"
+            return
         fi
-        CPUS=$(((quota + period - 1) / period))
-        CPU_SOURCE="cgroup $cgroup_root/cpu.max"
-    elif [[ -n ${PG_AUTOCONFIG_NPROC+set} ]]; then
+    else
+        # v1: Docker and systemd mount cpu and cpuacct together (cpu,cpuacct, with a cpu link).
+        for dir in "$CGROUP_ROOT/cpu,cpuacct" "$CGROUP_ROOT/cpu" "$CGROUP_ROOT/cpuacct,cpu"; do
+            quota=$(first_line "$dir/cpu.cfs_quota_us") || continue
+            if [[ $quota != -1 ]]; then
+                period=$(first_line "$dir/cpu.cfs_period_us") || period=
+                quota_cpus "$quota" "$period" "$dir/cpu.cfs_quota_us"
+                return
+            fi
+            break
+        done
+    fi
+    if [[ -n ${PG_AUTOCONFIG_NPROC+set} ]]; then
         is_count "$PG_AUTOCONFIG_NPROC" || die "PG_AUTOCONFIG_NPROC must be a whole number of CPUs (got \"$PG_AUTOCONFIG_NPROC\")"
         CPUS=$PG_AUTOCONFIG_NPROC
         CPU_SOURCE=PG_AUTOCONFIG_NPROC
@@ -96,7 +186,7 @@ set_value() { SETTINGS+=("$1=$2"); }
 
 compute_settings() {
     local ram=$MEMORY_MB cpus=$CPUS
-    local workload=${POSTGRES_WORKLOAD:-} storage=${POSTGRES_STORAGE:-} major=${PG_MAJOR:-}
+    local workload=${POSTGRES_WORKLOAD:-} storage=${POSTGRES_STORAGE:-} major=$MAJOR
     case $workload in '' | web | oltp | dw) ;; *) die "POSTGRES_WORKLOAD must be web, oltp or dw (got \"$workload\")" ;; esac
     case $storage in '' | ssd | hdd) ;; *) die "POSTGRES_STORAGE must be ssd or hdd (got \"$storage\")" ;; esac
     [[ -z $major ]] || is_count "$major" || die "PG_MAJOR must be a PostgreSQL major version such as 18 (got \"$major\")"
@@ -181,19 +271,137 @@ explicit_names() {
     done | tr 'A-Z-' 'a-z_'
 }
 
-main() {
-    if [[ ${1:-} == --print ]]; then
-        (($# == 1)) || die "--print takes no other arguments"
-        detect_memory
-        detect_cpus
-        compute_settings
-        printf '%s\n' "${SETTINGS[@]}"
-        return
-    fi
+# Options that make postgres print something and exit: no server starts, so nothing to set up.
+wants_no_server() {
+    local arg
+    for arg in "$@"; do
+        case $arg in -'?' | --help | --describe-config | -V | --version | -C | -C?*) return 0 ;; esac
+    done
+    return 1
+}
 
-    # The official entrypoint treats a first argument starting with "-" as options to postgres.
-    if [[ ${1:-} == -* ]]; then set -- postgres "$@"; fi
-    if [[ ${1:-} != postgres ]]; then exec docker-entrypoint.sh "$@"; fi
+# Variables the official image reads that this runtime refuses rather than ignores.
+refuse_unsafe_environment() {
+    if [[ -n ${POSTGRES_PASSWORD:-} ]]; then
+        die "POSTGRES_PASSWORD is refused: a password in the environment is visible to every process of the container; write it to a file and name that in POSTGRES_PASSWORD_FILE"
+    fi
+    case ${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256} in
+        scram-sha-256) ;;
+        *) die "POSTGRES_HOST_AUTH_METHOD is refused (got \"$POSTGRES_HOST_AUTH_METHOD\"): authentication is SCRAM, and pg_hba.conf decides who may connect" ;;
+    esac
+}
+
+# Where the server binaries are (postgres, initdb, and psql/pg_isready when installed there).
+BINDIR=
+find_bindir() {
+    local found dirs
+    if [[ -n ${PG_MAJOR:-} && -x /usr/lib/postgresql/$PG_MAJOR/bin/postgres ]]; then
+        BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
+    elif found=$(command -v postgres); then
+        BINDIR=$(dirname "$found")
+    elif command -v pg_config >/dev/null && found=$(pg_config --bindir 2>/dev/null) && [[ -x $found/postgres ]]; then
+        BINDIR=$found
+    else
+        dirs=$(compgen -G '/usr/lib/postgresql/*/bin/postgres' || true)
+        [[ -n $dirs && $dirs != *$'\n'* ]] || die "cannot find the PostgreSQL server binaries: set PG_MAJOR (they are in /usr/lib/postgresql/<major>/bin) or put their directory on PATH"
+        BINDIR=$(dirname "$dirs")
+    fi
+}
+
+# The major version of the server binary; PG_MAJOR, when set, must agree with it.
+MAJOR=
+find_major() {
+    local version
+    version=$("$BINDIR/postgres" --version 2>&1) || die "$BINDIR/postgres does not run: ${version//$'\n'/ }"
+    [[ $version =~ \(PostgreSQL\)\ ([0-9]+) ]] || die "cannot read a version from \"$version\" ($BINDIR/postgres --version)"
+    MAJOR=${BASH_REMATCH[1]}
+    if [[ -n ${PG_MAJOR:-} && $PG_MAJOR != "$MAJOR" ]]; then
+        die "PG_MAJOR is $PG_MAJOR but $BINDIR/postgres is PostgreSQL $MAJOR"
+    fi
+}
+
+# PostgreSQL refuses to run as root. Started as root (docker run --user root, a custom image),
+# give PGDATA to postgres and run this script again as postgres, as the official image does.
+drop_root() {
+    (($(id -u) == 0)) || return 0
+    command -v setpriv >/dev/null || die "started as root, and setpriv (util-linux) is missing to switch to the postgres user; run the container as postgres"
+    local home
+    home=$(getent passwd postgres | cut -d: -f6) || die "started as root, and there is no postgres user to run the server as"
+    mkdir -p "$PGDATA"
+    chmod 0700 "$PGDATA"
+    find "$PGDATA" ! -user postgres -exec chown postgres:postgres {} +
+    HOME=$home exec setpriv --reuid=postgres --regid=postgres --init-groups -- "${BASH_SOURCE[0]}" "$@"
+}
+
+data_state() {
+    if [[ ! -e $PGDATA ]]; then
+        echo absent
+    elif [[ ! -d $PGDATA ]]; then
+        echo other
+    elif [[ -f $PGDATA/PG_VERSION ]]; then
+        echo cluster
+    elif [[ -z $(find "$PGDATA" -mindepth 1 -maxdepth 1 -print -quit) ]]; then
+        echo empty
+    else
+        echo other
+    fi
+}
+
+# What initdb of an absent or empty PGDATA needs, checked before anything runs.
+INITDB_ARGS=()
+check_initdb_inputs() {
+    local file=${POSTGRES_PASSWORD_FILE:-} user=${POSTGRES_USER:-postgres} password extra=() arg
+    [[ $user =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "POSTGRES_USER must be a plain role name: lower case letters, digits and _ (got \"$user\")"
+    [[ -n $file ]] || die "POSTGRES_PASSWORD_FILE must name the file holding the superuser's password: $PGDATA is empty and initdb sets it"
+    [[ -f $file && -r $file ]] || die "cannot read POSTGRES_PASSWORD_FILE $file"
+    password=$(first_line "$file") || password=
+    [[ -n $password ]] || die "POSTGRES_PASSWORD_FILE $file is empty"
+    unset password
+    read -r -a extra <<<"${POSTGRES_INITDB_ARGS:-}" || true
+    for arg in "${extra[@]}"; do
+        case $arg in
+            -A* | --auth* | -U* | --username* | --pwfile* | -W | --pwprompt | -D* | --pgdata*)
+                die "POSTGRES_INITDB_ARGS must not set $arg: authentication, the superuser, its password and the data directory are the platform's"
+                ;;
+        esac
+    done
+    if [[ -n ${POSTGRES_INITDB_WALDIR:-} ]]; then extra+=("--waldir=$POSTGRES_INITDB_WALDIR"); fi
+    # SCRAM for local and host connections; initdb reads the password from the file itself.
+    INITDB_ARGS=(--pgdata="$PGDATA" --username="$user" --pwfile="$file" --auth=scram-sha-256 --encoding=UTF8 "${extra[@]}")
+}
+
+initialise() {
+    local output
+    say "initialising $PGDATA: initdb, superuser ${POSTGRES_USER:-postgres}, scram-sha-256"
+    # initdb's progress goes to stdout with the server log; its complaint, if any, is the one line.
+    exec 3>&1
+    if ! output=$(initdb "${INITDB_ARGS[@]}" 2>&1 >&3); then
+        exec 3>&-
+        die "initdb of $PGDATA failed: ${output//$'\n'/ }"
+    fi
+    exec 3>&-
+    if [[ -n $output ]]; then printf '%s\n' "$output"; fi
+}
+
+start_server() {
+    [[ -n ${PGDATA:-} ]] || die "PGDATA must be set: the data directory"
+    refuse_unsafe_environment
+    find_bindir
+    export PATH="$BINDIR:$PATH"
+    if wants_no_server "${@:2}"; then exec "$BINDIR/postgres" "${@:2}"; fi
+    drop_root "$@"
+    find_major
+
+    local state version
+    state=$(data_state)
+    case $state in
+        absent | empty) check_initdb_inputs ;;
+        cluster)
+            version=$(first_line "$PGDATA/PG_VERSION") || version=
+            [[ $version == "$MAJOR" ]] || die "$PGDATA holds a PostgreSQL ${version:-?} cluster and this server is PostgreSQL $MAJOR; upgrade it (pg_upgrade) or run a PostgreSQL ${version:-?} image"
+            ;;
+        *) die "$PGDATA is not empty and holds no cluster (no PG_VERSION); refusing to initialise over it" ;;
+    esac
 
     detect_memory
     detect_cpus
@@ -204,11 +412,30 @@ main() {
         if grep -qxF -- "${setting%%=*}" <<<"$explicit"; then continue; fi
         flags+=(-c "$setting")
     done
-    printf '%s: %s MB from %s, %s CPUs from %s:%s\n' "$SELF" "$MEMORY_MB" "$MEMORY_SOURCE" "$CPUS" "$CPU_SOURCE" "$(printf ' %s' "${flags[@]}")" >&2
-    # An existing cluster gets the init SQL again (initdb runs it only on an empty PGDATA), with
-    # the very command the real server starts with. It sits beside this script in the image.
-    "$(dirname "${BASH_SOURCE[0]}")/apply-init-sql.sh" "$@" "${flags[@]}"
-    exec docker-entrypoint.sh "$@" "${flags[@]}"
+    say "$MEMORY_MB MB from $MEMORY_SOURCE, $CPUS CPUs from $CPU_SOURCE:$(printf ' %s' "${flags[@]}")"
+
+    if [[ $state != cluster ]]; then initialise; fi
+    # Roles, databases, extensions and slots of the init SQL, on a new and an existing cluster
+    # alike, with the very command the real server starts with (a standby is skipped there).
+    "$(dirname "${BASH_SOURCE[0]}")/apply-init-sql.sh" postgres "${@:2}" "${flags[@]}"
+    exec "$BINDIR/postgres" "${@:2}" "${flags[@]}"
+}
+
+main() {
+    if [[ ${1:-} == --print ]]; then
+        (($# == 1)) || die "--print takes no other arguments"
+        MAJOR=${PG_MAJOR:-}
+        detect_memory
+        detect_cpus
+        compute_settings
+        printf '%s\n' "${SETTINGS[@]}"
+        return
+    fi
+
+    # No command, or a first argument starting with "-": options to postgres, as with the official image.
+    if (($# == 0)) || [[ $1 == -* ]]; then set -- postgres "$@"; fi
+    if [[ $1 != postgres ]]; then exec "$@"; fi
+    start_server "$@"
 }
 
 main "$@"

@@ -5,7 +5,7 @@
 #   healthcheck.sh [--role primary|replica] [--available ext,...] [--preloaded lib,...]
 #
 # Healthy means: the server accepts connections and answers a query; it is the real server,
-# not the temporary one the official entrypoint runs for initdb scripts (that one listens on
+# not the temporary one the entrypoint runs for the init SQL (that one listens on
 # no TCP address, so a healthy status would let the pools start too early); with --role,
 # a primary is not in recovery and a replica is; every --available extension is installed in
 # the image (pg_available_extensions) and every --preloaded library is in

@@ -10,7 +10,7 @@
 #   REPLICATION_USER           role with REPLICATION (default replicator)
 #   REPLICATION_PASSWORD_FILE  file holding that role's password (required)
 #   REPLICATION_SLOT           physical slot on the primary this replica streams from (required)
-#   PGDATA                     data directory (set by the official image)
+#   PGDATA                     data directory (set by the image)
 #   REPLICATION_PASSFILE       libpq password file written from REPLICATION_PASSWORD_FILE and
 #                              named in primary_conninfo (default: beside PGDATA,
 #                              <parent of PGDATA>/replication.pgpass), rewritten on every start

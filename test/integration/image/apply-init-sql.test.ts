@@ -68,7 +68,7 @@ function expectNoServer(pgdata: string) {
 afterAll(stopAll);
 
 beforeAll(async () => {
-    // The initdb path: a new cluster gets the first config's init SQL (as docker-entrypoint-initdb.d does).
+    // The initdb path: a new cluster gets the first config's init SQL (as the entrypoint does right after initdb).
     booted = await bootPrimary(BEFORE, secrets);
     dataDir = booted.server.dataDir;
     postgresqlConf = filePaths(booted.layout).postgresqlConf;
@@ -149,7 +149,7 @@ describe("apply-init-sql.sh on an existing cluster (PostgreSQL 18.4)", () => {
         }
     });
 
-    it("leaves an empty or missing PGDATA to the official entrypoint's initdb", async () => {
+    it("leaves an empty or missing PGDATA to the entrypoint's initdb", async () => {
         const empty = scratchDir("apply-empty");
         const failing = initSqlFile("SELECT no_such_function();\n");
         for (const pgdata of [empty, path.join(empty, "absent")]) {
@@ -171,13 +171,28 @@ describe("apply-init-sql.sh on an existing cluster (PostgreSQL 18.4)", () => {
         expect(await apply(dataDir, missing)).toMatchObject({ code: 0, stderr: `apply-init-sql: no init SQL at ${missing}; nothing applied\n` });
     });
 
-    it.runIf(process.getuid?.() === 0)("switches to the postgres user through gosu when started as root, as the official entrypoint does", async () => {
-        const bin = scratchDir("apply-gosu");
+    it("creates POSTGRES_DB when it is missing, also without an init SQL file, and only once", async () => {
+        const env = { PATH, PGDATA: dataDir, [INIT_SQL_ENV.name]: "", POSTGRES_DB: "reports" };
+        const args = ["postgres", "-c", `config_file=${postgresqlConf}`];
+        expect(await run(SCRIPT, args, { env })).toMatchObject({ code: 0, stderr: "" });
+        expectNoServer(dataDir);
+        // Already there: nothing to create, nothing to fail.
+        expect(await run(SCRIPT, args, { env })).toMatchObject({ code: 0, stderr: "" });
+        const server = await start();
+        try {
+            expect((await catalog(server)).databases).toContain("reports");
+        } finally {
+            await server.stop();
+        }
+    });
+
+    it.runIf(process.getuid?.() === 0)("switches to the postgres user through setpriv when started as root, as the entrypoint does", async () => {
+        const bin = scratchDir("apply-setpriv");
         const calls = path.join(bin, "calls");
-        // Stand-in for the official image's gosu: record the call, switch user with setpriv.
+        // Wrapper around the real setpriv: record the user it is asked to switch to, then switch.
         writeServiceFile(
-            path.join(bin, "gosu"),
-            `#!/bin/sh\necho "$1" > ${calls}\nuser=$1; shift\nexec setpriv --reuid "$user" --regid "$user" --init-groups -- "$@"\n`,
+            path.join(bin, "setpriv"),
+            `#!/bin/sh\necho "$1" > ${calls}\nexec /usr/bin/setpriv "$@"\n`,
             0o755,
         );
         const file = rendered(AFTER);
@@ -186,28 +201,25 @@ describe("apply-init-sql.sh on an existing cluster (PostgreSQL 18.4)", () => {
             unprivileged: false,
         });
         expect(result).toMatchObject({ code: 0, stderr: `apply-init-sql: applied ${file} to the existing cluster in ${dataDir}\n` });
-        expect(fs.readFileSync(calls, "utf8")).toBe("postgres\n");
+        expect(fs.readFileSync(calls, "utf8")).toBe("--reuid=postgres\n");
         expectNoServer(dataDir);
     });
 });
 
-describe("the auto-tuning entrypoint runs it before handing over", () => {
+describe("the entrypoint runs it before starting the server", () => {
     it("a restarted container with a new database in its config serves it", async () => {
         // A fresh cluster created with the first config, then "restarted" with the second.
         const cluster = await initCluster({ version: 18 });
         const first = await startPostgres({ version: 18, ...cluster, postgresqlConf: fs.readFileSync(postgresqlConf, "utf8"), pgHbaConf: fs.readFileSync(path.join(dataDir, "pg_hba.conf"), "utf8") });
         await first.stop();
         const file = rendered(AFTER);
-        const dir = scratchDir("apply-entry");
-        // Stand-in for the official image's docker-entrypoint.sh: run postgres with the arguments.
-        writeServiceFile(path.join(dir, "docker-entrypoint.sh"), `#!/bin/sh\n[ "$1" = postgres ] && shift\nexec postgres "$@"\n`, 0o755);
         const port = await freePort();
         const command = [
             "postgres", "-c", `config_file=${path.join(cluster.dataDir, "postgresql.conf")}`, "-c", `hba_file=${path.join(cluster.dataDir, "pg_hba.conf")}`,
             "-c", "listen_addresses=127.0.0.1", "-c", `port=${port}`, "-c", `unix_socket_directories=${scratchDir("apply-entry-sock")}`,
         ];
         const server = startProcess(ENTRYPOINT, command, {
-            env: { PATH: `${dir}:${PATH}`, PGDATA: cluster.dataDir, [INIT_SQL_ENV.name]: file, POSTGRES_MEMORY: "1024", PG_AUTOCONFIG_NPROC: "2", PG_MAJOR: "18" },
+            env: { PATH, PGDATA: cluster.dataDir, [INIT_SQL_ENV.name]: file, POSTGRES_MEMORY: "1024", PG_AUTOCONFIG_NPROC: "2", PG_MAJOR: "18" },
             stopSignal: "SIGINT",
         });
         try {

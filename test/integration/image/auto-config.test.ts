@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IMAGE_CONTEXT_DIR } from "../../../components/image";
 import { AUTO_TUNED_PARAMETERS } from "../../../components/image/runtime";
 import { initCluster, startPostgres } from "../../../cli/local/postgres";
-import { PG_BIN, freePort, run, scratchDir, startProcess, stopAll, waitFor, writeServiceFile } from "../../../cli/local/processes";
+import { PG_BIN, freePort, run, scratchDir, startProcess, stopAll, waitFor } from "../../../cli/local/processes";
 import { Client } from "pg";
 
 const ENTRYPOINT = path.join(IMAGE_CONTEXT_DIR, "docker-auto-config-entrypoint.sh");
@@ -43,14 +43,46 @@ function inBaseUnits(name: string, value: string): string {
     return mb ? String((Number(mb[1]) * 1024) / UNIT_KB[name]) : value;
 }
 
-/** Fake detection sources: a cgroup v2 folder and a meminfo file. */
-function hostFiles(files: { memoryMax?: string; cpuMax?: string; memTotalKb?: number }): Record<string, string> {
+/** cgroup v1's "no limit" in memory.limit_in_bytes: what Docker shows a container without --memory. */
+const V1_UNLIMITED = "9223372036854771712";
+
+/** Where cgroup v1 mounts the cpu controller: with cpuacct (Docker, systemd) or alone. */
+type V1CpuDir = "cpu,cpuacct" | "cpu";
+
+/**
+ * Fake detection sources: a cgroup root as a container sees it (v2 files at the root, v1 files
+ * in one folder per controller) and a meminfo file.
+ */
+function hostFiles(files: {
+    memoryMax?: string;
+    cpuMax?: string;
+    memTotalKb?: number;
+    /** cgroup v1 memory/memory.limit_in_bytes. */
+    v1MemoryLimit?: string;
+    /** cgroup v1 cpu.cfs_quota_us and cpu.cfs_period_us (period default 100000), in `v1CpuDir`. */
+    v1CpuQuota?: string;
+    v1CpuPeriod?: string;
+    v1CpuDir?: V1CpuDir;
+}): Record<string, string> {
     const dir = scratchDir("host");
-    if (files.memoryMax !== undefined) fs.writeFileSync(path.join(dir, "memory.max"), `${files.memoryMax}\n`);
-    if (files.cpuMax !== undefined) fs.writeFileSync(path.join(dir, "cpu.max"), `${files.cpuMax}\n`);
-    fs.writeFileSync(path.join(dir, "meminfo"), `MemTotal:       ${files.memTotalKb ?? 16 * 1024 * 1024} kB\nMemFree:         1000 kB\n`);
+    const write = (file: string, content: string) => {
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.writeFileSync(path.join(dir, file), `${content}\n`);
+    };
+    if (files.memoryMax !== undefined) write("memory.max", files.memoryMax);
+    if (files.cpuMax !== undefined) write("cpu.max", files.cpuMax);
+    if (files.v1MemoryLimit !== undefined) write("memory/memory.limit_in_bytes", files.v1MemoryLimit);
+    if (files.v1CpuQuota !== undefined) {
+        const cpuDir = files.v1CpuDir ?? "cpu,cpuacct";
+        write(`${cpuDir}/cpu.cfs_quota_us`, files.v1CpuQuota);
+        write(`${cpuDir}/cpu.cfs_period_us`, files.v1CpuPeriod ?? "100000");
+    }
+    write("meminfo", `MemTotal:       ${files.memTotalKb ?? 16 * 1024 * 1024} kB\nMemFree:         1000 kB`);
     return { PG_AUTOCONFIG_CGROUP_ROOT: dir, PG_AUTOCONFIG_MEMINFO: path.join(dir, "meminfo") };
 }
+
+const MIB = 1024 * 1024;
+const GIB_KB = 1024 * 1024;
 
 /** A container with `ram` MB and `cpus` CPUs, as cgroup v2 describes it. */
 const container = (ram: number, cpus: number) => hostFiles({ memoryMax: String(ram * 1024 * 1024), cpuMax: `${cpus * 100000} 100000` });
@@ -110,6 +142,45 @@ describe("auto-tuning --print: where memory and CPUs come from", () => {
         const { settings } = await print({ ...container(2048, 8), PG_MAJOR: "15" });
         expect(settings.io_workers).toBeUndefined();
         expect(Object.keys(settings)).toEqual(Object.keys(expected(2048, 8)).filter((name) => name !== "io_workers"));
+    });
+});
+
+/**
+ * Fake cgroup trees of both versions, and what the container must be tuned for: `ram` MB and
+ * `cpus` CPUs, rows of the documented table above. The host behind them has 8 GB unless the
+ * row says otherwise, and 64 CPUs by `nproc` wherever cgroup sets no quota.
+ */
+const CGROUP_TREES: [string, Parameters<typeof hostFiles>[0], Record<string, string>, number, number][] = [
+    ["v2: memory.max and cpu.max", { memoryMax: String(1024 * MIB), cpuMax: "200000 100000" }, {}, 1024, 2],
+    ["v2: both max, so MemTotal and nproc", { memoryMax: "max", cpuMax: "max 100000" }, {}, 8192, 64],
+    ["v1 (cpu,cpuacct): a 1 GiB, 2 CPU container on a 24 GiB host", { v1MemoryLimit: String(1024 * MIB), v1CpuQuota: "200000", memTotalKb: 24 * GIB_KB }, {}, 1024, 2],
+    ["v1 (cpu alone): a fractional quota rounds up", { v1MemoryLimit: String(2048 * MIB), v1CpuQuota: "150000", v1CpuDir: "cpu" }, {}, 2048, 2],
+    ["v1: quota over a longer period", { v1MemoryLimit: String(4096 * MIB), v1CpuQuota: "400000", v1CpuPeriod: "50000" }, {}, 4096, 8],
+    ["v1: less than one CPU is one", { v1MemoryLimit: String(512 * MIB), v1CpuQuota: "50000" }, {}, 512, 1],
+    ["v1: the unlimited sentinel and quota -1, so MemTotal and nproc", { v1MemoryLimit: V1_UNLIMITED, v1CpuQuota: "-1" }, {}, 8192, 64],
+    ["v1: a limit above the host's RAM limits nothing", { v1MemoryLimit: String(32768 * MIB), v1CpuQuota: "-1" }, {}, 8192, 64],
+    ["v1: memory controller only, no cpu folder", { v1MemoryLimit: String(2048 * MIB) }, {}, 2048, 64],
+    ["v2 before v1 when both are there", { memoryMax: String(2048 * MIB), cpuMax: "100000 100000", v1MemoryLimit: String(4096 * MIB), v1CpuQuota: "800000" }, {}, 2048, 1],
+    ["v1 when v2's memory.max says max", { memoryMax: "max", v1MemoryLimit: String(1024 * MIB) }, {}, 1024, 64],
+    ["POSTGRES_MEMORY before a v1 limit", { v1MemoryLimit: String(1024 * MIB), v1CpuQuota: "800000" }, { POSTGRES_MEMORY: "4096" }, 4096, 8],
+];
+
+describe("auto-tuning --print: cgroup v1 and v2", () => {
+    it.each(CGROUP_TREES)("%s", async (_title, files, env, ram, cpus) => {
+        const result = await print({ ...hostFiles({ memTotalKb: 8 * GIB_KB, ...files }), PG_AUTOCONFIG_NPROC: "64", ...env });
+        expect(result).toMatchObject({ code: 0, stderr: "" });
+        expect(result.settings).toEqual(expected(ram, cpus));
+    });
+
+    it.each([
+        [{ v1MemoryLimit: "lots" }, (root: string) => `cannot read a memory limit from ${root}/memory/memory.limit_in_bytes (got "lots")`],
+        [{ v1MemoryLimit: String(256 * MIB) }, (root: string) => `256 MB of memory (cgroup ${root}/memory/memory.limit_in_bytes); PostgreSQL needs at least 512 MB`],
+        [{ v1MemoryLimit: String(1024 * MIB), v1CpuQuota: "lots" }, (root: string) => `cannot read a CPU quota from ${root}/cpu,cpuacct/cpu.cfs_quota_us (got "lots 100000")`],
+        [{ v1MemoryLimit: String(1024 * MIB), v1CpuQuota: "100000", v1CpuPeriod: "0", v1CpuDir: "cpu" as const }, (root: string) => `cannot read a CPU quota from ${root}/cpu/cpu.cfs_quota_us (got "100000 0")`],
+    ])("v1 %j exits 1 with one line", async (files, message) => {
+        const host = hostFiles(files);
+        const result = await print(host);
+        expect(result).toMatchObject({ code: 1, stdout: "", stderr: `docker-auto-config-entrypoint: ${message(host.PG_AUTOCONFIG_CGROUP_ROOT)}\n` });
     });
 });
 
@@ -233,22 +304,14 @@ describe("auto-tuned settings on real PostgreSQL 15 (PG_MAJOR=15)", () => {
     });
 });
 
-describe("the entrypoint handing over to the official entrypoint", () => {
+describe("the entrypoint starting the server", () => {
     it("appends the tuned flags, keeps the command's own -c flags, and the server runs with both", async () => {
         const cluster = await initCluster({ version: 18 });
-        const dir = scratchDir("entry");
-        const calls = path.join(dir, "calls");
-        // Stand-in for the official image's docker-entrypoint.sh: record the arguments, run postgres.
-        writeServiceFile(
-            path.join(dir, "docker-entrypoint.sh"),
-            `#!/bin/sh\nprintf '%s\\n' "$@" > ${calls}\n[ "$1" = postgres ] && shift\nexec ${path.join(PG_BIN[18], "postgres")} "$@"\n`,
-            0o755,
-        );
         const port = await freePort();
         const socketDir = scratchDir("entry-sock");
         const command = ["postgres", "-D", cluster.dataDir, "-c", "listen_addresses=127.0.0.1", "-c", `port=${port}`, "-c", `unix_socket_directories=${socketDir}`, "-c", "work_mem=7MB", "--max-connections=150"];
         const server = startProcess(ENTRYPOINT, command, {
-            env: { ...container(2048, 2), PATH: `${dir}:${process.env.PATH}`, PG_MAJOR: "18" },
+            env: { ...container(2048, 2), PATH: `${PG_BIN[18]}:${PG_BIN[15]}:${process.env.PATH}`, PG_MAJOR: "18", PGDATA: cluster.dataDir },
             stopSignal: "SIGINT",
         });
         const connect = async () => {
@@ -260,6 +323,8 @@ describe("the entrypoint handing over to the official entrypoint", () => {
             if ((await Promise.race([server.exited, Promise.resolve("running")])) !== "running") throw new Error(server.output());
             return connect();
         });
+        // The entrypoint execs the server: same process, its command line is the server's.
+        const argv = fs.readFileSync(`/proc/${server.pid}/cmdline`, "utf8").replace(/\0$/, "").split("\0");
         try {
             const { rows } = await client.query<{ name: string; setting: string; source: string }>(
                 "SELECT name, current_setting(name) AS setting, source FROM pg_settings WHERE name = ANY($1) ORDER BY name",
@@ -275,8 +340,7 @@ describe("the entrypoint handing over to the official entrypoint", () => {
             await client.end();
             await server.stop();
         }
-        const argv = fs.readFileSync(calls, "utf8").trim().split("\n");
-        expect(argv.slice(0, command.length)).toEqual(command);
+        expect(argv.slice(0, command.length)).toEqual([path.join(PG_BIN[18], "postgres"), ...command.slice(1)]);
         const appended = argv.slice(command.length);
         expect(appended.filter((_, i) => i % 2 === 0).every((flag) => flag === "-c")).toBe(true);
         const tuned = appended.filter((_, i) => i % 2 === 1).map((setting) => setting.split("=")[0]);
@@ -286,9 +350,8 @@ describe("the entrypoint handing over to the official entrypoint", () => {
     });
 
     it("runs any other command unchanged", async () => {
-        const dir = scratchDir("entry-other");
-        writeServiceFile(path.join(dir, "docker-entrypoint.sh"), `#!/bin/sh\necho "official: $*"\n`, 0o755);
-        const result = await run(ENTRYPOINT, ["bash", "-c", "true"], { env: { PATH: `${dir}:${process.env.PATH}`, POSTGRES_MEMORY: "100" } });
-        expect(result).toMatchObject({ code: 0, stdout: "official: bash -c true\n" });
+        // No tuning (POSTGRES_MEMORY would be refused), no server: the command itself, with its arguments.
+        const result = await run(ENTRYPOINT, ["sh", "-c", 'echo "ran: $0 $1"', "one", "two words"], { env: { POSTGRES_MEMORY: "100" } });
+        expect(result).toMatchObject({ code: 0, stdout: "ran: one two words\n", stderr: "" });
     });
 });

@@ -52,7 +52,7 @@ describe("healthcheck.sh on real PostgreSQL 18.4", () => {
         expect(await check(["--preloaded", "pg_stat_statements,pg_cron"], primary())).toMatchObject({ code: 1, stderr: "healthcheck: not in shared_preload_libraries: pg_cron\n" });
     });
 
-    it("is unhealthy while the official entrypoint's initialisation server runs (no TCP listener)", async () => {
+    it("is unhealthy while the entrypoint's temporary init SQL server runs (no TCP listener)", async () => {
         const socketDir = scratchDir("init-sock");
         const { dataDir } = await initCluster({ version: 18, superuserPassword: cluster.superuserPassword });
         const port = await freePort();

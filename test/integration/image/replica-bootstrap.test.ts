@@ -3,13 +3,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IMAGE_CONTEXT_DIR } from "../../../components/image";
-import { REPLICA_BOOTSTRAP_ENV as ENV } from "../../../components/image/runtime";
+import { INIT_SQL_ENV, REPLICA_BOOTSTRAP_ENV as ENV } from "../../../components/image/runtime";
 import { PLATFORM_ROLES } from "../../../components/platform/constants";
 import { initCluster, startPostgres, type PgServer } from "../../../cli/local/postgres";
-import { PG_BIN, freePort, giveToServiceUser, run, scratchDir, stopAll, waitFor, writeServiceFile } from "../../../cli/local/processes";
+import { PG_BIN, freePort, giveToServiceUser, run, scratchDir, startProcess, stopAll, waitFor, writeServiceFile } from "../../../cli/local/processes";
 
 const BOOTSTRAP = path.join(IMAGE_CONTEXT_DIR, "replica-bootstrap.sh");
 const HEALTHCHECK = path.join(IMAGE_CONTEXT_DIR, "healthcheck.sh");
+const ENTRYPOINT = path.join(IMAGE_CONTEXT_DIR, "docker-auto-config-entrypoint.sh");
 const SLOT = "replica_1";
 // A password libpq's passfile format must escape (':' and '\'), so the escaping is exercised.
 const REPLICATION_PASSWORD = "rep:pass\\word-42";
@@ -117,6 +118,51 @@ describe("replica-bootstrap.sh on real PostgreSQL 15", () => {
         expect(restart.stderr).toBe(`replica-bootstrap: ${pgdata} is already a standby; starting it without cloning\n`);
         await replica.stop();
         expect(snapshot(pgdata).length).toBe(before.length);
+    });
+
+    it("hands over to the image's entrypoint: the clone starts as a streaming standby, with neither initdb nor the init SQL", async () => {
+        // The replica container's chain: bootstrap, then the entrypoint, then postgres. A replica
+        // has no superuser password file; the init SQL here would fail if it ran.
+        const slot = "replica_chain";
+        await primary.query("SELECT pg_create_physical_replication_slot($1)", [slot]);
+        const pgdata = path.join(scratchDir("replica-chain"), "15", "docker");
+        const initSql = path.join(scratchDir("replica-chain-init"), "init.sql");
+        writeServiceFile(initSql, "SELECT no_such_function();\n");
+        const port = await freePort();
+        const replica = startProcess(BOOTSTRAP, [ENTRYPOINT, "postgres", "-c", "listen_addresses=127.0.0.1", "-c", `port=${port}`, "-c", `unix_socket_directories=${scratchDir("replica-chain-sock")}`], {
+            env: {
+                PATH,
+                PGDATA: pgdata,
+                [ENV.primaryHost]: "127.0.0.1",
+                [ENV.primaryPort]: String(primary.port),
+                [ENV.user]: PLATFORM_ROLES.replication,
+                [ENV.passwordFile]: passwordFile,
+                [ENV.slot]: slot,
+                [ENV.waitSeconds]: "10",
+                [INIT_SQL_ENV.name]: initSql,
+                PG_MAJOR: "15",
+                POSTGRES_MEMORY: "1024",
+            },
+            stopSignal: "SIGINT",
+        });
+        try {
+            await primary.query("INSERT INTO orders VALUES (100, 'through the chain')");
+            const rows = await waitFor("the row on the chained replica", async () => {
+                if ((await Promise.race([replica.exited, Promise.resolve("running")])) !== "running") throw new Error(replica.output());
+                const found = await primary.query<{ note: string }>("SELECT note FROM orders WHERE id = 100", [], { port });
+                return found.length === 1 ? found : undefined;
+            }, 120_000);
+            expect(rows).toEqual([{ note: "through the chain" }]);
+            expect(await primary.query("SELECT pg_is_in_recovery() AS recovery, current_setting('shared_buffers') AS sb", [], { port })).toEqual([{ recovery: true, sb: "256MB" }]);
+            const log = replica.output();
+            expect(log).toContain(`replica-bootstrap: cloning 127.0.0.1:${primary.port} through slot ${slot} into ${pgdata}`);
+            expect(log).toContain(`apply-init-sql: ${pgdata} is a standby; it receives roles and databases from its primary`);
+            expect(log).not.toContain("initialising");
+            expect(log).not.toContain("no_such_function");
+        } finally {
+            await replica.stop();
+            await primary.query("SELECT pg_drop_replication_slot($1)", [slot]);
+        }
     });
 
     it("refuses a directory that holds a cluster and changes nothing in it", async () => {
