@@ -1,7 +1,8 @@
 // The Docker target: `pulumi up` brings the stack up on the local Docker engine.
 import * as pulumi from "@pulumi/pulumi";
 import { PostgresImage, resolveImage } from "../../image";
-import { postgresUrl, type PlatformOutputs } from "../outputs";
+import { cdcOutput, postgresUrl, type PlatformOutputs } from "../outputs";
+import { cdcNames } from "../../platform/constants";
 import { renderServices } from "../../render";
 import { loginRoles } from "../../render/roles";
 import { ConfigError, type PlatformSpec } from "../../config";
@@ -71,8 +72,8 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
         });
     }
 
-    const url = (service: ServiceName, user: string) =>
-        postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host, port: hostPort(spec, service), database: roles.database, query: clientUrlQuery(spec) });
+    const url = (service: ServiceName, user: string, database = roles.database) =>
+        postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host, port: hostPort(spec, service), database, query: clientUrlQuery(spec) });
     const unavailable = unavailableEndpoints(spec);
     const writer: ServiceName = spec.topology === "single" ? "single" : "primary";
     return {
@@ -86,6 +87,7 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
         secretReferences: Object.fromEntries(
             loginRoles(spec).map((role) => [role, pulumi.secret(passwords.apply((pw) => pw[role]))]),
         ),
+        cdc: cdcOutput(spec.postgres.cdc.databases.map((db) => db.name), cdcNames, (database, role) => url(writer, role, database)),
         unavailable,
         caCertificate: ca?.certificate,
     };

@@ -12,7 +12,7 @@ import { exporterImage, poolerImage } from "../../self-hosted/images";
 import { WAIT_SECONDS, containerBase, containerOptions } from "./server";
 import type { StackCaOutputs } from "../../self-hosted/tls/resources";
 import { serviceCertificateUploads } from "./tls";
-import { writer, type WriterStackArgs } from "./writer";
+import { writableServer, type WriterStackArgs } from "./writable-server";
 
 /** Arguments of {@link PrimaryStack}. */
 export type PrimaryStackArgs = WriterStackArgs;
@@ -49,13 +49,13 @@ export class PrimaryStack extends pulumi.ComponentResource {
     constructor(name: string, args: PrimaryStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${PROJECT}:docker:PrimaryStack`, name, {}, opts);
         const { spec } = args;
-        const { network, passwords, server, ca } = writer(this, name, { ...args, service: "primary" });
+        const { network, passwords, server, ca } = writableServer(this, name, { ...args, service: "primary" });
         const primary = server.container;
-        const sidecar = (image: PinnedImage, part: string) =>
+        const pulled = (image: PinnedImage, part: string) =>
             new docker.RemoteImage(`${name}-${part}-image`, { name: image.ref, keepLocally: true }, { parent: this }).repoDigest;
 
         if (hasPooler(spec)) {
-            const image = sidecar(poolerImage(spec), "pgbouncer");
+            const image = pulled(poolerImage(spec), "pgbouncer");
             for (const mode of POOL_MODES) this.pooler(name, spec, mode, { network: network.name, image, passwords, primary, ca });
         }
         if (hasExporter(spec)) {
@@ -67,9 +67,9 @@ export class PrimaryStack extends pulumi.ComponentResource {
                     ...containerBase(
                         { spec, service: "exporter", network: network.name, alias: SERVICE_HOSTS.exporter },
                         // The exporter image is busybox based: its wget probes the landing page.
-                        { test: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${CONTAINER_PORTS.exporter}/`], startPeriod: "10s", waitSeconds: WAIT_SECONDS.sidecar },
+                        { test: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${CONTAINER_PORTS.exporter}/`], startPeriod: "10s", waitSeconds: WAIT_SECONDS.companion },
                     ),
-                    image: sidecar(exporter, "exporter"),
+                    image: pulled(exporter, "exporter"),
                     entrypoints: [exporter.binary],
                     command: exporterArgs(layout),
                     envs: Object.entries(exporterEnvironment(spec, layout)).map(([key, value]) => `${key}=${value}`),
@@ -119,7 +119,7 @@ export class PrimaryStack extends pulumi.ComponentResource {
             {
                 ...containerBase(
                     { spec, service, network: deps.network, alias: SERVICE_HOSTS.pooler(mode) },
-                    { test: ["pg_isready", "-q", "-h", "127.0.0.1", "-p", String(CONTAINER_PORTS.pooler)], startPeriod: "10s", waitSeconds: WAIT_SECONDS.sidecar },
+                    { test: ["pg_isready", "-q", "-h", "127.0.0.1", "-p", String(CONTAINER_PORTS.pooler)], startPeriod: "10s", waitSeconds: WAIT_SECONDS.companion },
                 ),
                 image: deps.image,
                 // Run PgBouncer itself: the image's wrapper would write its own config when it finds none.

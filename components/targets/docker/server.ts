@@ -14,12 +14,12 @@ export const WAIT_SECONDS = {
     /** A server: initdb and the init SQL on first start, or a base backup for a replica. */
     server: 600,
     /** A pool or the exporter. */
-    sidecar: 120,
+    companion: 120,
 } as const;
 
 export { rolePasswords } from "../../self-hosted/passwords";
 
-/** What a sidecar or server container has in common: where it runs and how it is published. */
+/** What a companion (pool or exporter) or server container has in common: where it runs and how it is published. */
 export interface ContainerPlacement {
     /** The stack's spec. */
     readonly spec: PlatformSpec;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../../platform/constants";
 import type { StackCaOutputs } from "../../self-hosted/tls/resources";
-import { writer, type WriterStackArgs } from "./writer";
+import { writableServer, type WriterStackArgs } from "./writable-server";
 
 /** Arguments of {@link SingleStack}. */
 export type SingleStackArgs = WriterStackArgs;
@@ -20,7 +20,7 @@ export class SingleStack extends pulumi.ComponentResource {
 
     constructor(name: string, args: SingleStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${PROJECT}:docker:SingleStack`, name, {}, opts);
-        const { network, passwords, ca } = writer(this, name, { ...args, service: "single" });
+        const { network, passwords, ca } = writableServer(this, name, { ...args, service: "single" });
         this.networkName = network.name;
         this.passwords = passwords;
         this.ca = ca;

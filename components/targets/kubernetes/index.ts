@@ -3,7 +3,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { containerPort, endpointRoles, unavailableEndpoints, type ServiceName } from "../../self-hosted/services";
 import { PostgresImage, resolveImage } from "../../image";
-import { postgresUrl, type PlatformOutputs } from "../outputs";
+import { cdcOutput, postgresUrl, type PlatformOutputs } from "../outputs";
+import { cdcNames } from "../../platform/constants";
 import { renderServices } from "../../render";
 import { loginRoles } from "../../render/roles";
 import { ConfigError, type PlatformSpec } from "../../config";
@@ -61,8 +62,8 @@ export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOut
         }
     }
 
-    const url = (service: ServiceName, user: string) =>
-        postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host: serviceDnsName(service, namespace), port: containerPort(service), database: roles.database, query: clientUrlQuery(spec) });
+    const url = (service: ServiceName, user: string, database = roles.database) =>
+        postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host: serviceDnsName(service, namespace), port: containerPort(service), database, query: clientUrlQuery(spec) });
     const unavailable = unavailableEndpoints(spec);
     const writer: ServiceName = spec.topology === "single" ? "single" : "primary";
     return {
@@ -74,6 +75,7 @@ export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOut
         readOnlyUrl: unavailable.readOnlyUrl ? undefined : url("replica-1", roles.readOnly),
         metricsUrl: unavailable.metricsUrl ? undefined : pulumi.output(`http://${serviceDnsName("exporter", namespace)}:${containerPort("exporter")}/metrics`),
         secretReferences: Object.fromEntries(loginRoles(spec).map((role) => [role, pulumi.secret(passwords.apply((pw) => pw[role]))])),
+        cdc: cdcOutput(spec.postgres.cdc.databases.map((db) => db.name), cdcNames, (database, role) => url(writer, role, database)),
         unavailable,
         caCertificate: ca?.certificate,
     };

@@ -180,7 +180,7 @@ export function serverResources(spec: PlatformSpec): ContainerResources {
 }
 
 /** Pools and exporter: small, fixed requests; memory capped (both hold little state), CPU not throttled. */
-export const SIDECAR_RESOURCES = {
+export const COMPANION_RESOURCES = {
     requests: { cpu: "50m", memory: "32Mi" },
     limits: { memory: "256Mi" },
 } as const;

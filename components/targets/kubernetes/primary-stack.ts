@@ -7,8 +7,8 @@ import { hasExporter, hasPooler } from "../../config";
 import { PLATFORM_ROLES, PROJECT } from "../../platform/constants";
 import type { StackCaOutputs } from "../../self-hosted/tls/resources";
 import { exporterProbes, poolerProbes } from "./plan";
-import { sidecarDeployment } from "./workload";
-import { writer, type WriterStackArgs } from "./writer";
+import { companionDeployment } from "./deployments";
+import { writableServer, type WriterStackArgs } from "./writable-server";
 
 /** Arguments of {@link PrimaryStack}. */
 export type PrimaryStackArgs = WriterStackArgs;
@@ -36,13 +36,13 @@ export class PrimaryStack extends pulumi.ComponentResource {
     constructor(name: string, args: PrimaryStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${PROJECT}:kubernetes:PrimaryStack`, name, {}, opts);
         const { spec } = args;
-        const { namespace, passwords, server, ca } = writer(this, name, args, "primary");
+        const { namespace, passwords, server, ca } = writableServer(this, name, args, "primary");
         const primary = server.statefulSet;
         const layout = CONTAINER_LAYOUT;
 
         if (hasPooler(spec)) {
             for (const mode of POOL_MODES) {
-                sidecarDeployment(this, `${name}-pooler-${mode}`, {
+                companionDeployment(this, `${name}-pooler-${mode}`, {
                     spec,
                     service: `pooler-${mode}`,
                     namespace,
@@ -57,7 +57,7 @@ export class PrimaryStack extends pulumi.ComponentResource {
             }
         }
         if (hasExporter(spec)) {
-            sidecarDeployment(this, `${name}-exporter`, {
+            companionDeployment(this, `${name}-exporter`, {
                 spec,
                 service: "exporter",
                 namespace,

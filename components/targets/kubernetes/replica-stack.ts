@@ -4,7 +4,7 @@ import type { PlatformSpec } from "../../config";
 import { ConfigError } from "../../config";
 import { PLATFORM_ROLES, PROJECT } from "../../platform/constants";
 import type { StackCa } from "../../self-hosted/tls/resources";
-import { serverStatefulSet } from "./workload";
+import { serverStatefulSet } from "./stateful-sets";
 
 /** Arguments of {@link ReplicaStack}. */
 export interface ReplicaStackArgs {

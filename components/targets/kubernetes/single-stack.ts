@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../../platform/constants";
 import type { StackCaOutputs } from "../../self-hosted/tls/resources";
-import { writer, type WriterStackArgs } from "./writer";
+import { writableServer, type WriterStackArgs } from "./writable-server";
 
 /** Arguments of {@link SingleStack}. */
 export type SingleStackArgs = WriterStackArgs;
@@ -20,7 +20,7 @@ export class SingleStack extends pulumi.ComponentResource {
 
     constructor(name: string, args: SingleStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${PROJECT}:kubernetes:SingleStack`, name, {}, opts);
-        const { namespace, passwords, ca } = writer(this, name, args, "single");
+        const { namespace, passwords, ca } = writableServer(this, name, args, "single");
         this.namespace = namespace;
         this.passwords = passwords;
         this.ca = ca;

@@ -39,7 +39,7 @@ describe("published ports", () => {
 });
 
 describe("services and endpoints", () => {
-    it("run one container for single, and only the enabled sidecars for primary", () => {
+    it("run one container for single, and only the enabled companions (pools, exporter) for primary", () => {
         expect(dockerServices(spec())).toEqual(["single"]);
         expect(dockerServices(spec({ topology: "primary", pooler: { enabled: false }, exporter: { enabled: false } }))).toEqual(["primary"]);
     });

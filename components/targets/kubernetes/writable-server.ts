@@ -8,7 +8,7 @@ import type { PlatformSpec } from "../../config";
 import { CONTAINER_PORTS } from "../../platform/constants";
 import { stackCa, type StackCaOutputs } from "../../self-hosted/tls/resources";
 import { LABELS, kubernetesSettingsOf, objectName, postgresIngressPeers, selectorLabels } from "./plan";
-import { serverStatefulSet, type ServerResources } from "./workload";
+import { serverStatefulSet, type ServerResources } from "./stateful-sets";
 
 /** Arguments of {@link SingleStack} and {@link PrimaryStack}: a stack with a writable server. */
 export interface WriterStackArgs {
@@ -19,7 +19,7 @@ export interface WriterStackArgs {
 }
 
 /** The resources of a writable server. */
-export interface Writer {
+export interface WritableServer {
     /** The namespace every object is in (resolves after the Namespace exists, when the stack creates it). */
     readonly namespace: pulumi.Output<string>;
     /** Clear passwords of every login role, by role (secret). */
@@ -38,7 +38,7 @@ export interface Writer {
  * nothing fails over, so stopping it is a decision the operator takes by hand. With
  * `postgres.tls.enabled`, also the stack's CA (named after the namespace) and the server's certificate.
  */
-export function writer(parent: pulumi.Resource, name: string, args: WriterStackArgs, service: "single" | "primary"): Writer {
+export function writableServer(parent: pulumi.Resource, name: string, args: WriterStackArgs, service: "single" | "primary"): WritableServer {
     const { spec } = args;
     const settings = kubernetesSettingsOf(spec);
     const namespace = settings.createNamespace

@@ -30,7 +30,7 @@ export interface WriterArgs extends WriterStackArgs {
 }
 
 /** The resources of a writable server. */
-export interface Writer {
+export interface WritableServer {
     /** The stack's private network. */
     readonly network: docker.Network;
     /** Clear passwords of every login role, by role (secret). */
@@ -47,7 +47,7 @@ export interface Writer {
  * initdb demands one; pg_hba.conf lets it in through the local socket and loopback alone.
  * With `postgres.tls.enabled`, also the stack's CA and the server's certificate.
  */
-export function writer(parent: pulumi.Resource, name: string, args: WriterArgs): Writer {
+export function writableServer(parent: pulumi.Resource, name: string, args: WriterArgs): WritableServer {
     const { spec, service } = args;
     const network = new docker.Network(
         `${name}-network`,
