@@ -8,12 +8,14 @@ import { extensionSqlName } from "../platform/constants";
 import { CONTAINER_LAYOUT, filePaths } from "../render/layout";
 import { preloadLibraries } from "../render/parameters";
 
-/** Directory the image installs its scripts into (on PATH, beside the official entrypoint). */
+/** Directory the image installs its scripts into (on PATH). */
 const SCRIPT_DIR = "/usr/local/bin";
 
 /**
- * The auto-tuning entrypoint (the image's ENTRYPOINT). Give it `postgres` and any options;
- * it appends the tuned `-c` flags and execs the official `docker-entrypoint.sh`.
+ * The image's entrypoint, the project's own runtime end to end: on an empty data directory it
+ * runs initdb (SCRAM, the superuser's password from its file), then on every start of a
+ * non-standby cluster the init SQL, and finally execs `postgres` with the auto-tuned `-c`
+ * flags. Give it `postgres` and any options.
  */
 export const ENTRYPOINT_PATH = `${SCRIPT_DIR}/docker-auto-config-entrypoint.sh`;
 
@@ -34,6 +36,12 @@ export const REPLICA_BOOTSTRAP_PATH = `${SCRIPT_DIR}/replica-bootstrap.sh`;
  * later are created too (initdb runs the file only on an empty data directory).
  */
 export const APPLY_INIT_SQL_PATH = `${SCRIPT_DIR}/apply-init-sql.sh`;
+
+/**
+ * Environment the entrypoint reads to create a cluster: where the data lives, the file holding
+ * the superuser's password (never the password itself), and the superuser's name.
+ */
+export const SERVER_ENV = { pgdata: "PGDATA", passwordFile: "POSTGRES_PASSWORD_FILE", user: "POSTGRES_USER" } as const;
 
 /**
  * The environment variable naming the init SQL file for {@link APPLY_INIT_SQL_PATH}, set on

@@ -20,7 +20,7 @@ export const SECRET_DIR = "/run/pg-platform";
 
 /** Secret files the Docker target uploads itself, for the images' `_FILE` variables. */
 export const SECRET_FILES = {
-    /** The superuser's password, for the official image's initdb (`POSTGRES_PASSWORD_FILE`). */
+    /** The superuser's password, for the image's initdb (`POSTGRES_PASSWORD_FILE`). */
     superuserPassword: `${SECRET_DIR}/superuser.password`,
     /** The replication role's password, for the replica bootstrap (`REPLICATION_PASSWORD_FILE`). */
     replicationPassword: `${SECRET_DIR}/replication.password`,

@@ -367,7 +367,7 @@ check_initdb_inputs() {
     done
     if [[ -n ${POSTGRES_INITDB_WALDIR:-} ]]; then extra+=("--waldir=$POSTGRES_INITDB_WALDIR"); fi
     # SCRAM for local and host connections; initdb reads the password from the file itself.
-    INITDB_ARGS=(--pgdata="$PGDATA" --username="$user" --pwfile="$file" --auth=scram-sha-256 --encoding=UTF8 "${extra[@]}")
+    INITDB_ARGS=(--pgdata="$PGDATA" --username="$user" --pwfile="$file" --auth-host=scram-sha-256 --auth-local=peer --encoding=UTF8 "${extra[@]}")
 }
 
 initialise() {

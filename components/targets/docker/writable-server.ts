@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { INIT_SQL_ENV } from "../../image/runtime";
+import { INIT_SQL_ENV, SERVER_ENV } from "../../image/runtime";
 import { SUPERUSER } from "../../render/hba";
 import { SERVICE_HOSTS } from "../../render/layout";
 import { loginRoles } from "../../render/roles";
@@ -43,8 +43,8 @@ export interface WritableServer {
 
 /**
  * The private network, a random password per login role, and the writable PostgreSQL server
- * with its rendered files. The superuser gets a password only because the official image's
- * initdb demands one; pg_hba.conf lets it in through the local socket and loopback alone.
+ * with its rendered files. The superuser's password (SCRAM, set by the image's initdb) is never
+ * used over the network: pg_hba.conf lets it in through the local socket and loopback alone.
  * With `postgres.tls.enabled`, also the stack's CA and the server's certificate.
  */
 export function writableServer(parent: pulumi.Resource, name: string, args: WriterArgs): WritableServer {
@@ -72,7 +72,7 @@ export function writableServer(parent: pulumi.Resource, name: string, args: Writ
             ...certificate,
         ],
         // The init SQL is re-applied on every start of an existing cluster, so config changes converge.
-        envs: [`POSTGRES_PASSWORD_FILE=${SECRET_FILES.superuserPassword}`, `${INIT_SQL_ENV.name}=${INIT_SQL_ENV.value}`],
+        envs: [`${SERVER_ENV.passwordFile}=${SECRET_FILES.superuserPassword}`, `${INIT_SQL_ENV.name}=${INIT_SQL_ENV.value}`],
         entrypoints: SERVER_ENTRYPOINT,
         command: postgresCommand(spec, "writer"),
     });

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { SECRET_FILES } from "../../self-hosted/server";
 import { containerPort, replicaNumber, type ServiceName } from "../../self-hosted/services";
 import type { PinnedImage } from "../../platform/images";
-import { HEALTHCHECK_PATH, INIT_SQL_ENV, REPLICA_BOOTSTRAP_ENV, healthcheckArgs, type HealthRole } from "../../image/runtime";
+import { HEALTHCHECK_PATH, INIT_SQL_ENV, REPLICA_BOOTSTRAP_ENV, SERVER_ENV, healthcheckArgs, type HealthRole } from "../../image/runtime";
 import { SECRET_MODE, type RenderedFile } from "../../render";
 import { CONTAINER_LAYOUT, SERVICE_HOSTS, filePaths } from "../../render/layout";
 import { replicaSlotName, replicationSslmode } from "../../render/postgresql-conf";
@@ -291,7 +291,7 @@ export interface EnvVar {
 export function serverEnv(spec: PlatformSpec, service: ServiceName): EnvVar[] {
     const replica = replicaNumber(service);
     // A writer re-applies the init SQL on every start of an existing cluster, so config changes converge.
-    if (replica === undefined) return [{ name: "POSTGRES_PASSWORD_FILE", value: SECRET_FILES.superuserPassword }, { ...INIT_SQL_ENV }];
+    if (replica === undefined) return [{ name: SERVER_ENV.passwordFile, value: SECRET_FILES.superuserPassword }, { ...INIT_SQL_ENV }];
     const env = REPLICA_BOOTSTRAP_ENV;
     return [
         { name: env.primaryHost, value: SERVICE_HOSTS.primary },

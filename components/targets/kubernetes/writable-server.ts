@@ -46,7 +46,7 @@ export function writableServer(parent: pulumi.Resource, name: string, args: Writ
         : pulumi.output(settings.namespace);
 
     const passwords = rolePasswords(parent, name, loginRoles(spec));
-    // The official image's initdb demands a superuser password; pg_hba.conf admits the superuser only locally.
+    // The image's initdb sets a superuser password (SCRAM); pg_hba.conf admits the superuser only locally.
     const superuser = rolePasswords(parent, name, [SUPERUSER]).apply((pw) => pw[SUPERUSER]);
     new k8s.core.v1.Secret(`${name}-credentials`, { metadata: { name: "credentials", namespace }, type: "Opaque", stringData: passwords }, { parent });
 

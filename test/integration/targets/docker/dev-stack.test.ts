@@ -75,7 +75,7 @@ describe("the Docker dev stack's services as processes: primary, both pools, exp
         containers = (name) => named(deployed.resources, CONTAINER, name).inputs as unknown as ContainerInputs;
         secrets = { passwords: deployed.outputs.secretReferences };
 
-        // 2. The primary: initdb (the official entrypoint's job), rendered files, the auto-tuned and archive flags, init SQL.
+        // 2. The primary: initdb (the image's entrypoint), rendered files, the auto-tuned and archive flags, init SQL.
         const cluster = await initCluster({ version: 15 });
         const layout = await hostLayout(cluster.dataDir);
         const services = renderServices(spec, secrets, layout);
