@@ -25,13 +25,23 @@ export interface CheckOptions {
     readonly projectDir?: string;
     /** Folder with the per-stack policy configs. Default: policies/config. */
     readonly policyConfigDir?: string;
+    /**
+     * Run as a first `pulumi preview` does: every computed output unknown, the rules reading the
+     * inputs through @pulumi/policy's unknown-checking proxy. Default: false (an update's values).
+     */
+    readonly preview?: boolean;
+}
+
+/** A mocked resource as the policy gate sees it. */
+export function gateResource(resource: MockedResource): GateResource {
+    return { urn: resource.urn, type: resource.type, name: resource.name, parent: resource.parent, props: resource.inputs, propertyDependencies: resource.propertyDependencies };
 }
 
 /** Runs the stack's program under mocks and its policies; throws ConfigError on bad config. */
 export async function checkStack(stack: string, options: CheckOptions = {}): Promise<CheckResult> {
     const { config, secretKeys } = loadStackConfig(stack, options.projectDir);
-    const run = await runUnderMocks(runProgram, { project: PROJECT, stack, config, secretKeys });
-    const gateResources: GateResource[] = run.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, props: r.inputs }));
+    const run = await runUnderMocks(runProgram, { project: PROJECT, stack, config, secretKeys, preview: options.preview });
+    const gateResources: GateResource[] = run.resources.map(gateResource);
     const violations = await runPolicies(gateResources, loadPolicyConfig(stack, options.policyConfigDir));
     return { resources: run.resources, duplicateUrns: run.duplicateUrns, violations };
 }
@@ -71,10 +81,11 @@ function formatViolations(violations: readonly Violation[]): string {
 }
 
 async function main(): Promise<number> {
-    const usage = "usage: npm run check -- --stack <name> [--json] [--project-dir <dir>] [--policy-config-dir <dir>]";
+    const usage = "usage: npm run check -- --stack <name> [--json] [--preview] [--project-dir <dir>] [--policy-config-dir <dir>]";
     const options = {
         stack: { type: "string" },
         json: { type: "boolean", default: false },
+        preview: { type: "boolean", default: false },
         "project-dir": { type: "string" },
         "policy-config-dir": { type: "string" },
     } as const;
@@ -92,7 +103,7 @@ async function main(): Promise<number> {
     }
     let result: CheckResult;
     try {
-        result = await checkStack(values.stack, { projectDir: values["project-dir"], policyConfigDir: values["policy-config-dir"] });
+        result = await checkStack(values.stack, { projectDir: values["project-dir"], policyConfigDir: values["policy-config-dir"], preview: values.preview });
     } catch (error) {
         const refusal = configFailure(values.stack, error);
         if (refusal) {
@@ -106,7 +117,8 @@ async function main(): Promise<number> {
         const resources = result.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, inputs: redactSecrets(r.rawInputs) }));
         console.log(JSON.stringify({ resources, violations: result.violations, duplicateUrns: result.duplicateUrns }, null, 2));
     } else {
-        console.log(`Previewing stack "${values.stack}" offline (mocked providers, no cloud calls)\n`);
+        const shape = values.preview ? ", computed values unknown as in a first preview" : "";
+        console.log(`Previewing stack "${values.stack}" offline (mocked providers, no cloud calls${shape})\n`);
         console.log(formatTree(values.stack, result.resources));
         console.log(`\nResources: ${result.resources.length} to create`);
         for (const urn of result.duplicateUrns) console.log(`error: duplicate URN ${urn} (the engine refuses this)`);

@@ -1,13 +1,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type {
-    EnforcementLevel,
-    PolicyResource,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    StackValidationPolicy,
+import {
+    UnknownValueError,
+    unknownCheckingProxy,
+    type EnforcementLevel,
+    type PolicyResource,
+    type ResourceValidationArgs,
+    type ResourceValidationPolicy,
+    type StackValidationPolicy,
 } from "@pulumi/policy";
-import { PACK_ENFORCEMENT_LEVEL } from "./pack";
+import { PACK_ENFORCEMENT_LEVEL, PACK_NAME } from "./pack";
 import { rules } from "./rules";
 
 /** A resource as the offline gate sees it: its inputs, as CrossGuard sees them in a preview. */
@@ -20,8 +22,13 @@ export interface GateResource {
     readonly name: string;
     /** Parent URN, if any. */
     readonly parent: string | undefined;
-    /** Inputs, secrets unwrapped (policies see plain values, as in CrossGuard). */
+    /**
+     * Inputs, secrets unwrapped (policies see plain values, as in CrossGuard). In a preview an
+     * input the engine has not resolved yet holds the wire's unknown marker.
+     */
     readonly props: Record<string, unknown>;
+    /** For each input property, the URNs of the resources its value came from. Default: none. */
+    readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** One reported violation. */
@@ -34,6 +41,15 @@ export interface Violation {
     readonly urn: string | undefined;
     /** What is wrong and how to fix it. */
     readonly message: string;
+}
+
+/**
+ * Whether a finding is @pulumi/policy's "can't run during preview": the rule read an input the
+ * engine had not resolved yet, so it decided nothing, and the finding is advisory whatever the
+ * rule's level. A mandatory rule that reports one has silently passed a preview.
+ */
+export function isUndecided(violation: Violation): boolean {
+    return /^can't run policy '[^']+' from policy pack '[^']+' during preview: /.test(violation.message);
 }
 
 /** A policy-pack config file, in the shape `pulumi preview --policy-pack-config` reads. */
@@ -79,20 +95,34 @@ function isTypeOf(type: string, resourceClass: ResourceClass): boolean {
     return resourceClass.isInstance?.({ __pulumiType: type }) === true;
 }
 
-function policyResource(resource: GateResource, byUrn: ReadonlyMap<string, GateResource>): PolicyResource {
-    const parent = resource.parent ? byUrn.get(resource.parent) : undefined;
-    return {
-        type: resource.type,
-        props: resource.props,
-        urn: resource.urn,
-        name: resource.name,
-        opts: options(resource),
-        dependencies: [],
-        propertyDependencies: {},
-        parent: parent ? policyResource(parent, byUrn) : undefined,
-        isType: (cls) => isTypeOf(resource.type, cls as ResourceClass),
-        asType: (cls) => (isTypeOf(resource.type, cls as ResourceClass) ? (resource.props as never) : undefined),
-    };
+/** The resources as a stack rule sees them: props behind the preview proxy, parents, dependencies. */
+function policyResources(resources: readonly GateResource[]): PolicyResource[] {
+    const byUrn = new Map<string, PolicyResource>();
+    const all = resources.map((resource) => {
+        const props = unknownCheckingProxy(resource.props);
+        const policy: PolicyResource = {
+            type: resource.type,
+            props,
+            urn: resource.urn,
+            name: resource.name,
+            opts: options(resource),
+            dependencies: [],
+            propertyDependencies: {},
+            isType: (cls) => isTypeOf(resource.type, cls as ResourceClass),
+            asType: (cls) => (isTypeOf(resource.type, cls as ResourceClass) ? (props as never) : undefined),
+        };
+        byUrn.set(resource.urn, policy);
+        return policy;
+    });
+    const lookup = (urns: readonly string[]) => urns.map((urn) => byUrn.get(urn)).filter((found): found is PolicyResource => found !== undefined);
+    resources.forEach((resource, i) => {
+        const policy = all[i];
+        policy.parent = resource.parent ? byUrn.get(resource.parent) : undefined;
+        const deps = resource.propertyDependencies ?? {};
+        policy.propertyDependencies = Object.fromEntries(Object.entries(deps).map(([property, urns]) => [property, lookup(urns)]));
+        policy.dependencies = lookup([...new Set(Object.values(deps).flat())]);
+    });
+    return all;
 }
 
 function options(resource: GateResource): ResourceValidationArgs["opts"] {
@@ -106,10 +136,19 @@ function options(resource: GateResource): ResourceValidationArgs["opts"] {
     };
 }
 
+/** @pulumi/policy's message for a rule that read an unknown input (server.js, analyze). */
+function undecided(rule: Rule, error: UnknownValueError): string {
+    return `can't run policy '${rule.name}' from policy pack '${PACK_NAME}@v${PACK_VERSION}' during preview: ${error.message}`;
+}
+
+/** The pack's version as the analyzer reports it (its package.json). */
+const PACK_VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, "package.json"), "utf8")) as { version: string }).version;
+
 /**
  * Runs rules over resources the way the Pulumi CLI runs a policy pack in a preview:
  * each rule at its configured level (disabled rules skipped), resource rules per resource,
- * stack rules once over all of them.
+ * stack rules once over all of them. Props are wrapped as @pulumi/policy wraps them, so a rule
+ * that reads an unknown input yields the same advisory "can't run … during preview" finding.
  */
 export async function runPolicies(
     resources: readonly GateResource[],
@@ -117,7 +156,6 @@ export async function runPolicies(
     policies: readonly Rule[] = rules,
 ): Promise<Violation[]> {
     const violations: Violation[] = [];
-    const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
     const notApplicable = (): never => {
         throw new NotApplicable();
     };
@@ -127,18 +165,21 @@ export async function runPolicies(
         const getConfig = <T extends object>() => ruleConfig(rule, config) as T;
         const report = (urn: string | undefined) => (message: string, violationUrn?: string) =>
             violations.push({ policy: rule.name, level: level === "remediate" ? "mandatory" : level, urn: violationUrn ?? urn, message });
+        const reportUndecided = (urn: string | undefined, error: UnknownValueError) =>
+            violations.push({ policy: rule.name, level: "advisory", urn, message: undecided(rule, error) });
         try {
             if ("validateResource" in rule && rule.validateResource) {
                 const validations = Array.isArray(rule.validateResource) ? rule.validateResource : [rule.validateResource];
                 for (const resource of resources) {
+                    const props = unknownCheckingProxy(resource.props);
                     const args: ResourceValidationArgs = {
                         type: resource.type,
-                        props: resource.props,
+                        props,
                         urn: resource.urn,
                         name: resource.name,
                         opts: options(resource),
                         isType: (cls) => isTypeOf(resource.type, cls as ResourceClass),
-                        asType: (cls) => (isTypeOf(resource.type, cls as ResourceClass) ? (resource.props as never) : undefined),
+                        asType: (cls) => (isTypeOf(resource.type, cls as ResourceClass) ? (props as never) : undefined),
                         stackTags: new Map(),
                         getConfig,
                         notApplicable,
@@ -147,15 +188,21 @@ export async function runPolicies(
                         try {
                             await validate(args, report(resource.urn));
                         } catch (error) {
-                            if (!(error instanceof NotApplicable)) throw error;
+                            if (error instanceof UnknownValueError) reportUndecided(resource.urn, error);
+                            else if (!(error instanceof NotApplicable)) throw error;
                         }
                     }
                 }
             } else if ("validateStack" in rule && rule.validateStack) {
-                await rule.validateStack(
-                    { resources: resources.map((resource) => policyResource(resource, byUrn)), stackTags: new Map(), getConfig, notApplicable },
-                    report(undefined),
-                );
+                try {
+                    await rule.validateStack(
+                        { resources: policyResources(resources), stackTags: new Map(), getConfig, notApplicable },
+                        report(undefined),
+                    );
+                } catch (error) {
+                    if (error instanceof UnknownValueError) reportUndecided(undefined, error);
+                    else throw error;
+                }
             }
         } catch (error) {
             if (!(error instanceof NotApplicable)) throw error;

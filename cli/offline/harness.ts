@@ -23,6 +23,10 @@ export interface MockedResource {
     readonly secretInputs: readonly string[];
     /** URNs it waits for: explicit `dependsOn` and resources its inputs came from. */
     readonly dependencies: readonly string[];
+    /** The explicit provider reference (`<provider urn>::<id>`), or undefined for the default provider. */
+    readonly provider: string | undefined;
+    /** For each input property, the URNs of the resources its value came from. */
+    readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
 }
 
 /** What running a program under mocks produced. */
@@ -45,6 +49,13 @@ export interface MockRunOptions {
     readonly config?: Record<string, string>;
     /** Config keys that hold secrets. Default: none. */
     readonly secretKeys?: readonly string[];
+    /**
+     * Run as `pulumi preview` does on a first deployment: every resource is new, so the mocked
+     * engine returns its inputs and leaves each computed output (ids, ARNs, addresses, image
+     * digests, random values, names made from a `namePrefix`) unknown; inputs built from those
+     * arrive as the wire's unknown marker, as a policy pack sees them in a preview. Default: false.
+     */
+    readonly preview?: boolean;
 }
 
 interface MonitorRequest {
@@ -53,6 +64,8 @@ interface MonitorRequest {
     getParent(): string;
     getCustom(): boolean;
     getDependenciesList(): string[];
+    getProvider(): string;
+    getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 interface MonitorResponse {
@@ -76,6 +89,14 @@ export function resolve<T>(value: T): Promise<pulumi.Unwrap<T>> {
     });
 }
 
+// OutputImpl.promise(withUnknowns) is what the runtime itself uses; it is marked internal.
+type OutputWithPromise = { promise(withUnknowns: boolean): Promise<unknown> };
+
+/** Resolves every Output nested in a value, leaving unknown ones as the runtime's unknown marker. */
+function withUnknowns<T>(value: T): Promise<pulumi.Unwrap<T>> {
+    return (pulumi.output(value) as unknown as OutputWithPromise).promise(true) as Promise<pulumi.Unwrap<T>>;
+}
+
 /** Whether an Output is marked secret. */
 export function isSecretOutput(value: pulumi.Input<unknown>): Promise<boolean> {
     return pulumi.isSecret(pulumi.output(value));
@@ -83,8 +104,9 @@ export function isSecretOutput(value: pulumi.Input<unknown>): Promise<boolean> {
 
 /**
  * Runs a program (the whole stack, or one component) in-process under
- * `pulumi.runtime.setMocks` with `preview = false`, and returns every resource it
- * registered with its parent and inputs. Used by every unit test and by `npm run check`.
+ * `pulumi.runtime.setMocks` (as an update, or as a first preview with `options.preview`), and
+ * returns every resource it registered with its parent and inputs. Used by every unit test and
+ * by `npm run check`.
  */
 export async function runUnderMocks<T>(program: () => T | Promise<T>, options: MockRunOptions = {}): Promise<ProgramRun<pulumi.Unwrap<T>>> {
     const resources: MockedResource[] = [];
@@ -92,14 +114,16 @@ export async function runUnderMocks<T>(program: () => T | Promise<T>, options: M
     const duplicates: string[] = [];
 
     pulumi.runtime.setAllConfig(options.config ?? {}, [...(options.secretKeys ?? [])]);
+    const preview = options.preview ?? false;
     await pulumi.runtime.setMocks(
         {
-            newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+            // In a preview the engine echoes the inputs and knows nothing the provider computes.
+            newResource: (args) => (preview ? { id: undefined, state: args.inputs } : { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
             call: (args) => mockCall(args.token, args.inputs),
         },
         options.project ?? "pg-platform",
         options.stack ?? "test",
-        false,
+        preview,
     );
 
     const monitor = pulumi.runtime.getMonitor() as unknown as PatchableMonitor;
@@ -121,15 +145,27 @@ export async function runUnderMocks<T>(program: () => T | Promise<T>, options: M
                     rawInputs,
                     secretInputs: secretPaths(rawInputs),
                     dependencies: req.getDependenciesList(),
+                    provider: req.getProvider() || undefined,
+                    propertyDependencies: propertyDependencies(req),
                 });
             }
             callback(err, response);
         });
 
     const result = await program();
-    const outputs = await resolve(result);
+    // An apply never runs on an unknown value, so a preview's outputs are read with their unknowns.
+    const outputs = preview ? await withUnknowns(result) : await resolve(result);
     await runtimeSettings.waitForRPCs();
     return { resources, duplicateUrns: duplicates, outputs };
+}
+
+function propertyDependencies(req: MonitorRequest): Record<string, string[]> {
+    const found: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((value, key) => {
+        const urns = value.getUrnsList();
+        if (urns.length > 0) found[key] = urns;
+    });
+    return found;
 }
 
 /** The resources of one type, e.g. `docker:index/container:Container`. */

@@ -1,4 +1,4 @@
-import { parsePostgresConf, renderedFiles, RENDERED_FILES } from "./rendered";
+import { parsePostgresConf, readableFiles, RENDERED_FILES } from "./rendered";
 import { TYPES, cloudSqlFlags, isPostgresFamily, rdsParameters, type InspectedResource } from "./resources";
 import { forTypes, resourceRule } from "./rule";
 
@@ -19,11 +19,12 @@ function unbounded(where: string, value: string | undefined, why: string): strin
  * max_replication_slots 0): PostgreSQL's defaults allow ten, created by any replica or CDC client.
  */
 function renderedFileFindings(resource: InspectedResource): string[] {
-    return renderedFiles(resource, RENDERED_FILES.postgresql).flatMap((content) => {
+    const files = readableFiles(resource, RENDERED_FILES.postgresql);
+    return [...files.unreadable, ...files.contents.flatMap((content) => {
         const settings = parsePostgresConf(content);
         if (settings.get("wal_level") === "minimal" || settings.get("max_replication_slots") === "0") return [];
         return unbounded("postgresql.conf", settings.get(SETTING), "replication slots are enabled");
-    });
+    })];
 }
 
 const LOGICAL = "logical decoding (CDC) is on";

@@ -1,6 +1,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { boundedReplicationSlots } from "./bounded-replication-slots";
 import { encryptedAndProtected } from "./encrypted-and-protected";
+import { knownAtPreview } from "./known-at-preview";
 import { localhostBinding } from "./localhost-binding";
 import { pinnedImages } from "./pinned-images";
 import { scramOnlyAuth } from "./scram-only-auth";
@@ -17,4 +18,5 @@ export const rules: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     tlsRequired,
     encryptedAndProtected,
     boundedReplicationSlots,
+    knownAtPreview,
 ];

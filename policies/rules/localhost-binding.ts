@@ -1,4 +1,4 @@
-import { LOOPBACK_ADDRESSES } from "../../components/platform/constants";
+import { LOOPBACK_ADDRESSES } from "../platform";
 import { KUBERNETES_POD_OWNERS, TYPES, kubernetesContainers, kubernetesPodSpec, type InspectedResource } from "./resources";
 import { adjustChecks, forTypes, resourceRule, type CheckContext } from "./rule";
 

@@ -1,6 +1,7 @@
-import { isDigestPinned } from "../../components/platform/images";
+import { isDigestPinned } from "../platform";
 import { KUBERNETES_POD_OWNERS, TYPES, kubernetesContainers } from "./resources";
 import { forTypes, resourceRule } from "./rule";
+import { UNKNOWN, known, type Maybe } from "./unknowns";
 
 /**
  * Whether an image reference cannot change under us: digest-pinned as the image component
@@ -13,8 +14,12 @@ export function isPinned(reference: string): boolean {
 
 const HOW = "reference it as <repository>@sha256:<digest>";
 
-function imageFinding(what: string, reference: string | undefined): string[] {
-    if (reference === undefined) return [];
+/**
+ * The finding for a reference, if it is not pinned. A reference unknown in a preview (the digest
+ * of an image being built or pulled) is judged by known-at-preview, from where it comes.
+ */
+function imageFinding(what: string, reference: Maybe<string | undefined>): string[] {
+    if (reference === undefined || reference === UNKNOWN) return [];
     return isPinned(reference) ? [] : [`${what} ${reference} is not pinned by digest; ${HOW}`];
 }
 
@@ -70,8 +75,8 @@ export const pinnedImages = resourceRule(
         ].join(" "),
     },
     {
-        [TYPES.dockerContainer]: (container) => imageFinding("image", container.image),
-        [TYPES.dockerRemoteImage]: (image) => imageFinding("image", image.name),
+        [TYPES.dockerContainer]: (container) => imageFinding("image", known(() => container.image)),
+        [TYPES.dockerRemoteImage]: (image) => imageFinding("image", known(() => image.name)),
         [TYPES.dockerBuildImage]: (image) => [
             // A Dockerfile given by location is read by BuildKit on the deploying machine, out of the gate's sight.
             ...dockerfileBaseImages(image.dockerfile?.inline ?? "", image.buildArgs ?? {}).flatMap((base) => imageFinding("Dockerfile base image", base)),
@@ -80,7 +85,7 @@ export const pinnedImages = resourceRule(
                 .flatMap(([name, context]) => imageFinding(`named context ${name} image`, context.location.slice("docker-image://".length))),
         ],
         ...forTypes(KUBERNETES_POD_OWNERS, ({ resource }) =>
-            kubernetesContainers(resource).flatMap((container) => imageFinding(`container ${container.name ?? "(unnamed)"} image`, container.image)),
+            kubernetesContainers(resource).flatMap((container) => imageFinding(`container ${container.name ?? "(unnamed)"} image`, known(() => container.image))),
         ),
     },
 );

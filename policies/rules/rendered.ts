@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { TYPES, propsOf, type InspectedResource, type KubernetesFiles } from "./resources";
+import { UNKNOWN, known, knownItems, knownKeys, notKnownYet, type Maybe } from "./unknowns";
 
 /** Basenames of the files the platform renders for self-hosted servers. */
 export const RENDERED_FILES = {
@@ -13,10 +14,12 @@ export type RenderedFileName = (typeof RENDERED_FILES)[keyof typeof RENDERED_FIL
 
 const decodeBase64 = (text: string) => Buffer.from(text, "base64").toString("utf8");
 
-function fromEntries(entries: Readonly<Record<string, string>> | undefined, basename: string, decode: (text: string) => string): string[] {
-    return Object.entries(entries ?? {})
-        .filter(([key]) => key === basename)
-        .map(([, value]) => decode(value));
+/** Entry `basename` of a ConfigMap's or Secret's map, if present; an unresolved map yields nothing (see known-at-preview). */
+function fromEntries(read: () => Readonly<Record<string, string>> | undefined, basename: string, decode: (text: string) => string): Maybe<string>[] {
+    const keys = knownKeys(read);
+    if (keys === UNKNOWN || !keys.includes(basename)) return [];
+    const value = known(() => (read() as Readonly<Record<string, string>>)[basename]);
+    return [value === UNKNOWN ? UNKNOWN : decode(value)];
 }
 
 const same = (text: string) => text;
@@ -24,20 +27,45 @@ const same = (text: string) => text;
 /**
  * The contents of every file named `basename` that the resource ships: a Docker container's
  * `uploads` (matched on the path's basename), a ConfigMap's `data`/`binaryData`, a Secret's
- * `stringData`/`data`. Empty for every other resource.
+ * `stringData`/`data`. Empty for every other resource. In a preview a file whose content (or,
+ * for an upload, whose path) is not resolved yet is {@link UNKNOWN}, and the rules fail closed
+ * on it; a ConfigMap or Secret whose whole map is unresolved (a Kubernetes Secret's data always
+ * is while a password in it is) shows no names at all, and known-at-preview judges it through
+ * the pods that mount it.
  */
-export function renderedFiles(resource: InspectedResource, basename: RenderedFileName): string[] {
+export function renderedFiles(resource: InspectedResource, basename: RenderedFileName): Maybe<string>[] {
     const container = propsOf(resource, TYPES.dockerContainer);
     if (container) {
-        return (container.uploads ?? [])
-            .filter((upload) => path.posix.basename(upload.file) === basename)
-            .flatMap((upload) => (upload.content !== undefined ? [upload.content] : upload.contentBase64 !== undefined ? [decodeBase64(upload.contentBase64)] : []));
+        const uploads = knownItems(() => container.uploads);
+        if (uploads === UNKNOWN) return [UNKNOWN];
+        return uploads.flatMap((upload) => {
+            if (upload === UNKNOWN) return [UNKNOWN];
+            const file = known(() => upload.file);
+            if (file === UNKNOWN) return [UNKNOWN];
+            if (path.posix.basename(file) !== basename) return [];
+            const content = known(() => upload.content);
+            if (content !== undefined) return [content];
+            const base64 = known(() => upload.contentBase64);
+            if (base64 === UNKNOWN) return [UNKNOWN];
+            return base64 !== undefined ? [decodeBase64(base64)] : [];
+        });
     }
     const configMap = propsOf(resource, TYPES.kubernetesConfigMap);
-    if (configMap) return [...fromEntries(configMap.data, basename, same), ...fromEntries(configMap.binaryData, basename, decodeBase64)];
+    if (configMap) return [...fromEntries(() => configMap.data, basename, same), ...fromEntries(() => configMap.binaryData, basename, decodeBase64)];
     const secret: KubernetesFiles | undefined = propsOf(resource, TYPES.kubernetesSecret);
-    if (secret) return [...fromEntries(secret.stringData, basename, same), ...fromEntries(secret.data, basename, decodeBase64)];
+    if (secret) return [...fromEntries(() => secret.stringData, basename, same), ...fromEntries(() => secret.data, basename, decodeBase64)];
     return [];
+}
+
+/**
+ * The known contents of the files named `basename` the resource ships, and for each one the gate
+ * cannot read in a preview, the fail-closed finding (one per file).
+ */
+export function readableFiles(resource: InspectedResource, basename: RenderedFileName): { readonly contents: string[]; readonly unreadable: string[] } {
+    const files = renderedFiles(resource, basename);
+    const contents = files.filter((file): file is string => file !== UNKNOWN);
+    const unreadable = files.filter((file) => file === UNKNOWN).map(() => `${notKnownYet(`the ${basename} that ${resource.name} ships`)}; render it from the stack's configuration alone`);
+    return { contents, unreadable };
 }
 
 /** Splits off a `#` comment that is not inside `quote`-delimited text. */

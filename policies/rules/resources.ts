@@ -1,13 +1,103 @@
-// Type-only imports: the pack reads plain input props and must not load the provider SDKs
-// (the AWS one alone takes seconds), yet each check is typed by the provider's own args.
-import type { Unwrap } from "@pulumi/pulumi";
-import type { ParameterGroupArgs } from "@pulumi/aws/rds/parameterGroup";
-import type { InstanceArgs } from "@pulumi/aws/rds/instance";
-import type { ProxyArgs } from "@pulumi/aws/rds/proxy";
-import type { ContainerArgs } from "@pulumi/docker/container";
-import type { RemoteImageArgs } from "@pulumi/docker/remoteImage";
-import type { ImageArgs } from "@pulumi/docker-build/image";
-import type { DatabaseInstanceArgs } from "@pulumi/gcp/sql/databaseInstance";
+import { isSet, known } from "./unknowns";
+
+// The inputs the rules read, declared here (named exactly as in each provider's API) rather than
+// imported from the provider SDKs: the pack ships alone (`pulumi policy publish` uploads this
+// folder only), and the AWS and GCP SDKs alone weigh 170 MB. test/policies/resource-shapes.test.ts
+// type-checks each SDK's own args against these, so a renamed or retyped field fails there.
+
+/** docker.Container (the fields the rules read). */
+export interface DockerContainerProps {
+    /** Image reference or ID. */
+    readonly image?: string;
+    /** `NAME=value` entries. */
+    readonly envs?: readonly string[];
+    /** Files written into the container before it starts. */
+    readonly uploads?: readonly { readonly file: string; readonly content?: string; readonly contentBase64?: string }[];
+    /** Published ports; `ip` is the host interface (Docker's default: every interface). */
+    readonly ports?: readonly { readonly internal: number; readonly external?: number; readonly ip?: string }[];
+    /** `host` shares the host's network namespace. */
+    readonly networkMode?: string;
+}
+
+/** docker.RemoteImage (the fields the rules read). */
+export interface DockerRemoteImageProps {
+    /** The reference pulled. */
+    readonly name: string;
+}
+
+/** docker-build.Image (the fields the rules read). */
+export interface DockerBuildImageProps {
+    /** The Dockerfile, inline or by location. */
+    readonly dockerfile?: { readonly inline?: string; readonly location?: string };
+    /** Build arguments. */
+    readonly buildArgs?: Readonly<Record<string, string>>;
+    /** Build context, with named contexts (`docker-image://<ref>` for an image). */
+    readonly context?: { readonly location?: string; readonly named?: Readonly<Record<string, { readonly location: string }>> };
+}
+
+/** aws.rds.Instance (the fields the rules read). */
+export interface RdsInstanceProps {
+    /** Engine, e.g. `postgres`. */
+    readonly engine?: string;
+    /** DB parameter group. */
+    readonly parameterGroupName?: string;
+    /** Reachable from the internet. */
+    readonly publiclyAccessible?: boolean;
+    /** Storage encrypted at rest. */
+    readonly storageEncrypted?: boolean;
+    /** Deletion protection. */
+    readonly deletionProtection?: boolean;
+    /** Automated backup retention in days. */
+    readonly backupRetentionPeriod?: number;
+    /** Multi-AZ standby. */
+    readonly multiAz?: boolean;
+    /** Source of a read replica. */
+    readonly replicateSourceDb?: string;
+}
+
+/** aws.rds.ParameterGroup (the fields the rules read). */
+export interface RdsParameterGroupProps {
+    /** Family, e.g. `postgres17`. */
+    readonly family: string;
+    /** Parameters. */
+    readonly parameters?: readonly { readonly name: string; readonly value: string }[];
+}
+
+/** aws.rds.Proxy (the fields the rules read). */
+export interface RdsProxyProps {
+    /** `POSTGRESQL`, `MYSQL` or `SQLSERVER`. */
+    readonly engineFamily: string;
+    /** Client authentication per secret. */
+    readonly auths?: readonly { readonly clientPasswordAuthType?: string }[];
+    /** Refuse clients without TLS. */
+    readonly requireTls?: boolean;
+}
+
+/** gcp.sql.DatabaseInstance (the fields the rules read). */
+export interface CloudSqlInstanceProps {
+    /** Pulumi-side deletion protection (default true). */
+    readonly deletionProtection?: boolean;
+    /** The primary of a read replica. */
+    readonly masterInstanceName?: string;
+    /** `CLOUD_SQL_INSTANCE`, `READ_REPLICA_INSTANCE`, … */
+    readonly instanceType?: string;
+    /** Instance settings. */
+    readonly settings?: {
+        readonly ipConfiguration?: {
+            readonly ipv4Enabled?: boolean;
+            readonly sslMode?: string;
+            readonly authorizedNetworks?: readonly { readonly value: string }[];
+        };
+        readonly databaseFlags?: readonly { readonly name: string; readonly value: string }[];
+        readonly deletionProtectionEnabled?: boolean;
+        readonly backupConfiguration?: {
+            readonly enabled?: boolean;
+            readonly pointInTimeRecoveryEnabled?: boolean;
+            readonly backupRetentionSettings?: { readonly retainedBackups: number };
+        };
+        readonly availabilityType?: string;
+    };
+}
 
 // The rules read a handful of Kubernetes fields, on any pod owner or file-carrying object;
 // they are declared here, named exactly as in the Kubernetes API, rather than taken from the
@@ -23,6 +113,28 @@ export interface KubernetesContainer {
     readonly env?: readonly { readonly name: string; readonly value?: string }[];
     /** Ports; `hostPort` publishes one on the node's interfaces (`hostIP`, default every address). */
     readonly ports?: readonly { readonly containerPort: number; readonly hostPort?: number; readonly hostIP?: string }[];
+    /** Volumes mounted: the whole volume at `mountPath`, or with `subPath` one of its files at `mountPath`. */
+    readonly volumeMounts?: readonly { readonly name: string; readonly mountPath: string; readonly subPath?: string }[];
+}
+
+/** Keys of a Secret or ConfigMap a volume projects, each at its own path. */
+export type KubernetesKeyItems = readonly { readonly key: string; readonly path: string }[];
+
+/** A pod volume (the sources the rules read: Secrets and ConfigMaps, direct or projected). */
+export interface KubernetesVolume {
+    /** Volume name, as mounts refer to it. */
+    readonly name: string;
+    /** A Secret's keys as files (all of them, or `items`). */
+    readonly secret?: { readonly secretName?: string; readonly items?: KubernetesKeyItems };
+    /** A ConfigMap's keys as files (all of them, or `items`). */
+    readonly configMap?: { readonly name?: string; readonly items?: KubernetesKeyItems };
+    /** Several sources in one directory. */
+    readonly projected?: {
+        readonly sources?: readonly {
+            readonly secret?: { readonly name?: string; readonly items?: KubernetesKeyItems };
+            readonly configMap?: { readonly name?: string; readonly items?: KubernetesKeyItems };
+        }[];
+    };
 }
 
 /** A Kubernetes pod spec (the fields the rules read). */
@@ -35,6 +147,16 @@ export interface KubernetesPodSpec {
     readonly ephemeralContainers?: readonly KubernetesContainer[];
     /** The pod shares the node's network namespace, so every port it listens on is on the node's interfaces. */
     readonly hostNetwork?: boolean;
+    /** Volumes its containers mount. */
+    readonly volumes?: readonly KubernetesVolume[];
+}
+
+/** Object metadata (the fields the rules read). */
+export interface KubernetesMetadata {
+    /** Name (absent when the provider generates one). */
+    readonly name?: string;
+    /** Namespace (absent: the provider's default). */
+    readonly namespace?: string;
 }
 
 interface PodTemplate {
@@ -43,6 +165,8 @@ interface PodTemplate {
 
 /** Deployment, StatefulSet, DaemonSet, ReplicaSet and Job: a pod template under `spec.template`. */
 export interface KubernetesWorkload {
+    /** Its namespace, which its pods share. */
+    readonly metadata?: KubernetesMetadata;
     /** Workload spec. */
     readonly spec?: { readonly template?: PodTemplate };
 }
@@ -66,6 +190,8 @@ export interface KubernetesService {
 
 /** A ConfigMap or Secret: file contents keyed by file name. */
 export interface KubernetesFiles {
+    /** Its name and namespace, as pod volumes refer to it. */
+    readonly metadata?: KubernetesMetadata;
     /** ConfigMap: plain text. Secret: base64. */
     readonly data?: Readonly<Record<string, string>>;
     /** Secret only: plain text. */
@@ -97,9 +223,9 @@ export const TYPES = {
 
 /** The input props of each inspected type, as CrossGuard hands them to a rule (no Outputs). */
 export interface ResourceProps {
-    [TYPES.dockerContainer]: Unwrap<ContainerArgs>;
-    [TYPES.dockerRemoteImage]: Unwrap<RemoteImageArgs>;
-    [TYPES.dockerBuildImage]: Unwrap<ImageArgs>;
+    [TYPES.dockerContainer]: DockerContainerProps;
+    [TYPES.dockerRemoteImage]: DockerRemoteImageProps;
+    [TYPES.dockerBuildImage]: DockerBuildImageProps;
     [TYPES.kubernetesConfigMap]: KubernetesFiles;
     [TYPES.kubernetesSecret]: KubernetesFiles;
     [TYPES.kubernetesService]: KubernetesService;
@@ -110,10 +236,10 @@ export interface ResourceProps {
     [TYPES.kubernetesReplicaSet]: KubernetesWorkload;
     [TYPES.kubernetesJob]: KubernetesWorkload;
     [TYPES.kubernetesCronJob]: KubernetesCronJob;
-    [TYPES.rdsInstance]: Unwrap<InstanceArgs>;
-    [TYPES.rdsParameterGroup]: Unwrap<ParameterGroupArgs>;
-    [TYPES.rdsProxy]: Unwrap<ProxyArgs>;
-    [TYPES.cloudSqlInstance]: Unwrap<DatabaseInstanceArgs>;
+    [TYPES.rdsInstance]: RdsInstanceProps;
+    [TYPES.rdsParameterGroup]: RdsParameterGroupProps;
+    [TYPES.rdsProxy]: RdsProxyProps;
+    [TYPES.cloudSqlInstance]: CloudSqlInstanceProps;
 }
 
 /** A type token a rule can inspect. */
@@ -178,12 +304,15 @@ export function cloudSqlFlags(instance: ResourceProps[typeof TYPES.cloudSqlInsta
     return new Map((instance.settings?.databaseFlags ?? []).map((f) => [f.name.toLowerCase(), String(f.value).trim()]));
 }
 
-/** Whether an RDS instance is a read replica (it inherits storage and backups from its source). */
+/**
+ * Whether an RDS instance is a read replica (it inherits storage and backups from its source).
+ * In a preview its source's identifier is often unknown, yet given: a replica all the same.
+ */
 export function isRdsReplica(instance: ResourceProps[typeof TYPES.rdsInstance]): boolean {
-    return Boolean(instance.replicateSourceDb);
+    return isSet(() => instance.replicateSourceDb);
 }
 
-/** Whether a Cloud SQL instance is a read replica (Cloud SQL refuses backups on replicas). */
+/** Whether a Cloud SQL instance is a read replica (Cloud SQL refuses backups on replicas); its primary's name may be unknown in a preview. */
 export function isCloudSqlReplica(instance: ResourceProps[typeof TYPES.cloudSqlInstance]): boolean {
-    return Boolean(instance.masterInstanceName);
+    return known(() => instance.instanceType) === "READ_REPLICA_INSTANCE" || isSet(() => instance.masterInstanceName);
 }

@@ -1,27 +1,31 @@
-import { ALLOWED_HBA_METHODS, PASSWORD_ENCRYPTION, RDS_ACCEPTED_PASSWORD_AUTH_METHOD, RDS_PROXY_CLIENT_AUTH } from "../../components/platform/constants";
-import { parseHba, parseIni, parsePostgresConf, renderedFiles, RENDERED_FILES } from "./rendered";
+import { ALLOWED_HBA_METHODS, PASSWORD_ENCRYPTION, RDS_ACCEPTED_PASSWORD_AUTH_METHOD, RDS_PROXY_CLIENT_AUTH } from "../platform";
+import { parseHba, parseIni, parsePostgresConf, readableFiles, RENDERED_FILES } from "./rendered";
 import { KUBERNETES_POD_OWNERS, TYPES, cloudSqlFlags, isPostgresFamily, kubernetesContainers, rdsParameters, type InspectedResource, type KubernetesContainer } from "./resources";
 import { forTypes, resourceRule } from "./rule";
+import { UNKNOWN, isSet, known, knownItems, notKnownYet } from "./unknowns";
 
 const allowed = ALLOWED_HBA_METHODS.join(", ");
 
 /** Findings in the postgresql.conf, pg_hba.conf and pgbouncer.ini a resource ships. */
 function renderedFileFindings(resource: InspectedResource): string[] {
-    const findings: string[] = [];
-    for (const content of renderedFiles(resource, RENDERED_FILES.postgresql)) {
+    const conf = readableFiles(resource, RENDERED_FILES.postgresql);
+    const hba = readableFiles(resource, RENDERED_FILES.hba);
+    const pooler = readableFiles(resource, RENDERED_FILES.pgbouncer);
+    const findings: string[] = [...conf.unreadable, ...hba.unreadable, ...pooler.unreadable];
+    for (const content of conf.contents) {
         const value = parsePostgresConf(content).get("password_encryption");
         if (value !== undefined && value !== PASSWORD_ENCRYPTION) {
             findings.push(`postgresql.conf sets password_encryption = ${value}; it must be ${PASSWORD_ENCRYPTION}`);
         }
     }
-    for (const content of renderedFiles(resource, RENDERED_FILES.hba)) {
+    for (const content of hba.contents) {
         for (const rule of parseHba(content)) {
             if (!(ALLOWED_HBA_METHODS as readonly string[]).includes(rule.method)) {
                 findings.push(`pg_hba.conf line ${rule.line} (${rule.text}) uses method ${rule.method}; allowed methods: ${allowed}`);
             }
         }
     }
-    for (const content of renderedFiles(resource, RENDERED_FILES.pgbouncer)) {
+    for (const content of pooler.contents) {
         const authType = parseIni(content).get("pgbouncer")?.get("auth_type");
         if (authType === undefined) {
             findings.push(`pgbouncer.ini does not set auth_type, and PgBouncer then defaults to md5; set auth_type = ${PASSWORD_ENCRYPTION}`);
@@ -43,16 +47,36 @@ function hostAuthFinding(where: string, value: string | undefined): string[] {
     return [`${where} sets ${HOST_AUTH_ENV}=${value}, which makes the postgres image accept ${value} from every host; remove it or use ${PASSWORD_ENCRYPTION}`];
 }
 
+/** The unresolved-input finding for an environment the gate cannot read in a preview. */
+const unreadableEnv = (what: string) => `${notKnownYet(what)}, and it could set ${HOST_AUTH_ENV}; build it from known values`;
+
+/** A Docker container's `NAME=value` entries: the host-auth one checked, an unresolved one failing closed. */
+function dockerEnvFindings(where: string, read: () => readonly string[] | undefined): string[] {
+    const envs = knownItems(read);
+    if (envs === UNKNOWN) return [unreadableEnv(`the environment of ${where}`)];
+    return envs.flatMap((env, i) => {
+        if (env === UNKNOWN) return [unreadableEnv(`envs[${i}] of ${where}`)];
+        return env.startsWith(`${HOST_AUTH_ENV}=`) ? hostAuthFinding(where, env.slice(HOST_AUTH_ENV.length + 1)) : [];
+    });
+}
+
 function kubernetesEnvFindings(containers: readonly KubernetesContainer[]): string[] {
     return containers.flatMap((container) => {
         const where = `container ${container.name ?? "(unnamed)"}`;
-        const variable = container.env?.find((entry) => entry.name === HOST_AUTH_ENV);
-        if (variable === undefined) return [];
-        // Taken from a ConfigMap or Secret (valueFrom): the gate cannot read it, so it cannot pass.
-        if (variable.value === undefined) {
-            return [`${where} takes ${HOST_AUTH_ENV} from a ConfigMap or Secret, which the gate cannot check; remove it or set it inline to ${PASSWORD_ENCRYPTION}`];
-        }
-        return hostAuthFinding(where, variable.value);
+        const entries = knownItems(() => container.env);
+        if (entries === UNKNOWN) return [unreadableEnv(`the env of ${where}`)];
+        return entries.flatMap((entry, i) => {
+            const name = entry === UNKNOWN ? UNKNOWN : known(() => entry.name);
+            if (name === UNKNOWN) return [unreadableEnv(`env[${i}] of ${where}`)];
+            if (name !== HOST_AUTH_ENV) return [];
+            const value = known(() => (entry as { value?: string }).value);
+            if (value === UNKNOWN) return [unreadableEnv(`the value of ${HOST_AUTH_ENV} in ${where}`)];
+            // Taken from a ConfigMap or Secret (valueFrom): the gate cannot read it, so it cannot pass.
+            if (value === undefined) {
+                return [`${where} takes ${HOST_AUTH_ENV} from a ConfigMap or Secret, which the gate cannot check; remove it or set it inline to ${PASSWORD_ENCRYPTION}`];
+            }
+            return hostAuthFinding(where, value);
+        });
     });
 }
 
@@ -74,7 +98,7 @@ export const scramOnlyAuth = resourceRule(
         ...forTypes([TYPES.kubernetesConfigMap, TYPES.kubernetesSecret], ({ resource }) => renderedFileFindings(resource)),
         [TYPES.dockerContainer]: (container, { resource }) => [
             ...renderedFileFindings(resource),
-            ...hostAuthFinding(`container ${resource.name}`, container.envs?.find((env) => env.startsWith(`${HOST_AUTH_ENV}=`))?.slice(HOST_AUTH_ENV.length + 1)),
+            ...dockerEnvFindings(`container ${resource.name}`, () => container.envs),
         ],
         ...forTypes(KUBERNETES_POD_OWNERS, ({ resource }) => kubernetesEnvFindings(kubernetesContainers(resource))),
         [TYPES.rdsParameterGroup]: (group) => {
@@ -93,8 +117,9 @@ export const scramOnlyAuth = resourceRule(
             }
             return findings;
         },
+        // A group name made from a namePrefix is unknown in a preview, but set: the group itself is checked above.
         [TYPES.rdsInstance]: (instance) =>
-            (instance.engine === undefined || instance.engine === "postgres") && !instance.parameterGroupName
+            (instance.engine === undefined || instance.engine === "postgres") && !isSet(() => instance.parameterGroupName)
                 ? [`no parameterGroupName: the engine's default parameter group accepts md5 logins; use a group with rds.accepted_password_auth_method = ${RDS_ACCEPTED_PASSWORD_AUTH_METHOD}`]
                 : [],
         [TYPES.rdsProxy]: (proxy) =>

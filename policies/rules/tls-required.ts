@@ -1,5 +1,5 @@
-import { LOOPBACK_ADDRESSES } from "../../components/platform/constants";
-import { parseHba, parseIni, renderedFiles, RENDERED_FILES, type HbaRule } from "./rendered";
+import { LOOPBACK_ADDRESSES } from "../platform";
+import { parseHba, parseIni, readableFiles, RENDERED_FILES, type HbaRule } from "./rendered";
 import { TYPES, isPostgresFamily, rdsParameters, type InspectedResource } from "./resources";
 import { forTypes, resourceRule } from "./rule";
 
@@ -55,16 +55,18 @@ function plainTextRules(rules: readonly HbaRule[]): HbaRule[] {
 }
 
 function renderedFileFindings(resource: InspectedResource): string[] {
-    const hba = renderedFiles(resource, RENDERED_FILES.hba).flatMap((content) =>
+    const hbaFiles = readableFiles(resource, RENDERED_FILES.hba);
+    const poolerFiles = readableFiles(resource, RENDERED_FILES.pgbouncer);
+    const hba = hbaFiles.contents.flatMap((content) =>
         plainTextRules(parseHba(content)).map(
             (rule) => `pg_hba.conf line ${rule.line} (${rule.text}) admits connections without TLS; use hostssl, or put "hostnossl all all all reject" before it`,
         ),
     );
-    const pooler = renderedFiles(resource, RENDERED_FILES.pgbouncer).flatMap((content) => {
+    const pooler = poolerFiles.contents.flatMap((content) => {
         const mode = parseIni(content).get("pgbouncer")?.get("client_tls_sslmode") ?? "disable";
         return POOLER_TLS_MODES.includes(mode) ? [] : [`pgbouncer.ini client_tls_sslmode is ${mode}; set it to require (or verify-ca / verify-full)`];
     });
-    return [...hba, ...pooler];
+    return [...hbaFiles.unreadable, ...poolerFiles.unreadable, ...hba, ...pooler];
 }
 
 /** tls-required: clients reach PostgreSQL, PgBouncer, RDS, RDS Proxy and Cloud SQL only over TLS. */

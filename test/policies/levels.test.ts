@@ -16,7 +16,7 @@ const committedStacks = fs
     .filter((stack): stack is string => stack !== undefined);
 
 describe("policy levels per environment", () => {
-    it("dev: auth, binding and pinning mandatory; TLS, managed safeguards and slot bounds advisory", () => {
+    it("dev: auth, binding, pinning and the preview gate mandatory; TLS, managed safeguards and slot bounds advisory", () => {
         expect(levels("dev")).toEqual({
             "scram-only-auth": "mandatory",
             "localhost-binding": "mandatory",
@@ -24,6 +24,7 @@ describe("policy levels per environment", () => {
             "tls-required": "advisory",
             "encrypted-and-protected": "advisory",
             "bounded-replication-slots": "advisory",
+            "known-at-preview": "mandatory",
         });
     });
 
@@ -31,7 +32,7 @@ describe("policy levels per environment", () => {
         expect(Object.values(levels("prod"))).toEqual(rules.map(() => "mandatory"));
     });
 
-    it("a stack without a policy file gets the pack's defaults: auth, binding and pinning mandatory, the rest advisory", () => {
+    it("a stack without a policy file gets the pack's defaults: auth, binding, pinning and the preview gate mandatory, the rest advisory", () => {
         expect(loadPolicyConfig("no-such-stack")).toEqual({});
         expect(levels("no-such-stack")).toEqual({
             "scram-only-auth": "mandatory",
@@ -40,6 +41,7 @@ describe("policy levels per environment", () => {
             "tls-required": "advisory",
             "encrypted-and-protected": "advisory",
             "bounded-replication-slots": "advisory",
+            "known-at-preview": "mandatory",
         });
     });
 
