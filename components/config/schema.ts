@@ -256,6 +256,8 @@ export const platformSchema = z.strictObject({
     spec.postgres.cdc.databases.forEach((db, i) => {
         const path = ["postgres", "cdc", "databases", i];
         if (!seenDatabases.has(db.name)) issue([...path, "name"], `"${db.name}" is not one of postgres.databases`);
+        // The platform's own pg_hba.conf rules write `replication` bare, as the keyword.
+        if (db.name === "replication") issue([...path, "name"], `"replication" is pg_hba.conf's keyword for physical replication: CDC needs a database of another name`);
         if (cdcDatabases.has(db.name)) issue([...path, "name"], `database "${db.name}" is listed twice`);
         cdcDatabases.add(db.name);
         seenRoles.add(cdcNames(db.name).role);

@@ -58,6 +58,26 @@ export function databaseRoleNames(database: string): string[] {
     return (Object.keys(DATABASE_ROLE_SUFFIXES) as DatabaseAccess[]).map((access) => databaseRole(database, access));
 }
 
+/** Suffix of a database's CDC role (`<db>_cdc`), made only for databases `postgres.cdc` names. */
+export const CDC_ROLE_SUFFIX = "_cdc";
+
+/**
+ * What the platform makes for CDC in a database `postgres.cdc` names, all called `<db>_cdc`
+ * (a role, a publication and a logical slot live in separate namespaces): the login role a
+ * connector streams as, the publication of the named tables (or all), and the pgoutput slot
+ * created for it (failover-enabled on PostgreSQL 17+).
+ */
+export function cdcNames(database: string): { readonly role: string; readonly publication: string; readonly slot: string } {
+    const name = database + CDC_ROLE_SUFFIX;
+    return { role: name, publication: name, slot: name };
+}
+
+/** Schema of the platform's CDC upkeep function and event trigger in a CDC database (superuser-owned). */
+export const CDC_SCHEMA = "platform_cdc";
+
+/** The logical decoding plugin the platform's CDC slots use (Debezium's default, built in). */
+export const CDC_PLUGIN = "pgoutput";
+
 /** Below this the auto-tuning refuses to start PostgreSQL (seed 001). */
 export const MIN_MEMORY_MB = 512;
 

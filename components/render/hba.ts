@@ -1,5 +1,5 @@
 import type { PlatformSpec } from "../config";
-import { ALLOWED_HBA_METHODS, PLATFORM_ROLES } from "../platform/constants";
+import { ALLOWED_HBA_METHODS, PLATFORM_ROLES, cdcNames } from "../platform/constants";
 import { SUPERUSER, quoteIdentifier } from "../platform/identifiers";
 
 /** Which part of pg_hba.conf a rule belongs to; parts are written in this order. */
@@ -48,6 +48,9 @@ export function hbaRules(spec: PlatformSpec): HbaRule[] {
         fixed("host", "all", SUPERUSER, "reject", "all"),
         fixed(tcp, "replication", PLATFORM_ROLES.replication, "scram-sha-256", "all"),
         fixed("host", "replication", "all", "reject", "all"),
+        // Each CDC role streams (logical replication) from its own database only.
+        // (The config refuses a CDC database named `replication`, which this part writes bare.)
+        ...spec.postgres.cdc.databases.map((db) => fixed(tcp, db.name, cdcNames(db.name).role, "scram-sha-256", "all")),
     ];
 
     for (const rule of spec.postgres.hba) {

@@ -14,6 +14,7 @@ import { renderPgbouncerRunScript } from "./pgbouncer-run";
 import { renderPostgresqlConf, type ServerRole } from "./postgresql-conf";
 import { hasExporter, hasPooler } from "../config";
 
+export * from "./cdc";
 export * from "./exporter";
 export * from "./hba";
 export * from "./init-sql";

@@ -3,8 +3,9 @@ import { PLATFORM_ROLES, POOLER_AUTH_SCHEMA, extensionSqlName, type ExtensionNam
 import { MAINTENANCE_DATABASE, SUPERUSER, quoteIdentifier } from "../platform/identifiers";
 import type { RenderSecrets } from "./layout";
 import { hasExporter, hasPooler } from "../config";
-import { loginRoleSpecs, type LoginRole } from "./roles";
-import { databaseRole } from "../platform/constants";
+import { hasFailoverSlots, loginRoleSpecs, type LoginRole } from "./roles";
+import { cdcDatabase, cdcStatements } from "./cdc";
+import { cdcNames, databaseRole } from "../platform/constants";
 import { replicaSlotName } from "./postgresql-conf";
 import { preloadLibraries } from "./parameters";
 import { roleVerifier } from "./scram";
@@ -37,6 +38,9 @@ const ROLE_ATTRIBUTES: Readonly<Record<LoginRole["kind"], string>> = {
     migrate: "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
     readwrite: "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
     readonly: "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
+    // REPLICATION for logical decoding; pg_hba.conf admits it to its database only, never to
+    // physical replication (pg_basebackup), and PgBouncer's auth function never returns it.
+    cdc: "NOSUPERUSER NOCREATEDB NOCREATEROLE REPLICATION NOBYPASSRLS",
     replication: "NOSUPERUSER NOCREATEDB NOCREATEROLE REPLICATION NOBYPASSRLS",
     exporter: "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
     poolerAuth: "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
@@ -170,6 +174,10 @@ function databaseStatements(spec: PlatformSpec, index: number): string[] {
         `GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${app}, ${readonly};`,
         // The pool's auth role runs the auth function in each database a client asks for.
         ...(hasPooler(spec) ? [`GRANT CONNECT ON DATABASE ${db} TO ${ident(PLATFORM_ROLES.poolerAuth)};`] : []),
+        // The CDC role streams from and snapshots its own database; with failover slots each
+        // replica's slot-sync worker reads slot positions through the first CDC database.
+        ...(cdcDatabase(spec, name) ? [`GRANT CONNECT ON DATABASE ${db} TO ${ident(cdcNames(name).role)};`] : []),
+        ...(hasFailoverSlots(spec) && spec.postgres.cdc.databases[0].name === name ? [`GRANT CONNECT ON DATABASE ${db} TO ${ident(PLATFORM_ROLES.replication)};`] : []),
         ...connect(name),
         // Since 15 `public` belongs to pg_database_owner (the migrate role); PUBLIC keeps only USAGE.
         // Grants reach tables through the owner's default privileges alone: a blanket
@@ -187,6 +195,7 @@ function databaseStatements(spec: PlatformSpec, index: number): string[] {
     lines.push(...extensions.map((extension) => `CREATE EXTENSION IF NOT EXISTS ${ident(extension)} SCHEMA ${EXTENSION_SCHEMA};`));
     if (extensions.includes("pg_cron")) lines.push(`GRANT USAGE ON SCHEMA cron TO ${owner};`);
     if (hasPooler(spec)) lines.push(...poolerAuthStatements());
+    lines.push(...cdcStatements(spec, name));
     return lines;
 }
 

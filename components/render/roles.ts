@@ -1,8 +1,8 @@
 import { hasExporter, hasPooler, type PlatformSpec } from "../config";
-import { PLATFORM_ROLES, databaseRole } from "../platform/constants";
+import { PLATFORM_ROLES, cdcNames, databaseRole } from "../platform/constants";
 
 /** What a login role may do. */
-export type RoleKind = "migrate" | "readwrite" | "readonly" | "replication" | "exporter" | "poolerAuth";
+export type RoleKind = "migrate" | "readwrite" | "readonly" | "cdc" | "replication" | "exporter" | "poolerAuth";
 
 /** A role that logs in with a password. */
 export interface LoginRole {
@@ -20,8 +20,9 @@ export interface LoginRole {
 
 /**
  * Every role that logs in with a password, in creation order: the three per-database roles,
- * `postgres.roles`, then the platform's replication, exporter and pooler-auth roles when the
- * stack has replicas, an exporter and pools. Platform roles are made only where used.
+ * `postgres.roles`, the CDC role of each database `postgres.cdc` names, then the platform's
+ * replication, exporter and pooler-auth roles when the stack has replicas, an exporter and
+ * pools. Platform roles are made only where used.
  */
 export function loginRoleSpecs(spec: PlatformSpec): LoginRole[] {
     const roles: LoginRole[] = spec.postgres.databases.flatMap((db) =>
@@ -30,10 +31,22 @@ export function loginRoleSpecs(spec: PlatformSpec): LoginRole[] {
     for (const role of spec.postgres.roles) {
         roles.push({ name: role.name, kind: role.access, database: role.database, connectionLimit: role.connectionLimit, memberOf: databaseRole(role.database, role.access) });
     }
-    if (spec.replicas > 0) roles.push({ name: PLATFORM_ROLES.replication, kind: "replication", connectionLimit: spec.replicas + 2 });
+    // A connector needs a replication connection and one for snapshots and metadata; a few spare.
+    for (const db of spec.postgres.cdc.databases) roles.push({ name: cdcNames(db.name).role, kind: "cdc", database: db.name, connectionLimit: 5 });
+    // Each replica streams, and with failover slots its slot-sync worker connects too.
+    if (spec.replicas > 0) roles.push({ name: PLATFORM_ROLES.replication, kind: "replication", connectionLimit: (hasFailoverSlots(spec) ? 2 : 1) * spec.replicas + 2 });
     if (hasExporter(spec)) roles.push({ name: PLATFORM_ROLES.exporter, kind: "exporter", connectionLimit: 5 });
     if (hasPooler(spec)) roles.push({ name: PLATFORM_ROLES.poolerAuth, kind: "poolerAuth", connectionLimit: -1 });
     return roles;
+}
+
+/**
+ * Whether the CDC slots are failover slots synced to the replicas (PostgreSQL 17+): CDC is
+ * declared and there are replicas. A promoted replica then has the connector's slot at the
+ * position the connector confirmed.
+ */
+export function hasFailoverSlots(spec: PlatformSpec): boolean {
+    return spec.postgres.version >= 17 && spec.postgres.cdc.databases.length > 0 && spec.replicas > 0;
 }
 
 /** Names of every role that needs a password, so a target creates one random password each. */

@@ -1,7 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /** Endpoints a target may lack (a managed service without a session pool, say). */
-export type OptionalEndpoint = "transactionPoolUrl" | "sessionPoolUrl" | "readOnlyUrl" | "metricsUrl";
+export type OptionalEndpoint = "transactionPoolUrl" | "sessionPoolUrl" | "readOnlyUrl" | "metricsUrl" | "cdc";
+
+/** What a CDC connector (Debezium, pg_recvlogical) needs for one database `postgres.cdc` names. */
+export interface CdcEndpoint {
+    /** Direct URL to the writer's database as the CDC role (never a pool). Secret. */
+    readonly url: string;
+    /** The CDC role (`<db>_cdc`): LOGIN, REPLICATION, SELECT on the published tables only. */
+    readonly user: string;
+    /** The publication to stream (Debezium `publication.name`, with `publication.autocreate.mode=disabled`). */
+    readonly publication: string;
+    /** The pgoutput slot made for the connector (Debezium `slot.name`; failover-enabled on 17+). */
+    readonly slot: string;
+}
 
 /**
  * The stack outputs, one shape on every target, so an application stack can switch target
@@ -25,6 +37,12 @@ export interface PlatformOutputs {
     readonly readOnlyUrl?: pulumi.Output<string>;
     /** Prometheus metrics endpoint. */
     readonly metricsUrl?: pulumi.Output<string>;
+    /**
+     * CDC, by database `postgres.cdc` names: URL, role, publication and slot. Secret (the URLs
+     * hold passwords). Absent when CDC names no database; a target that cannot serve declared
+     * CDC says why in {@link unavailable}.
+     */
+    readonly cdc?: pulumi.Output<Record<string, CdcEndpoint>>;
     /** Where each credential lives: secret values, or references into a secret store. */
     readonly secretReferences: Readonly<Record<string, pulumi.Output<string>>>;
     /** Each endpoint this target does not provide, with the reason and what to use instead. */
@@ -60,4 +78,21 @@ export function postgresUrl(args: {
                 return `postgresql://${credentials}@${hostPart}:${port}/${encodeURIComponent(database)}${query}`;
             }),
     );
+}
+
+/**
+ * The `cdc` output: for each database `postgres.cdc` names, its CDC role's URL (from `url`) and
+ * the names a connector is configured with. Undefined when CDC names no database. Secret.
+ */
+export function cdcOutput(
+    databases: readonly string[],
+    names: (database: string) => { readonly role: string; readonly publication: string; readonly slot: string },
+    url: (database: string, role: string) => pulumi.Output<string>,
+): pulumi.Output<Record<string, CdcEndpoint>> | undefined {
+    if (databases.length === 0) return undefined;
+    const entries = databases.map((database) => {
+        const { role, publication, slot } = names(database);
+        return url(database, role).apply((u): [string, CdcEndpoint] => [database, { url: u, user: role, publication, slot }]);
+    });
+    return pulumi.secret(pulumi.all(entries).apply((pairs) => Object.fromEntries(pairs)));
 }
