@@ -91,7 +91,7 @@ describe.each([18, 15] as const)("CDC on PostgreSQL %i (TLS on): role, publicati
         // Something after the end position, so the stream reaches it without waiting for a keepalive.
         await as("app_app", "INSERT INTO sales.orders (item) VALUES ('after-endpos')");
         const result = await run(PG_RECVLOGICAL, [
-            "-d", conninfo(cdc.role), "-S", cdc.slot, "--start", "--no-loop", "-E", lsn, "-s", "1",
+            "-d", conninfo(cdc.role), "-S", cdc.slot, "--start", "--no-loop", "-E", String(lsn), "-s", "1",
             "-o", "proto_version=1", "-o", `publication_names=${cdc.publication}`, "-f", "-",
         ], { unprivileged: false, env: { PGPASSWORD: pw(cdc.role) }, timeoutMs: 90_000 });
         expect(result.stderr).toBe("");
