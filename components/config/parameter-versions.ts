@@ -1,4 +1,4 @@
-import { ConfigError } from "../config";
+import { ConfigError } from "./errors";
 import { PROJECT, POSTGRES_VERSIONS, type PostgresVersion } from "../platform/constants";
 
 /** The first and last major that know a parameter (absent: every supported major). */
@@ -14,7 +14,8 @@ const until = (version: PostgresVersion, names: readonly string[]) => names.map(
 
 /**
  * Server parameters that exist in only some of the supported majors (15–18), from the
- * release notes; the integration suite cross-checks it against real 15 and 18 binaries.
+ * release notes; the integration suite cross-checks it against real 15 and 18 binaries, and
+ * the config layer reads it before the catalogues (parameters.ts) for majors without their own.
  * Anything not listed exists in every supported major (or is an extension's `x.y` setting).
  */
 export const PARAMETER_AVAILABILITY: ReadonlyMap<string, Availability> = new Map<string, Availability>([
@@ -52,18 +53,25 @@ export function parameterAvailable(name: string, version: PostgresVersion): bool
     return (availability.since ?? POSTGRES_VERSIONS[0]) <= version && version <= (availability.until ?? POSTGRES_VERSIONS[POSTGRES_VERSIONS.length - 1]);
 }
 
+/**
+ * Why `name` is not a parameter of PostgreSQL `version` by this table (added later, removed or
+ * renamed earlier), or undefined.
+ */
+export function availabilityProblem(name: string, version: PostgresVersion): string | undefined {
+    if (parameterAvailable(name, version)) return undefined;
+    const { since: first, until: last, renamedTo } = PARAMETER_AVAILABILITY.get(name) ?? {};
+    if (renamedTo && last !== undefined && version > last) {
+        return `is named ${renamedTo} from PostgreSQL ${last + 1}, and postgres.version is ${version}: set ${renamedTo} instead`;
+    }
+    const range = first ? `from PostgreSQL ${first}` : `up to PostgreSQL ${last}`;
+    return `exists only ${range}, and postgres.version is ${version}`;
+}
+
 /** Throws a ConfigError naming every user parameter the chosen major does not have. */
 export function checkUserParameters(parameters: Readonly<Record<string, unknown>>, version: PostgresVersion): void {
-    const problems = Object.keys(parameters)
-        .filter((name) => !parameterAvailable(name, version))
-        .map((name) => {
-            const { since: first, until: last, renamedTo } = PARAMETER_AVAILABILITY.get(name) ?? {};
-            const key = `${PROJECT}:postgres.parameters.${name}`;
-            if (renamedTo && last !== undefined && version > last) {
-                return `${key}: is named ${renamedTo} from PostgreSQL ${last + 1}, and postgres.version is ${version}: set ${renamedTo} instead`;
-            }
-            const range = first ? `from PostgreSQL ${first}` : `up to PostgreSQL ${last}`;
-            return `${key}: exists only ${range}, and postgres.version is ${version}`;
-        });
+    const problems = Object.keys(parameters).flatMap((name) => {
+        const problem = availabilityProblem(name, version);
+        return problem ? [`${PROJECT}:postgres.parameters.${name}: ${problem}`] : [];
+    });
     if (problems.length > 0) throw new ConfigError(problems);
 }

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { KNOWN_EXTENSIONS, cdcNames, MIN_MEMORY_MB, POSTGRES_VERSIONS, databaseRoleNames } from "../platform/constants";
 import { parseMemoryMb } from "./memory";
 import { fixedParameterReason } from "./fixed-parameters";
+import { parameterProblems, pgauditLogProblem } from "./parameters";
+import { derivedSettingProblems } from "./derived-settings";
 import { cidr, databaseName, identifier, memorySize, port, roleName } from "./primitives";
 import { awsSettings } from "./targets/aws";
 import { dockerSettings } from "./targets/docker";
@@ -10,9 +12,11 @@ import { kubernetesSettings } from "./targets/kubernetes";
 
 const extension = z.enum(KNOWN_EXTENSIONS);
 
-const parameterName = z.string().regex(/^[a-z_][a-z0-9_.]*$/, {
-    message: "must be a PostgreSQL parameter name (lower case letters, digits, _ and .)",
-});
+const parameterName = z
+    .string()
+    .regex(/^[a-z_][a-z0-9_.]*$/, { message: "must be a PostgreSQL parameter name (lower case letters, digits, _ and .)" })
+    // A record would drop it silently (it sets the object's prototype instead of a key).
+    .refine((name) => !(name in Object.prototype), { message: "is not a parameter name (a JavaScript prototype property)" });
 
 const parameterValue = z.union([
     z.string().refine((value) => !/[\n\r\0]/.test(value), { message: "must be a single line" }),
@@ -136,7 +140,12 @@ const postgres = z.strictObject({
     /** Change data capture (Debezium-style logical decoding). Default: off. */
     cdc: cdc.prefault({}),
     /** pgaudit.log classes. Default: `ddl,role`. */
-    auditLog: z.string().regex(/^-?[a-z]+(,\s*-?[a-z]+)*$/, { message: "must be a comma-separated list of pgaudit classes" }).default("ddl,role"),
+    auditLog: z.string().regex(/^-?[a-z_]+(,\s*-?[a-z_]+)*$/, { message: "must be a comma-separated list of pgaudit classes" })
+        .superRefine((value, ctx) => {
+            const problem = pgauditLogProblem(value);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+        })
+        .default("ddl,role"),
     /** log_min_duration_statement in ms: statements slower than this are logged. Default: 250. */
     slowQueryMs: z.number().int().min(-1).default(250),
     /** WAL a replication slot may retain before it is invalidated. Default: `10GB`. */
@@ -225,10 +234,15 @@ export const platformSchema = z.strictObject({
         issue([spec.target], `target "${spec.target}" needs its own settings under pg-platform:${spec.target}`);
     }
 
-    for (const name of Object.keys(spec.postgres.parameters)) {
+    const checked: Record<string, string | number | boolean> = {};
+    for (const [name, value] of Object.entries(spec.postgres.parameters)) {
         const reason = fixedParameterReason(name);
         if (reason) issue(["postgres", "parameters", name], `is fixed by the platform: ${reason}`);
+        else checked[name] = value;
     }
+    const parameterContext = { version: spec.postgres.version, target: spec.target, extensions: spec.postgres.extensions };
+    for (const [name, message] of parameterProblems(checked, parameterContext)) issue(["postgres", "parameters", name], message);
+    for (const [path, message] of derivedSettingProblems(spec)) issue(path, message);
 
     const memoryMb = parseMemoryMb(spec.postgres.memory);
     if (memoryMb !== undefined && memoryMb < MIN_MEMORY_MB) {
@@ -256,8 +270,6 @@ export const platformSchema = z.strictObject({
     spec.postgres.cdc.databases.forEach((db, i) => {
         const path = ["postgres", "cdc", "databases", i];
         if (!seenDatabases.has(db.name)) issue([...path, "name"], `"${db.name}" is not one of postgres.databases`);
-        // The platform's own pg_hba.conf rules write `replication` bare, as the keyword.
-        if (db.name === "replication") issue([...path, "name"], `"replication" is pg_hba.conf's keyword for physical replication: CDC needs a database of another name`);
         if (cdcDatabases.has(db.name)) issue([...path, "name"], `database "${db.name}" is listed twice`);
         cdcDatabases.add(db.name);
         seenRoles.add(cdcNames(db.name).role);

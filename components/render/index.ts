@@ -14,7 +14,6 @@ import { renderPgbouncerRunScript } from "./pgbouncer-run";
 import { renderPostgresqlConf, type ServerRole } from "./postgresql-conf";
 import { hasExporter, hasPooler } from "../config";
 
-export * from "./cdc";
 export * from "./exporter";
 export * from "./hba";
 export * from "./init-sql";
@@ -25,7 +24,7 @@ export * from "./pgbouncer-run";
 export * from "./postgresql-conf";
 export * from "./roles";
 export * from "./scram";
-export * from "./versions";
+export * from "../config/parameter-versions";
 
 /** A file a service receives. */
 export interface RenderedFile {

@@ -1,11 +1,10 @@
 import { PASSWORD_ENCRYPTION, PRELOAD_EXTENSIONS } from "../platform/constants";
 import type { PlatformSpec } from "../config";
+import { EXPLAIN_FACTOR } from "../config/derived-settings";
 
 /** Order preloads are written in: statistics first, so they see the other modules' queries. */
 const PRELOAD_ORDER = ["pg_stat_statements", "auto_explain", "pg_cron", "pgaudit"] as const;
 
-/** auto_explain logs plans for statements this many times slower than the slow-query threshold. */
-const EXPLAIN_FACTOR = 4;
 
 /** The libraries `shared_preload_libraries` lists for the spec's extensions, in a stable order. */
 export function preloadLibraries(spec: PlatformSpec): string[] {

@@ -1,17 +1,24 @@
 import { parsePostgresConf, readableFiles, RENDERED_FILES } from "./rendered";
 import { TYPES, cloudSqlFlags, isPostgresFamily, rdsParameters, type InspectedResource } from "./resources";
 import { forTypes, resourceRule } from "./rule";
+import { parseSettingValue, type SettingDescriptor } from "../shared/setting-values";
 
 const SETTING = "max_slot_wal_keep_size";
 
-/** Whether a max_slot_wal_keep_size value bounds slots (-1, in any unit, means unlimited). */
-function isBounded(value: string | undefined): boolean {
-    return value !== undefined && !/^-1\s*[a-z]*$/i.test(value.trim());
-}
+/** max_slot_wal_keep_size as pg_settings describes it (15–18): integer MB, -1 means unlimited. */
+const DESCRIPTOR: SettingDescriptor = { type: "integer", unit: "MB", min: -1, max: 2147483647 };
 
+/**
+ * Findings for a max_slot_wal_keep_size value, read as the server reads it (units, octal,
+ * rounding: `-1kB` is 0 MB, bounded; `-1024kB` and `-0001` are -1, unlimited), not by its
+ * spelling. A value the server would refuse is a finding too: the server would not start.
+ */
 function unbounded(where: string, value: string | undefined, why: string): string[] {
-    if (isBounded(value)) return [];
-    return [`${where} ${value === undefined ? `does not set ${SETTING}` : `sets ${SETTING} = ${value}`} although ${why}: an inactive slot then keeps WAL until the disk fills; set it (postgres.maxSlotWalKeepSize, default 10GB)`];
+    const fix = "an inactive slot then keeps WAL until the disk fills; set it (postgres.maxSlotWalKeepSize, default 10GB)";
+    if (value === undefined) return [`${where} does not set ${SETTING} although ${why}: ${fix}`];
+    const parsed = parseSettingValue(value, DESCRIPTOR);
+    if (!parsed.ok) return [`${where} sets ${SETTING} = ${value}, which PostgreSQL refuses (${parsed.reason}): set a size such as 10GB`];
+    return parsed.value === -1 ? [`${where} sets ${SETTING} = ${value} although ${why}: ${fix}`] : [];
 }
 
 /**

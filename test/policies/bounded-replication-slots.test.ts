@@ -51,3 +51,23 @@ describe("bounded-replication-slots on managed targets with logical decoding", (
         ]);
     });
 });
+
+describe("bounded-replication-slots reads the value as PostgreSQL does", () => {
+    const conf = (value: string) => containerWithFiles("dev-primary", { "postgresql.conf": `max_slot_wal_keep_size = '${value}'\n` });
+    const unlimited = (value: string) => `postgresql.conf sets max_slot_wal_keep_size = ${value} although replication slots are enabled: ${WHY}`;
+
+    // -1 MB however it is spelt: units round to whole MB, octal and hex read as C's strtol does.
+    it.each(["-1", "-1MB", "-1024kB", "-1048576B", "-0001", "-0x1", " -1 ", "-1.4", "-0.6"])("%s is unlimited", async (value) => {
+        expect(await messages(RULE, conf(value))).toEqual([unlimited(value)]);
+    });
+
+    // Spelt like -1 but bounded: -1kB and -1B round to 0 MB.
+    it.each(["-1kB", "-1B", "0", "10GB", "1.5GB", "10240"])("%s is bounded", async (value) => {
+        expect(await messages(RULE, conf(value))).toEqual([]);
+    });
+
+    // The server refuses these at start: a wrong-case unit, below -1, past int32, no number.
+    it.each(["-1mb", "-2", "-1GB", "3000000GB", "unlimited", ""])("%s is refused as the server would", async (value) => {
+        expect(await messages(RULE, conf(value))).toEqual([expect.stringMatching(new RegExp(`^postgresql\\.conf sets max_slot_wal_keep_size = .*, which PostgreSQL refuses \\(`))]);
+    });
+});

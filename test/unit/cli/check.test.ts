@@ -35,10 +35,17 @@ describe("npm run check: configuration errors exit 2 before any resource exists"
     });
 
     it("reports a target's own refusals together, before any resource exists", () => {
-        const dir = projectWithStack("old", "config:\n  pg-platform:postgres:\n    version: 15\n    parameters:\n      io_method: worker\n");
+        const dir = projectWithStack("old", "config:\n  pg-platform:postgres:\n    version: 15\n  pg-platform:image:\n    push: true\n");
         const { status, out } = check(["--stack", "old", "--project-dir", dir]);
         expect(status).toBe(2);
         expect(out).toContain("pg-platform:postgres.version: the platform image is PostgreSQL 18");
+        expect(out).toContain("pg-platform:image.repository: required when image.push is true");
+    });
+
+    it("refuses a parameter the chosen major lacks in the config layer, naming it and the version", () => {
+        const dir = projectWithStack("oldparam", "config:\n  pg-platform:postgres:\n    version: 15\n    parameters:\n      io_method: worker\n");
+        const { status, out } = check(["--stack", "oldparam", "--project-dir", dir]);
+        expect(status).toBe(2);
         expect(out).toContain("pg-platform:postgres.parameters.io_method: exists only from PostgreSQL 18, and postgres.version is 15");
     });
 

@@ -78,13 +78,14 @@ describe("postgresql.conf decisions", () => {
     });
 
     it("refuses a user parameter the chosen major lacks, naming it and the version", () => {
-        const s = spec({ postgres: { version: 15, parameters: { io_method: "worker", transaction_timeout: "1min" } } });
-        expect(() => postgresqlParameters(s, "single", CONTAINER_LAYOUT)).toThrow(ConfigError);
-        expect(() => postgresqlParameters(s, "single", CONTAINER_LAYOUT)).toThrow(/postgres\.parameters\.io_method: exists only from PostgreSQL 18, and postgres\.version is 15/);
-        expect(() => postgresqlParameters(spec({ postgres: { version: 17, parameters: { old_snapshot_threshold: "1h" } } }), "single", CONTAINER_LAYOUT))
+        // The config layer refuses it now, before anything renders (components/config/parameters.ts).
+        const s = () => spec({ postgres: { version: 15, parameters: { io_method: "worker", transaction_timeout: "1min" } } });
+        expect(s).toThrow(ConfigError);
+        expect(s).toThrow(/postgres\.parameters\.io_method: exists only from PostgreSQL 18, and postgres\.version is 15/);
+        expect(() => spec({ postgres: { version: 17, parameters: { old_snapshot_threshold: "1h" } } }))
             .toThrow(/old_snapshot_threshold: exists only up to PostgreSQL 16/);
         // Renamed in 18 (the old name survives only as an alias): the message names the new one.
-        expect(() => postgresqlParameters(spec({ postgres: { version: 18, parameters: { ssl_ecdh_curve: "prime256v1" } } }), "single", CONTAINER_LAYOUT))
+        expect(() => spec({ postgres: { version: 18, parameters: { ssl_ecdh_curve: "prime256v1" } } }))
             .toThrow(/postgres\.parameters\.ssl_ecdh_curve: is named ssl_groups from PostgreSQL 18, and postgres\.version is 18: set ssl_groups instead/);
         expect(postgresqlParameters(spec({ postgres: { version: 17, parameters: { ssl_ecdh_curve: "prime256v1" } } }), "single", CONTAINER_LAYOUT))
             .toContainEqual({ name: "ssl_ecdh_curve", value: "prime256v1", source: "user" });
