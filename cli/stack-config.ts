@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit } from "yaml";
 import { ConfigError } from "../components/config";
 import { PROJECT } from "../components/platform/constants";
 
@@ -30,6 +30,7 @@ export class MissingStackError extends Error {
 export function configFailure(stack: string, error: unknown): string | undefined {
     if (error instanceof ConfigError) return `Configuration error in stack "${stack}":\n  - ${error.problems.join("\n  - ")}`;
     if (error instanceof MissingStackError) return error.message;
+    if (error instanceof StackFileError) return `Stack file error in stack "${stack}":\n  - ${error.problems.join("\n  - ")}`;
     return undefined;
 }
 
@@ -62,9 +63,68 @@ function encode(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/**
+ * A stack or project file the tools refuse before reading any value from it: unparseable YAML,
+ * a key given twice, an alias, a `__proto__` key, a non-mapping where a mapping belongs.
+ * `problems` name the file and line (`Pulumi.dev.yaml:3: ...`).
+ */
+export class StackFileError extends Error {
+    /** One line per problem, each starting with `<file>:<line>:`. */
+    readonly problems: readonly string[];
+
+    constructor(problems: readonly string[]) {
+        super(problems.join("\n"));
+        this.name = "StackFileError";
+        this.problems = problems;
+    }
+}
+
+/** Keys that would reach an object's prototype instead of becoming data when decoded. */
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/**
+ * Parses a YAML file strictly: every parse error and warning (an unknown tag, a collection
+ * used as a key) is a problem, as are duplicate keys, aliases and anchors (one value, one
+ * place: an alias makes a stack read differently from how it is written) and keys that are
+ * JavaScript prototype names. Each problem names the file and the line.
+ */
 function readYaml(file: string): Record<string, unknown> {
-    const parsed: unknown = parse(fs.readFileSync(file, "utf8"));
-    return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
+    const name = path.basename(file);
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(fs.readFileSync(file, "utf8"), { lineCounter, uniqueKeys: true, merge: false, prettyErrors: false });
+    const at = (offset: number | undefined) => `${name}:${offset === undefined ? "?" : lineCounter.linePos(offset).line}`;
+    const problems = [...doc.errors, ...doc.warnings].map((e) => `${at(e.pos[0])}: ${e.message.split("\n")[0]}`);
+    visit(doc, {
+        Alias(_, node) {
+            problems.push(`${at(node.range?.[0])}: alias *${node.source}: aliases and anchors are not accepted in a stack file; write the value out`);
+        },
+        Node(_, node) {
+            if (isScalar(node) || isMap(node) || isSeq(node)) {
+                if (node.anchor) problems.push(`${at(node.range?.[0])}: anchor &${node.anchor}: aliases and anchors are not accepted in a stack file; write the value out`);
+            }
+        },
+        Pair(_, pair) {
+            if (pair.key !== null && !isScalar(pair.key)) {
+                problems.push(`${at((pair.key as { range?: [number] }).range?.[0])}: a list or mapping used as a key; keys are plain names`);
+                return;
+            }
+            const key = isScalar(pair.key) ? pair.key.value : pair.key;
+            if (typeof key === "string" && PROTOTYPE_KEYS.has(key)) {
+                problems.push(`${at(isScalar(pair.key) ? pair.key.range?.[0] : undefined)}: key "${key}" is refused (it names a JavaScript prototype property, never a setting)`);
+            }
+        },
+    });
+    if (problems.length > 0) throw new StackFileError(problems);
+    const parsed: unknown = doc.toJS({ maxAliasCount: 0 });
+    if (parsed === null || parsed === undefined) return {};
+    if (typeof parsed !== "object" || Array.isArray(parsed)) throw new StackFileError([`${name}:1: must be a mapping of keys (config:, ...), got ${Array.isArray(parsed) ? "a list" : typeof parsed}`]);
+    const record = parsed as Record<string, unknown>;
+    const config = record.config;
+    if (config !== undefined && config !== null && (typeof config !== "object" || Array.isArray(config))) {
+        const line = isMap(doc.contents) ? doc.contents.items.find((item) => isScalar(item.key) && item.key.value === "config")?.key : undefined;
+        throw new StackFileError([`${at(isScalar(line) ? line.range?.[0] : undefined)}: config: must be a mapping of keys to values, got ${Array.isArray(config) ? "a list" : typeof config}`]);
+    }
+    return record;
 }
 
 /**

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { OPAQUE_SECRET, loadStackConfig } from "../../../cli/stack-config";
+import { OPAQUE_SECRET, StackFileError, loadStackConfig } from "../../../cli/stack-config";
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
@@ -41,5 +41,23 @@ describe("loadStackConfig", () => {
     it("fails clearly when the stack file is missing", () => {
         const dir = project({ "Pulumi.yaml": "name: pg-platform\nruntime: nodejs\n" });
         expect(() => loadStackConfig("nope", dir)).toThrow(/no stack file Pulumi\.nope\.yaml/);
+    });
+});
+
+describe("loadStackConfig refuses a stack file it cannot read unambiguously, naming file and line", () => {
+    const load = (yaml: string) => () => loadStackConfig("x", project({ "Pulumi.yaml": "name: pg-platform\nruntime: nodejs\n", "Pulumi.x.yaml": yaml }));
+
+    it.each([
+        ["a key given twice", "config:\n  pg-platform:target: docker\n  pg-platform:target: aws\n", /Pulumi\.x\.yaml:3: Map keys must be unique/],
+        ["malformed YAML", "config:\n  pg-platform:postgres: [\n", /Pulumi\.x\.yaml:\d+: /],
+        ["an alias", "config:\n  pg-platform:postgres: &a\n    version: 18\n  pg-platform:pooler: *a\n", /Pulumi\.x\.yaml:4: alias \*a/],
+        ["a __proto__ key", "config:\n  pg-platform:postgres:\n    __proto__:\n      version: 3\n", /Pulumi\.x\.yaml:3: key "__proto__" is refused/],
+        ["an unknown tag", "config:\n  pg-platform:replicas: !!js/undefined 3\n", /Pulumi\.x\.yaml:2: Unresolved tag/],
+        ["a list as a key", "config:\n  ? [a, b]\n  : 1\n", /Pulumi\.x\.yaml:2: a list or mapping used as a key/],
+        ["config that is not a mapping", "config: 5\n", /Pulumi\.x\.yaml:1: config: must be a mapping/],
+        ["a file that is a list", "- a\n", /Pulumi\.x\.yaml:1: must be a mapping/],
+    ])("%s", (_, yaml, message) => {
+        expect(load(yaml)).toThrow(StackFileError);
+        expect(load(yaml)).toThrow(message);
     });
 });
