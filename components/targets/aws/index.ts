@@ -1,5 +1,6 @@
 // The aws target: RDS for PostgreSQL behind the common outputs.
 import * as pulumi from "@pulumi/pulumi";
+import { managedCdcUnavailable } from "../../managed/cdc";
 import type { OptionalEndpoint, PlatformOutputs } from "../outputs";
 import type { PlatformSpec } from "../../config";
 import { PROJECT } from "../../platform/constants";
@@ -29,6 +30,8 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
     };
     if (!plan.proxy) unavailable.transactionPoolUrl = "no RDS Proxy: it needs topology primary with pooler.enabled; connect to primaryUrl";
     if (plan.replicas === 0) unavailable.readOnlyUrl = NO_REPLICA_REASON;
+    const cdc = managedCdcUnavailable(spec, "aws");
+    if (cdc) unavailable.cdc = cdc;
 
     const secretReferences: Record<string, pulumi.Output<string>> = { masterPassword: rds.masterSecretArn, ...rds.roleSecretArns };
     return {

@@ -1,5 +1,6 @@
 // The gcp target: Cloud SQL for PostgreSQL behind the common outputs.
 import type * as pulumi from "@pulumi/pulumi";
+import { managedCdcUnavailable } from "../../managed/cdc";
 import type { OptionalEndpoint, PlatformOutputs } from "../outputs";
 import type { PlatformSpec } from "../../config";
 import { PROJECT } from "../../platform/constants";
@@ -35,6 +36,8 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
         metricsUrl: "Cloud SQL exposes no Prometheus endpoint; metrics are in Cloud Monitoring (cloudsql.googleapis.com) and Query Insights",
     };
     if (plan.replicas === 0) unavailable.readOnlyUrl = NO_REPLICA_REASON;
+    const cdc = managedCdcUnavailable(spec, "gcp");
+    if (cdc) unavailable.cdc = cdc;
 
     const secretReferences: Record<string, pulumi.Output<string>> = { adminPassword: sql.adminPassword, ...sql.rolePasswords };
     return {
