@@ -96,7 +96,11 @@ class ContainerPools {
         const uid = execFileSync("id", ["-u", SERVICE_USER], { encoding: "utf8" }).trim();
         const gid = execFileSync("id", ["-g", SERVICE_USER], { encoding: "utf8" }).trim();
         const name = `pgp-bench-pgbouncer-${layout.poolPorts.transaction}`;
-        const mounts = [layout.pgbouncerConfigDir, ...(booted.spec.postgres.tls.enabled ? [layout.pgbouncerTlsDir] : [])].flatMap((dir) => ["-v", `${dir}:${dir}:ro`]);
+        // With TLS on, PgBouncer 1.2x loads the system CA bundle even for client_tls_sslmode=require;
+        // the pinned Alpine image has one, the Debian-built stand-in (no ca-certificates) borrows the host's.
+        const bundle = "/etc/ssl/certs/ca-certificates.crt";
+        const tls = booted.spec.postgres.tls.enabled ? [layout.pgbouncerTlsDir, ...(fs.existsSync(bundle) ? [bundle] : [])] : [];
+        const mounts = [layout.pgbouncerConfigDir, ...tls].flatMap((dir) => ["-v", `${dir}:${dir}:ro`]);
         const [shell, ...args] = pgbouncerRunCommand(paths.pgbouncerRunScript, binary, paths.pgbouncerIni, paths.pgbouncerUserlist, 60);
         this.exec(["run", "-d", "--rm", "--name", name, "--network", "host", "--user", `${uid}:${gid}`, ...mounts, "--entrypoint", shell, this.image, ...args]);
         this.names.push(name);
