@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
@@ -47,7 +48,26 @@ export async function hostLayout(postgresDir: string): Promise<RuntimeLayout> {
         initSqlPath: path.join(scratchDir("init"), "init.sql"),
         pgbouncerConfigDir: "(per pool)",
         exporterConfigDir: scratchDir("exporter"),
+        pgbouncerVersion: hostPgbouncerVersion(),
     };
+}
+
+let pgbouncerVersion: string | undefined;
+
+/**
+ * The version of the host's PgBouncer (Debian 12's: 1.18.0), which the pools' files are
+ * rendered for; the pinned image's version when none is installed (nothing starts it then).
+ */
+export function hostPgbouncerVersion(): string {
+    if (pgbouncerVersion === undefined) {
+        try {
+            const out = execFileSync(PGBOUNCER_BIN, ["--version"], { encoding: "utf8" });
+            pgbouncerVersion = /PgBouncer (\d+\.\d+(?:\.\d+)?)/.exec(out)?.[1] ?? CONTAINER_LAYOUT.pgbouncerVersion;
+        } catch {
+            pgbouncerVersion = CONTAINER_LAYOUT.pgbouncerVersion;
+        }
+    }
+    return pgbouncerVersion;
 }
 
 /** Debian 12's PgBouncer (1.18). */

@@ -14,6 +14,8 @@ export interface PinnedImage {
     readonly gid: number;
     /** The program the container runs; set as the entrypoint so the image's own wrapper is bypassed. */
     readonly binary: string;
+    /** The program's own version where rendered files depend on it (PgBouncer's settings). */
+    readonly version?: string;
 }
 
 /**
@@ -26,6 +28,7 @@ export const PGBOUNCER_IMAGE: PinnedImage = {
     uid: 70,
     gid: 70,
     binary: "/usr/bin/pgbouncer",
+    version: "1.25.1",
 };
 
 /** postgres_exporter (busybox based, runs as `nobody`). */

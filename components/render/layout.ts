@@ -1,4 +1,5 @@
 import { CONTAINER_PORTS, LOOPBACK_ADDRESSES } from "../platform/constants";
+import { PGBOUNCER_IMAGE } from "../platform/images";
 
 /** The two PgBouncer pools: applications (transaction) and migrations/tools (session). */
 export type PoolMode = "transaction" | "session";
@@ -72,6 +73,11 @@ export interface RuntimeLayout {
      * presents to clients) and `ca.crt` (what it verifies the primary with). Container: `/etc/pgbouncer/tls`.
      */
     readonly pgbouncerTlsDir: string;
+    /**
+     * The PgBouncer version the pools run, for settings only some versions know (1.21 added
+     * `max_prepared_statements`; 1.18 refuses to start with it). Container: the pinned image's.
+     */
+    readonly pgbouncerVersion: string;
     /** Folder of the exporter's queries.yaml and password file. Container: `/etc/postgres_exporter`. */
     readonly exporterConfigDir: string;
 }
@@ -88,6 +94,7 @@ export const CONTAINER_LAYOUT: RuntimeLayout = {
     initSqlPath: "/docker-entrypoint-initdb.d/10-pg-platform.sql",
     pgbouncerConfigDir: "/etc/pgbouncer",
     pgbouncerTlsDir: "/etc/pgbouncer/tls",
+    pgbouncerVersion: PGBOUNCER_IMAGE.version ?? "1.25.1",
     exporterConfigDir: "/etc/postgres_exporter",
 };
 

@@ -55,6 +55,29 @@ function usersSection(spec: PlatformSpec, mode: PoolMode): string[] {
     return ["[users]", ...migrate.map((role) => `${role.name} = pool_mode=session`), ""];
 }
 
+/** Whether PgBouncer `version` (`1.25.1`) is at least `minimum` (`1.21`). */
+export function pgbouncerAtLeast(version: string, minimum: string): boolean {
+    const parts = (text: string) => text.split(".").map((part) => Number.parseInt(part, 10) || 0);
+    const [have, need] = [parts(version), parts(minimum)];
+    for (let i = 0; i < Math.max(have.length, need.length); i++) {
+        if ((have[i] ?? 0) !== (need[i] ?? 0)) return (have[i] ?? 0) > (need[i] ?? 0);
+    }
+    return true;
+}
+
+/** Prepared statements a pool tracks per server connection (1.22's default, written out for 1.21, whose default was 0). */
+export const MAX_PREPARED_STATEMENTS = 200;
+
+/**
+ * Settings only some PgBouncer versions know. From 1.21 the pools track protocol-level
+ * (named) prepared statements, so ORMs and drivers that prepare (Prisma, Npgsql, node-postgres
+ * named queries, JDBC) work through the transaction pool; 1.18 refuses the setting and would
+ * not start, so it is left out there.
+ */
+function versionSettings(version: string): Record<string, string> {
+    return pgbouncerAtLeast(version, "1.21") ? { max_prepared_statements: String(MAX_PREPARED_STATEMENTS) } : {};
+}
+
 /**
  * pgbouncer.ini for one pool. Clients authenticate with SCRAM against the server's stored
  * verifiers, looked up through the auth function as the auth role; `[databases]` never forces
@@ -91,6 +114,7 @@ export function renderPgbouncerIni(spec: PlatformSpec, mode: PoolMode, layout: R
         reserve_pool_size: String(pool.reservePoolSize),
         server_reset_query: "DISCARD ALL",
         ...tlsSettings(spec, layout),
+        ...versionSettings(layout.pgbouncerVersion),
         ...POOL_DEFAULTS,
     };
     return [

@@ -103,7 +103,10 @@ describe.each([18, 15] as const)("migrations on PostgreSQL %i through PgBouncer 
         const dir = migrationsDir(SLOW);
         const table = `pgmigrations_${port}`;
         const killed = startMigration(url("app_migrate", port), dir, ["-t", table, "--no-single-transaction"]);
-        await waitFor("the first run to hold its lock", async () => (await advisoryLocks()) > 0, 20_000, 50);
+        // Idle with its lock: its last statement (reading the migrations table) done, now in the migration's wait.
+        await waitFor("the first run to hold its lock, idle", async () => (await booted.server.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.granted AND a.state = 'idle' AND a.query LIKE 'SELECT name FROM %'`, [], { database: "app" }))[0].n > 0, 20_000, 50);
         killed.child.kill("SIGKILL");
         await killed.done;
         // Another client of the pool keeps the most recently used backend busy, as traffic would.
@@ -132,7 +135,7 @@ describe.each([18, 15] as const)("migrations on PostgreSQL %i through PgBouncer 
     });
 
     it("serialises concurrent node-pg-migrate runs through the transaction pool: one migrates, the other is told a migration is running", async () => {
-        const dir = migrationsDir({ "1_concurrent": "SELECT pg_sleep(2);\nCREATE TABLE public.concurrent_marker (id int);" });
+        const dir = migrationsDir({ "1_concurrent": "SELECT pg_sleep(8);\nCREATE TABLE public.concurrent_marker (id int);" });
         const first = startMigration(url("app_migrate", transactionPort), dir, ["-t", "pgmigrations_concurrent"]);
         await waitFor("the first run to hold its lock", async () => (await advisoryLocks()) > 0, 20_000, 50);
         const second = await migrate(url("app_migrate", transactionPort), dir, ["-t", "pgmigrations_concurrent"]);

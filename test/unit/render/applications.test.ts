@@ -1,7 +1,7 @@
 // What applications and their tools get from the renderers (issue 12): default privileges in
 // every schema the migrate role creates, and migrate roles in session mode on the transaction pool.
 import { describe, expect, it } from "vitest";
-import { CONTAINER_LAYOUT, renderInitSql, renderPgbouncerIni } from "../../../components/render";
+import { CONTAINER_LAYOUT, pgbouncerAtLeast, renderInitSql, renderPgbouncerIni } from "../../../components/render";
 import { parseSpec, type PlatformConfigInput } from "../../../components/config";
 
 const spec = (config: PlatformConfigInput = {}) => parseSpec(config as Record<string, unknown>);
@@ -47,5 +47,25 @@ describe("migrate roles on the transaction pool", () => {
 
     it("leaves the session pool without exceptions", () => {
         expect(renderPgbouncerIni(s, "session", CONTAINER_LAYOUT)).not.toContain("[users]");
+    });
+});
+
+describe("prepared statements through the pools, by PgBouncer version", () => {
+    const s = spec({ topology: "primary" });
+
+    it("renders max_prepared_statements for the pinned PgBouncer (1.25.1), in both pools", () => {
+        expect(CONTAINER_LAYOUT.pgbouncerVersion).toBe("1.25.1");
+        for (const mode of ["transaction", "session"] as const) expect(renderPgbouncerIni(s, mode, CONTAINER_LAYOUT)).toMatch(/^max_prepared_statements = 200$/m);
+    });
+
+    it("leaves it out for PgBouncer before 1.21 (Debian 12's 1.18 refuses to start with it)", () => {
+        for (const version of ["1.18.0", "1.20.1"]) expect(renderPgbouncerIni(s, "transaction", { ...CONTAINER_LAYOUT, pgbouncerVersion: version })).not.toContain("max_prepared_statements");
+        expect(renderPgbouncerIni(s, "transaction", { ...CONTAINER_LAYOUT, pgbouncerVersion: "1.21.0" })).toContain("max_prepared_statements = 200");
+    });
+
+    it.each([
+        ["1.18.0", "1.21", false], ["1.20.9", "1.21", false], ["1.21", "1.21", true], ["1.21.0", "1.21", true], ["1.25.1", "1.21", true], ["2.0", "1.21", true], ["1.9.0", "1.21", false],
+    ])("compares versions numerically: %s >= %s is %s", (version, minimum, expected) => {
+        expect(pgbouncerAtLeast(version, minimum)).toBe(expected);
     });
 });
