@@ -71,7 +71,7 @@ interface Endpoint extends BenchTarget {
 const authQueryOnly = (userlist: string) => `${userlist.split("\n")[0]}\n`;
 
 /** A PgBouncer pool run from the pinned major's image, on the host network, with the same rendered files. */
-class ContainerPools {
+export class ContainerPools {
     private readonly names: string[] = [];
     constructor(private readonly docker: string, private readonly image: string) {}
 
@@ -337,7 +337,7 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
 }
 
 /** The stand-in PgBouncer image and the Docker CLI, when scripts/build-images.sh made them. */
-function localPgbouncerImage(): { docker: string; image: string } | undefined {
+export function localPgbouncerImage(): { docker: string; image: string } | undefined {
     const state = path.join(process.env.PG_PLATFORM_CACHE ?? path.join(os.homedir(), ".cache/pg-platform"), "docker");
     const file = path.join(state, "images.json");
     if (!fs.existsSync(file)) return undefined;
