@@ -8,6 +8,7 @@ import { runUnderMocks, type MockedResource } from "./offline/harness";
 import { redactSecrets } from "./offline/secrets";
 import { PROJECT } from "../components/platform/constants";
 import { configFailure, loadStackConfig } from "./stack-config";
+import { refusePlaceholders } from "./placeholders";
 
 /** What `check` found for one stack. */
 export interface CheckResult {
@@ -37,9 +38,13 @@ export function gateResource(resource: MockedResource): GateResource {
     return { urn: resource.urn, type: resource.type, name: resource.name, parent: resource.parent, props: resource.inputs, propertyDependencies: resource.propertyDependencies };
 }
 
-/** Runs the stack's program under mocks and its policies; throws ConfigError on bad config. */
+/**
+ * Runs the stack's program under mocks and its policies; throws ConfigError on bad config,
+ * including a copy of an example stack that still names the repository's own cloud resources.
+ */
 export async function checkStack(stack: string, options: CheckOptions = {}): Promise<CheckResult> {
     const { config, secretKeys } = loadStackConfig(stack, options.projectDir);
+    refusePlaceholders(stack, config, options.projectDir);
     const run = await runUnderMocks(runProgram, { project: PROJECT, stack, config, secretKeys, preview: options.preview });
     const gateResources: GateResource[] = run.resources.map(gateResource);
     const violations = await runPolicies(gateResources, loadPolicyConfig(stack, options.policyConfigDir));

@@ -6,10 +6,12 @@ import { APP_SCHEMA, type DatabasePlan } from "./roles";
 /**
  * A generated password that satisfies the strictest policy a managed service applies
  * (Cloud SQL's default complexity: upper, lower, digit, symbol), with symbols that need no
- * quoting in a URL or a shell.
+ * quoting in a URL or a shell, nor any RDS refuses (`/`, `'`, `"`, `@`, space). A change of
+ * `keepers` makes a new one. Default: none.
  */
-export function managedPassword(name: string, parent: pulumi.Resource): random.RandomPassword {
+export function managedPassword(name: string, parent: pulumi.Resource, keepers?: Record<string, string>): random.RandomPassword {
     return new random.RandomPassword(name, {
+        keepers,
         length: 32,
         special: true,
         overrideSpecial: "-_.~",

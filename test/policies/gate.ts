@@ -32,7 +32,8 @@ export function containerWithFiles(name: string, files: Record<string, string>, 
 
 /** Builds a target's resources for a raw stack config under mocks, as the gate sees them. */
 export async function deployed(deploy: TargetModule["deploy"], raw: Record<string, unknown>, stack = "test"): Promise<GateResource[]> {
-    const run = await runUnderMocks(() => deploy(parseSpec(raw), { stack }), { stack });
+    // The aws provider's region, as every aws stack file sets it.
+    const run = await runUnderMocks(() => deploy(parseSpec(raw), { stack }), { stack, config: { "aws:region": "eu-west-1" } });
     return run.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, props: r.inputs }));
 }
 

@@ -22,11 +22,17 @@ function devStack(config: string): string {
     return dir;
 }
 
-/** The real prod stack with some of its lines changed, checked with prod's policy config. */
+/**
+ * The real prod stack with some of its lines changed, checked with prod's policy config. Its VPC
+ * and subnets are replaced as a user's copy must (check refuses the repository's own in a copy).
+ */
 function prodStackWith(change: (yaml: string) => string): string {
     const dir = tempDir();
     fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    const prod = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8");
+    const prod = fs
+        .readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8")
+        .replace(/vpc-0a1b2c3d4e5f60718/, "vpc-0fedcba987654321f")
+        .replace(/subnet-0a1b2c3d4e5f6000(\d)/g, "subnet-0fedcba98765432$1");
     const changed = change(prod);
     expect(changed).not.toEqual(prod);
     fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), changed);

@@ -15,7 +15,11 @@ const subnetId = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { message: 'must be
 
 /** Settings of the `aws` target (`pg-platform:aws`): RDS for PostgreSQL. */
 export const awsSettings = z.strictObject({
-    /** AWS region of every resource. Default: the aws provider's configured region. */
+    /**
+     * AWS region of every regional resource. Default: the aws provider's region, `aws:region`,
+     * which the stack file must set in any case (the provider needs one to start; the program
+     * refuses a stack without it, so a preview needs no AWS_REGION in the shell).
+     */
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as "eu-west-1"' }).optional(),
     /** VPC the instances and the proxy live in. Required. */
     vpcId: z.string({ error: required('the VPC id, e.g. "vpc-0abc1234"') })
@@ -49,7 +53,13 @@ export const awsSettings = z.strictObject({
      * Turn backups off with `backup.enabled: false`, not with 0. Default: 30 in production, 7 elsewhere.
      */
     backupRetentionDays: z.number().int().min(1, { message: "must be 1..35; turn backups off with backup.enabled: false" }).max(35).optional(),
-    /** KMS key (id or ARN) for storage and Performance Insights encryption. Default: the AWS-managed RDS key. */
+    /**
+     * The master password's generation: raise it (2, 3, …) and `pulumi up` rotates the password,
+     * a new random one set on the primary (the replicas follow through replication) and written
+     * as a new version of the master secret RDS Proxy and operators read. Default: 1.
+     */
+    masterPasswordVersion: z.number().int().min(1).default(1),
+    /** KMS key (id or ARN) for storage, Performance Insights and the master secret. Default: the AWS-managed keys. */
     kmsKeyId: z.string().min(1).optional(),
     /** Performance Insights (7 days retention, the free tier). Default: true. */
     performanceInsights: z.boolean().default(true),

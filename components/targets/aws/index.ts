@@ -2,11 +2,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { managedCdcUnavailable } from "../../managed/cdc";
 import type { OptionalEndpoint, PlatformOutputs } from "../outputs";
-import type { PlatformSpec } from "../../config";
-import { PROJECT } from "../../platform/constants";
+import { ConfigError, type PlatformSpec } from "../../config";
 import type { DeployContext } from "../target";
 import { databasePlan } from "../../managed/roles";
 import { NO_REPLICA_REASON } from "../../managed/spec";
+import { managedBaseName } from "../../managed/naming";
 import { managedUrl } from "../../managed/urls";
 import { rdsPlan } from "./plan";
 import { RdsPostgres } from "./rds-postgres";
@@ -16,11 +16,19 @@ export { RdsPostgres } from "./rds-postgres";
 /** Builds the RDS stack of a spec and returns the common outputs. */
 export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutputs {
     const plan = rdsPlan(spec);
+    // The aws provider reads its region from the stack file, so a preview needs only credentials,
+    // not AWS_REGION in the shell (aws.region only moves the resources, the provider still needs one).
+    if (!new pulumi.Config("aws").get("region")) {
+        throw new ConfigError([
+            `aws:region: the aws provider has no region: set aws:region in Pulumi.${context.stack}.yaml (e.g. "aws:region: ${plan.settings.region ?? "eu-west-1"}"); a preview must not depend on AWS_REGION in the shell`,
+        ]);
+    }
     const databases = databasePlan(spec);
-    const rds = new RdsPostgres(`${PROJECT}-${context.stack}`, { plan, databases });
+    const rds = new RdsPostgres(managedBaseName(context.stack), { plan, databases });
 
-    // Without managed roles the only login is the master, whose password stays in Secrets
-    // Manager: its URLs name the user only and secretReferences.masterPassword says where it is.
+    // Without managed roles the only login is the master, whose password is read from its
+    // Secrets Manager secret: its URLs name the user only and secretReferences.masterPassword
+    // says where it is.
     const logins = { database: plan.initialDatabase, port: rds.port, rolePasswords: rds.rolePasswords, adminUser: rds.masterUsername };
 
     const unavailable: Partial<Record<OptionalEndpoint, string>> = {

@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
+import type * as random from "@pulumi/random";
 import { CONTAINER_PORTS } from "../../platform/constants";
 import { DatabaseRoles, managedPassword } from "../../managed/database-roles";
 import type { DatabasePlan } from "../../managed/roles";
@@ -14,6 +15,9 @@ export interface CloudSqlPostgresArgs {
     /** Databases (always created) and roles (created when `plan.manageDatabases`), from `databasePlan(spec)`. */
     readonly databases: DatabasePlan;
 }
+
+/** Instance settings the primary and its replicas share. */
+type SharedSettings = gcp.types.input.sql.DatabaseInstanceSettings;
 
 /**
  * PostgreSQL on Cloud SQL: a private-IP instance that accepts only TLS, with the platform's
@@ -40,21 +44,44 @@ export class CloudSqlPostgres extends pulumi.ComponentResource {
     constructor(name: string, args: CloudSqlPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pg-platform:gcp:CloudSqlPostgres", name, {}, opts);
         const plan = args.plan;
-        const settings = plan.settings;
-        const { project, region } = settings;
+        const shared = this.instanceSettings(plan);
+        const primary = this.primary(name, plan, shared);
+        const replicas = this.replicas(name, plan, shared, primary);
+        const databases = args.databases.databases.map((db) =>
+            new gcp.sql.Database(`${name}-db-${db.name}`, { name: db.name, instance: primary.name, project: plan.settings.project }, { parent: this }),
+        );
+        const adminPassword = managedPassword(`${name}-admin-password`, this);
+        const admin = this.adminUser(name, plan, primary, adminPassword);
+        const rolePasswords = plan.manageDatabases ? this.databaseRoles(name, args.databases, primary, adminPassword, [admin, ...databases]) : {};
 
-        // Instance settings the primary and its replicas share.
-        const ipConfiguration: gcp.types.input.sql.DatabaseInstanceSettingsIpConfiguration = {
-            ipv4Enabled: settings.publicIp,
-            privateNetwork: settings.network,
-            allocatedIpRange: settings.allocatedIpRange,
-            sslMode: "ENCRYPTED_ONLY",
-            authorizedNetworks: settings.authorizedNetworks.map((cidr) => ({ name: cidr, value: cidr })),
-        };
-        const shared = {
+        this.address = primary.privateIpAddress;
+        this.port = pulumi.output(CONTAINER_PORTS.postgres);
+        this.replicaAddresses = replicas.map((replica) => replica.privateIpAddress);
+        this.connectionName = primary.connectionName;
+        this.adminUsername = MANAGED_ADMIN_ROLE;
+        this.adminPassword = pulumi.secret(adminPassword.result);
+        this.rolePasswords = rolePasswords;
+        this.registerOutputs({
+            address: this.address,
+            port: this.port,
+            replicaAddresses: this.replicaAddresses,
+            connectionName: this.connectionName,
+        });
+    }
+
+    /** Instance settings the primary and its replicas share: private IP, TLS only, the platform's flags, Query Insights. */
+    private instanceSettings(plan: CloudSqlPlan): SharedSettings {
+        const settings = plan.settings;
+        return {
             tier: settings.tier,
             edition: plan.edition,
-            ipConfiguration,
+            ipConfiguration: {
+                ipv4Enabled: settings.publicIp,
+                privateNetwork: settings.network,
+                allocatedIpRange: settings.allocatedIpRange,
+                sslMode: "ENCRYPTED_ONLY",
+                authorizedNetworks: settings.authorizedNetworks.map((cidr) => ({ name: cidr, value: cidr })),
+            },
             databaseFlags: plan.flags.map((flag) => ({ ...flag })),
             diskType: "PD_SSD",
             diskAutoresize: true,
@@ -65,15 +92,19 @@ export class CloudSqlPostgres extends pulumi.ComponentResource {
                 recordClientAddress: settings.queryInsights,
             },
         };
+    }
 
-        const primary = new gcp.sql.DatabaseInstance(`${name}-primary`, {
+    /** The primary: regional in production, backups with point-in-time recovery, a password policy. */
+    private primary(name: string, plan: CloudSqlPlan, shared: SharedSettings): gcp.sql.DatabaseInstance {
+        const { project, region, diskSizeGb } = plan.settings;
+        return new gcp.sql.DatabaseInstance(`${name}-primary`, {
             databaseVersion: plan.databaseVersion,
             project,
             region,
             deletionProtection: plan.deletionProtection,
             settings: {
                 ...shared,
-                diskSize: settings.diskSizeGb,
+                diskSize: diskSizeGb,
                 availabilityType: plan.availabilityType,
                 backupConfiguration: {
                     enabled: plan.backups,
@@ -89,61 +120,58 @@ export class CloudSqlPostgres extends pulumi.ComponentResource {
                 },
             },
         }, { parent: this });
+    }
 
-        const replicas = Array.from({ length: plan.replicas }, (_, i) =>
+    /**
+     * Zonal read replicas of the primary with its settings. No `replicaConfiguration`: its
+     * `failoverTarget` is MySQL's (the provider marks it unsupported for PostgreSQL), and HA
+     * here is the primary's regional availability.
+     */
+    private replicas(name: string, plan: CloudSqlPlan, shared: SharedSettings, primary: gcp.sql.DatabaseInstance): gcp.sql.DatabaseInstance[] {
+        const { project, region } = plan.settings;
+        return Array.from({ length: plan.replicas }, (_, i) =>
             new gcp.sql.DatabaseInstance(`${name}-replica-${i + 1}`, {
                 databaseVersion: plan.databaseVersion,
                 project,
                 region,
                 masterInstanceName: primary.name,
                 instanceType: "READ_REPLICA_INSTANCE",
-                replicaConfiguration: { failoverTarget: false },
                 deletionProtection: plan.deletionProtection,
                 settings: { ...shared, availabilityType: "ZONAL", backupConfiguration: { enabled: false } },
             }, { parent: this }),
         );
+    }
 
-        const databases = args.databases.databases.map((db) =>
-            new gcp.sql.Database(`${name}-db-${db.name}`, { name: db.name, instance: primary.name, project }, { parent: this }),
-        );
-
-        // Cloud SQL makes API-created users members of cloudsqlsuperuser, so only the admin is
-        // one; application roles are created in SQL without that membership.
-        const adminPassword = managedPassword(`${name}-admin-password`, this);
-        const admin = new gcp.sql.User(`${name}-admin`, {
+    /**
+     * The admin user with a random password. Cloud SQL makes API-created users members of
+     * cloudsqlsuperuser, so only the admin is one; application roles are created in SQL.
+     */
+    private adminUser(name: string, plan: CloudSqlPlan, primary: gcp.sql.DatabaseInstance, password: random.RandomPassword): gcp.sql.User {
+        return new gcp.sql.User(`${name}-admin`, {
             name: MANAGED_ADMIN_ROLE,
             instance: primary.name,
-            password: adminPassword.result,
-            project,
+            password: password.result,
+            project: plan.settings.project,
         }, { parent: this });
+    }
 
-        const rolePasswords: Record<string, pulumi.Output<string>> = {};
-        if (plan.manageDatabases) {
-            const provider = new postgresql.Provider(`${name}-postgresql`, {
-                host: primary.privateIpAddress,
-                port: CONTAINER_PORTS.postgres,
-                username: MANAGED_ADMIN_ROLE,
-                password: pulumi.secret(adminPassword.result),
-                database: args.databases.databases[0].name,
-                sslmode: "require",
-                superuser: false,
-            }, { parent: this });
-            const roles = new DatabaseRoles(`${name}-roles`, { plan: args.databases, provider, dependsOn: [admin, ...databases] }, { parent: this });
-            Object.assign(rolePasswords, roles.passwords);
-        }
-
-        this.address = primary.privateIpAddress;
-        this.port = pulumi.output(CONTAINER_PORTS.postgres);
-        this.replicaAddresses = replicas.map((replica) => replica.privateIpAddress);
-        this.connectionName = primary.connectionName;
-        this.adminUsername = MANAGED_ADMIN_ROLE;
-        this.adminPassword = pulumi.secret(adminPassword.result);
-        this.rolePasswords = rolePasswords;
-        this.registerOutputs({
-            address: this.address,
-            port: this.port,
-            replicaAddresses: this.replicaAddresses,
-            connectionName: this.connectionName,
-        });
+    /** The least-privilege roles and grants through the postgresql provider, connected as the admin over TLS. */
+    private databaseRoles(
+        name: string,
+        databases: DatabasePlan,
+        primary: gcp.sql.DatabaseInstance,
+        adminPassword: random.RandomPassword,
+        dependsOn: pulumi.Resource[],
+    ): Readonly<Record<string, pulumi.Output<string>>> {
+        const provider = new postgresql.Provider(`${name}-postgresql`, {
+            host: primary.privateIpAddress,
+            port: CONTAINER_PORTS.postgres,
+            username: MANAGED_ADMIN_ROLE,
+            password: pulumi.secret(adminPassword.result),
+            database: databases.databases[0].name,
+            sslmode: "require",
+            superuser: false,
+        }, { parent: this });
+        return new DatabaseRoles(`${name}-roles`, { plan: databases, provider, dependsOn }, { parent: this }).passwords;
     }
 }

@@ -3,10 +3,10 @@ import type * as pulumi from "@pulumi/pulumi";
 import { managedCdcUnavailable } from "../../managed/cdc";
 import type { OptionalEndpoint, PlatformOutputs } from "../outputs";
 import type { PlatformSpec } from "../../config";
-import { PROJECT } from "../../platform/constants";
 import type { DeployContext } from "../target";
 import { databasePlan } from "../../managed/roles";
 import { NO_REPLICA_REASON } from "../../managed/spec";
+import { managedBaseName } from "../../managed/naming";
 import { managedUrl } from "../../managed/urls";
 import { CloudSqlPostgres } from "./cloud-sql-postgres";
 import { cloudSqlPlan } from "./plan";
@@ -21,7 +21,7 @@ const NO_POOL =
 export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutputs {
     const plan = cloudSqlPlan(spec);
     const databases = databasePlan(spec);
-    const sql = new CloudSqlPostgres(`${PROJECT}-${context.stack}`, { plan, databases });
+    const sql = new CloudSqlPostgres(managedBaseName(context.stack), { plan, databases });
     const logins = {
         database: databases.databases[0].name,
         port: sql.port,

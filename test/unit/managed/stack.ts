@@ -11,12 +11,18 @@ export interface StackRun extends ProgramRun<unknown> {
     readonly raw: PlatformOutputs;
 }
 
-/** Runs the whole program under mocks for a config given as `pg-platform:*` values. */
-export async function runStack(values: Record<string, unknown>, stack = "test"): Promise<StackRun> {
+/** The aws provider's region, which every aws stack file sets (the aws target refuses a stack without it). */
+export const PROVIDER_CONFIG: Readonly<Record<string, string>> = { "aws:region": "eu-west-1" };
+
+/**
+ * Runs the whole program under mocks for a config given as `pg-platform:*` values (keys with a
+ * namespace of their own, such as `aws:region`, as they are), with {@link PROVIDER_CONFIG} beside them.
+ */
+export async function runStack(values: Record<string, unknown>, stack = "test", providerConfig: Readonly<Record<string, string>> = PROVIDER_CONFIG): Promise<StackRun> {
     const config = Object.fromEntries(
-        Object.entries(values).map(([key, value]) => [`${PROJECT}:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+        Object.entries(values).map(([key, value]) => [key.includes(":") ? key : `${PROJECT}:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
     );
-    return run(config, stack);
+    return run({ ...providerConfig, ...config }, stack);
 }
 
 /** Runs a committed stack file (`Pulumi.<stack>.yaml`) under mocks. */

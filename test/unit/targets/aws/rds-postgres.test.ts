@@ -48,11 +48,9 @@ describe("RdsPostgres in the committed prod stack", async () => {
             performanceInsightsEnabled: true,
             performanceInsightsRetentionPeriod: 7,
             enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
-            manageMasterUserPassword: true,
             username: "platform_admin",
             dbName: "app",
         });
-        expect(primary.inputs.password).toBeUndefined();
         expect(primary.inputs.parameterGroupName).toMatch(/^pg-platform-prod-postgres17-/);
         // A per-stack-life suffix, so re-creating the stack never collides with an old final snapshot.
         expect(primary.inputs.finalSnapshotIdentifier).toMatch(/^pg-platform-prod-primary-final-[0-9a-f]{8}$/);
@@ -92,6 +90,38 @@ describe("RdsPostgres in the committed prod stack", async () => {
         }
     });
 
+    it("sets a master password of its own, never RDS-managed, so RDS can create the replicas from the primary", () => {
+        const replicas = ofType(run.resources, T.instance).filter((r) => r.inputs.replicateSourceDb !== undefined);
+        expect(replicas).toHaveLength(2);
+        for (const replica of replicas) {
+            // The mocked identifier is the logical name, as the autonamer starts it.
+            const source = named(run.resources, T.instance, String(replica.inputs.replicateSourceDb));
+            // RDS refuses a read replica of a source whose master password it manages (every engine but SQL Server).
+            expect(source.inputs.manageMasterUserPassword).not.toBe(true);
+            expect(source.secretInputs).toContain("password");
+        }
+        const password = named(run.resources, "random:index/randomPassword:RandomPassword", "pg-platform-prod-master-password");
+        expect(password.inputs).toMatchObject({ length: 32, overrideSpecial: "-_.~", keepers: { version: "1" } });
+        expect(primary.inputs.password).toMatch(/^pw-[0-9a-f]{24}$/);
+    });
+
+    it("keeps the master login in a Secrets Manager secret of its own, as a secret input only", () => {
+        const secret = named(run.resources, "aws:secretsmanager/secret:Secret", "pg-platform-prod-master-secret");
+        expect(secret.inputs).toMatchObject({ namePrefix: "pg-platform-prod/platform_admin-" });
+        const version = named(run.resources, T.secretVersion, "pg-platform-prod-master-secret");
+        expect(version.secretInputs).toContain("secretString");
+        expect(JSON.parse(String(version.inputs.secretString))).toEqual({
+            engine: "postgres",
+            host: "pg-platform-prod-primary.abc123.eu-west-1.rds.amazonaws.com",
+            port: 5432,
+            username: "platform_admin",
+            password: primary.inputs.password,
+            dbname: "app",
+            dbInstanceIdentifier: "pg-platform-prod-primary",
+        });
+        expect(nonSecretInputs(run.resources)).not.toContain(String(primary.inputs.password));
+    });
+
     it("pools through RDS Proxy with TLS and SCRAM, authenticated by the master secret", () => {
         const proxy = ofType(run.resources, T.proxy)[0];
         expect(proxy.inputs).toMatchObject({ engineFamily: "POSTGRESQL", requireTls: true });
@@ -100,7 +130,7 @@ describe("RdsPostgres in the committed prod stack", async () => {
                 authScheme: "SECRETS",
                 clientPasswordAuthType: "POSTGRES_SCRAM_SHA_256",
                 iamAuth: "DISABLED",
-                secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!pg-platform-prod-primary",
+                secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:pg-platform-prod-master-secret",
             },
         ]);
         expect(ofType(run.resources, T.proxyTarget)[0].inputs.dbInstanceIdentifier).toBe("pg-platform-prod-primary");
@@ -122,8 +152,8 @@ describe("RdsPostgres in the committed prod stack", async () => {
         expect(outputs.metricsUrl).toBeUndefined();
         expect(run.raw.unavailable.sessionPoolUrl).toMatch(/primaryUrl/);
         expect(run.raw.unavailable.metricsUrl).toMatch(/CloudWatch/);
-        // Where the master password lives (RDS's own Secrets Manager secret), never the password itself.
-        expect(outputs.secretReferences).toEqual({ masterPassword: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!pg-platform-prod-primary" });
+        // Where the master password lives (the stack's own Secrets Manager secret), never the password itself.
+        expect(outputs.secretReferences).toEqual({ masterPassword: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:pg-platform-prod-master-secret" });
         for (const url of [run.raw.primaryUrl, run.raw.transactionPoolUrl, run.raw.readOnlyUrl]) expect(await isSecretOutput(url!)).toBe(true);
     });
 
@@ -151,6 +181,15 @@ describe("RdsPostgres outside production", async () => {
         const single = await runStack({ target: "aws", aws: AWS }, "single");
         expect(ofType(single.resources, T.proxy)).toEqual([]);
         expect(single.raw.unavailable.transactionPoolUrl).toMatch(/topology primary/);
+    });
+});
+
+describe("RdsPostgres rotating the master password", async () => {
+    const rotated = await devStack({ aws: { ...AWS, masterPasswordVersion: 2 } });
+
+    it("makes a new random password when aws.masterPasswordVersion is raised, under the same URN", () => {
+        const password = named(rotated.resources, "random:index/randomPassword:RandomPassword", "pg-platform-dev-master-password");
+        expect(password.inputs.keepers).toEqual({ version: "2" });
     });
 });
 
@@ -221,8 +260,8 @@ describe("RdsPostgres managing databases and roles", async () => {
         const outputs = run.outputs as Record<string, string>;
         expect(outputs.primaryUrl).toMatch(/^postgresql:\/\/app_app:[^@]+@pg-platform-dev-primary\./);
         expect(outputs.readOnlyUrl).toMatch(/^postgresql:\/\/app_readonly:[^@]+@pg-platform-dev-replica-1\./);
-        // The mocked passwords (and the mocked master secret) all look like pw-<24 hex>.
-        expect(ofType(run.resources, "random:index/randomPassword:RandomPassword")).toHaveLength(7);
+        // The mocked passwords all look like pw-<24 hex>: the master's and one per role.
+        expect(ofType(run.resources, "random:index/randomPassword:RandomPassword")).toHaveLength(1 + 7);
         expect(nonSecretInputs(run.resources)).not.toMatch(/pw-[0-9a-f]{24}/);
         expect(await isSecretOutput(run.raw.primaryUrl)).toBe(true);
         expect(run.duplicateUrns).toEqual([]);

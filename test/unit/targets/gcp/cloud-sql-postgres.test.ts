@@ -80,6 +80,8 @@ describe("CloudSqlPostgres in the committed gcp-prod stack", async () => {
     it("replicates to a zonal, private read replica with the same flags", () => {
         const replica = named(run.resources, INSTANCE, "pg-platform-gcp-prod-replica-1");
         expect(replica.inputs).toMatchObject({ masterInstanceName: "pg-platform-gcp-prod-primary", instanceType: "READ_REPLICA_INSTANCE" });
+        // replicaConfiguration.failoverTarget is MySQL's; the provider marks it unsupported for PostgreSQL.
+        expect(replica.inputs.replicaConfiguration).toBeUndefined();
         expect(settingsOf(replica.inputs)).toMatchObject({ availabilityType: "ZONAL", ipConfiguration: { ipv4Enabled: false, sslMode: "ENCRYPTED_ONLY" } });
         expect(settingsOf(replica.inputs).databaseFlags).toEqual(settings.databaseFlags);
     });

@@ -318,7 +318,7 @@ describe("the gate reads the Kubernetes objects: a bad k8s stack exits 1 naming 
 
     it("an md5 rule in postgres.hba: scram-only-auth on the servers' ConfigMaps", async () => {
         const dir = k8sStack(
-            "  pg-platform:image:\n    push: true\n    repository: ghcr.io/acme/postgres\n  pg-platform:postgres:\n    hba:\n      - { type: host, database: all, user: all, address: 10.0.0.0/8, method: md5 }\n",
+            "  pg-platform:image:\n    push: true\n    repository: ghcr.io/example/postgres\n  pg-platform:postgres:\n    hba:\n      - { type: host, database: all, user: all, address: 10.0.0.0/8, method: md5 }\n",
         );
         const result = await checkStack("k8s", { projectDir: dir });
         const scram = result.violations.filter((v) => v.policy === "scram-only-auth");
