@@ -136,7 +136,16 @@ const postgres = z.strictObject({
     /** User pg_hba.conf rules, placed after the platform's fixed rules. Default: none. */
     hba: z.array(hbaRule).default([]),
     /** TLS for client connections (hostssl, hostnossl reject). Default: off. */
-    tls: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+    tls: z.strictObject({
+        enabled: z.boolean().default(false),
+        /**
+         * Where clients keep the stack's CA certificate (the `caCertificate` output): the URLs
+         * name it as `sslrootcert`, with `sslmode=verify-full`, so libpq (psql, psycopg) and
+         * node-postgres verify the server with it. A relative path is read from the client's
+         * working directory. Default: `ca.crt`.
+         */
+        caFile: z.string().regex(/^[A-Za-z0-9._/-]+$/, { message: "must be a file path of letters, digits, '.', '_', '-' and '/' (it goes into the URLs unescaped)" }).default("ca.crt"),
+    }).prefault({}),
     /** Change data capture (Debezium-style logical decoding). Default: off. */
     cdc: cdc.prefault({}),
     /** pgaudit.log classes. Default: `ddl,role`. */
@@ -270,6 +279,8 @@ export const platformSchema = z.strictObject({
     spec.postgres.cdc.databases.forEach((db, i) => {
         const path = ["postgres", "cdc", "databases", i];
         if (!seenDatabases.has(db.name)) issue([...path, "name"], `"${db.name}" is not one of postgres.databases`);
+        // The platform's own pg_hba.conf rules write `replication` bare, as the keyword.
+        if (db.name === "replication") issue([...path, "name"], `"replication" is pg_hba.conf's keyword for physical replication: CDC needs a database of another name`);
         if (cdcDatabases.has(db.name)) issue([...path, "name"], `database "${db.name}" is listed twice`);
         cdcDatabases.add(db.name);
         seenRoles.add(cdcNames(db.name).role);

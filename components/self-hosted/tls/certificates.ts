@@ -83,11 +83,14 @@ export function certificatePaths(service: TlsServiceName, layout: RuntimeLayout)
 }
 
 /**
- * The query of every connection URL: with TLS on, `sslmode=require`, so a client never falls
- * back to plain TCP (which the servers and pools refuse anyway). Not `verify-full`: libpq would
- * then need the CA in a file on the client, which a URL cannot carry; clients that verify read
- * the `caCertificate` output. Without TLS: none.
+ * The query of every connection URL: with TLS on, `sslmode=verify-full` against the stack's CA
+ * in `postgres.tls.caFile` (`sslrootcert`), which every libpq-based driver (psql, psycopg) and
+ * node-postgres read the same way: encrypted, the CA checked and the host name matched, so
+ * the password never goes to an impostor. `sslmode=require` alone is read differently (libpq:
+ * encrypt without verifying; node-postgres: verify against the system CAs, which refuses the
+ * stack's private CA), and node-postgres' `uselibpqcompat` is a parameter libpq refuses.
+ * Without TLS: none.
  */
 export function clientUrlQuery(spec: PlatformSpec): string | undefined {
-    return spec.postgres.tls.enabled ? "sslmode=require" : undefined;
+    return spec.postgres.tls.enabled ? `sslmode=verify-full&sslrootcert=${spec.postgres.tls.caFile}` : undefined;
 }

@@ -41,8 +41,14 @@ describe("CERTIFICATE_LIFETIME", () => {
 });
 
 describe("clientUrlQuery", () => {
-    it("makes URLs require TLS when it is on and adds nothing when it is off", () => {
-        expect(clientUrlQuery(parseSpec({ postgres: { tls: { enabled: true } } }))).toBe("sslmode=require");
+    it("makes URLs verify the server against the CA file when TLS is on and adds nothing when it is off", () => {
+        expect(clientUrlQuery(parseSpec({ postgres: { tls: { enabled: true } } }))).toBe("sslmode=verify-full&sslrootcert=ca.crt");
+        expect(clientUrlQuery(parseSpec({ postgres: { tls: { enabled: true, caFile: "/etc/app/pg-ca.crt" } } }))).toBe("sslmode=verify-full&sslrootcert=/etc/app/pg-ca.crt");
         expect(clientUrlQuery(parseSpec({}))).toBeUndefined();
+    });
+
+    it("refuses a CA file path that would need escaping in a URL", () => {
+        expect(() => parseSpec({ postgres: { tls: { enabled: true, caFile: "my ca.crt" } } })).toThrow(/postgres\.tls\.caFile: must be a file path/);
+        expect(() => parseSpec({ postgres: { tls: { enabled: true, caFile: "a&sslmode=disable" } } })).toThrow(/postgres\.tls\.caFile/);
     });
 });

@@ -110,7 +110,7 @@ describe("a primary stack with postgres.tls.enabled", async () => {
 
     it("outputs the CA certificate and URLs that insist on TLS", () => {
         expect(caCert).toMatch(/^-----BEGIN CERTIFICATE-----/);
-        for (const key of ["primaryUrl", "transactionPoolUrl", "sessionPoolUrl", "readOnlyUrl"] as const) expect(run.outputs[key], key).toMatch(/\?sslmode=require$/);
+        for (const key of ["primaryUrl", "transactionPoolUrl", "sessionPoolUrl", "readOnlyUrl"] as const) expect(run.outputs[key], key).toMatch(/\?sslmode=verify-full&sslrootcert=ca\.crt$/);
     });
 });
 

@@ -119,7 +119,7 @@ describe("a primary stack with postgres.tls.enabled on Kubernetes", async () => 
         expect(caCert).toMatch(/^-----BEGIN CERTIFICATE-----/);
         expect(await isSecretOutput(run.raw.caCertificate as pulumi.Output<string>)).toBe(false);
         for (const key of ["primaryUrl", "transactionPoolUrl", "sessionPoolUrl", "readOnlyUrl"] as const) {
-            expect(run.outputs[key], key).toMatch(/\.pg\.svc\.cluster\.local:\d+\/app\?sslmode=require$/);
+            expect(run.outputs[key], key).toMatch(/\.pg\.svc\.cluster\.local:\d+\/app\?sslmode=verify-full&sslrootcert=ca\.crt$/);
             expect(await isSecretOutput(run.raw[key] as pulumi.Output<string>), key).toBe(true);
         }
     });
