@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseAddressRanges, wholePublicFamilies } from "../platform/address-ranges";
 import { derivedRoleReason, reservedNameReason } from "../platform/identifiers";
 import { parseMemoryMb } from "./memory";
 
@@ -33,6 +34,23 @@ export const port = z.number().int().min(1).max(65535);
 export const memorySize = z.string().refine((text) => parseMemoryMb(text) !== undefined, {
     message: 'must be a memory size such as "512MB", "2GiB" or "1.5G" (units MB, MiB, GB, GiB, TB, TiB)',
 });
+
+/**
+ * Refuses a list of CIDR blocks whose union covers a whole family's public address space, by
+ * one block or by pieces (`0.0.0.0/1` + `128.0.0.0/1`): that admits everyone. A single block
+ * that does so alone is left to the item's own check, when it has one (`itemChecked`).
+ */
+export function refuseWholePublicSpace(what: string, itemChecked = false) {
+    return (blocks: readonly string[], ctx: z.RefinementCtx) => {
+        const families = wholePublicFamilies(parseAddressRanges(blocks).ranges);
+        if (families.length === 0) return;
+        if (itemChecked && blocks.some((block) => wholePublicFamilies(parseAddressRanges([block]).ranges).length > 0)) return;
+        ctx.addIssue({
+            code: "custom",
+            message: `together admit every public IPv${families.join(" and IPv")} address; ${what}`,
+        });
+    };
+}
 
 /** An IPv4 or IPv6 CIDR block. */
 export const cidr = z.union([z.cidrv4(), z.cidrv6()], { message: "must be a CIDR block such as 10.0.0.0/16" });

@@ -1,21 +1,61 @@
-import { LOOPBACK_ADDRESSES } from "../platform";
-import { KUBERNETES_POD_OWNERS, TYPES, kubernetesContainers, kubernetesPodSpec, type InspectedResource } from "./resources";
+import { describeRanges, exposure, isLoopbackOnly, parseAddressRange, subtractRanges, parseAddressRanges, type AddressRange } from "../shared/address-ranges";
+import { KUBERNETES_POD_OWNERS, TYPES, kubernetesContainers, kubernetesPodSpec, type InspectedResource, type SecurityGroupCidrs } from "./resources";
 import { adjustChecks, forTypes, resourceRule, type CheckContext } from "./rule";
 
 /** localhost-binding's config: resources allowed to be reachable from outside the host or network. */
 export interface LocalhostBindingConfig {
     /** Logical resource names exempt from the rule (e.g. `dev-primary`). Default: none. */
     readonly exceptions: readonly string[];
+    /**
+     * Public address ranges clients may come from (Cloud SQL authorized networks, security group
+     * and NetworkPolicy sources), e.g. an office's `203.0.113.0/24`. Default: none, so only
+     * private ranges pass. It may not cover a family's whole public space.
+     */
+    readonly allowedPublicRanges: readonly string[];
 }
 
 const RULE = "localhost-binding";
 
-/** A CIDR that admits every address (`0.0.0.0/0`, `::/0`). */
-function isOpenToAll(cidr: string): boolean {
-    return /\/0$/.test(cidr.trim());
+/** Loopback as a range (`127.0.0.0/8`, `::1`, IPv4-mapped loopback), or the name `localhost`. */
+const isLoopback = (ip: string) => {
+    if (ip.trim() === "localhost") return true;
+    const range = parseAddressRange(ip);
+    return range !== undefined && isLoopbackOnly([range]);
+};
+
+/**
+ * What a set of client ranges admits from the internet, judged on their union: every public
+ * address of a family (by one block or by pieces, e.g. 0.0.0.0/1 + 128.0.0.0/1), or public
+ * ranges beyond the explicitly allowed ones; texts that are no range at all are findings too.
+ */
+export function publicRangeFindings(what: string, cidrs: readonly string[], allowed: readonly string[], remedy: string, listed = cidrs.join(", ")): string[] {
+    const found = exposure(cidrs, allowed);
+    const messages = found.invalid.map((text) => `${what} lists "${text}", which is not an address range; nothing can tell who it admits`);
+    if (found.wholeFamilies.length > 0) {
+        messages.push(`${what} admits ${listed}, every public IPv${found.wholeFamilies.join(" and IPv")} address; ${remedy}`);
+    } else if (found.publicBeyondAllowed.length > 0) {
+        messages.push(`${what} admits ${listed}, which includes public addresses ${describeRanges(found.publicBeyondAllowed)} not in ${RULE}.allowedPublicRanges; ${remedy}`);
+    }
+    return messages;
 }
 
-const isLoopback = (ip: string) => (LOOPBACK_ADDRESSES as readonly string[]).includes(ip);
+/** The sources of a NetworkPolicy's ingress ipBlocks, each block minus its `except`. */
+function networkPolicyRanges(spec: { readonly ingress?: readonly { readonly from?: readonly { readonly ipBlock?: { readonly cidr: string; readonly except?: readonly string[] } }[] }[] } | undefined): { ranges: AddressRange[]; texts: string[] } {
+    const ranges: AddressRange[] = [];
+    const texts: string[] = [];
+    for (const rule of spec?.ingress ?? []) {
+        for (const peer of rule.from ?? []) {
+            if (!peer.ipBlock) continue;
+            texts.push(peer.ipBlock.cidr);
+            const block = parseAddressRanges([peer.ipBlock.cidr]).ranges;
+            ranges.push(...subtractRanges(block, parseAddressRanges(peer.ipBlock.except ?? []).ranges));
+        }
+    }
+    return { ranges, texts };
+}
+
+const SG_REMEDY = "admit clients by security group, or list only private ranges (and known public ones in allowedPublicRanges)";
+const sgCidrs = (block: SecurityGroupCidrs) => [...(block.cidrBlocks ?? []), ...(block.ipv6CidrBlocks ?? [])];
 
 /**
  * A pod's equivalents of Docker's host networking and published ports: `hostNetwork` puts
@@ -55,6 +95,7 @@ export const localhostBinding = resourceRule<LocalhostBindingConfig>(
         configSchema: {
             properties: {
                 exceptions: { type: "array", items: { type: "string" }, default: [], description: "Logical names of resources exempt from the rule." },
+                allowedPublicRanges: { type: "array", items: { type: "string" }, default: [], description: "Public CIDR blocks clients may come from (never a family's whole public space)." },
             },
         },
     },
@@ -74,14 +115,23 @@ export const localhostBinding = resourceRule<LocalhostBindingConfig>(
                 ...((service.spec?.externalIPs ?? []).length > 0 ? [`Service externalIPs ${service.spec?.externalIPs?.join(", ")} expose the database on node addresses; remove them`] : []),
             ],
             [TYPES.rdsInstance]: (instance) => (instance.publiclyAccessible === true ? ["publiclyAccessible is true; RDS instances stay private (publiclyAccessible: false)"] : []),
-            [TYPES.cloudSqlInstance]: (instance) => {
+            [TYPES.cloudSqlInstance]: (instance, { config }) => {
                 const ip = instance.settings?.ipConfiguration;
-                // Cloud SQL turns public IPv4 on unless told otherwise; only an open authorized network makes that reachable by anyone.
+                // Cloud SQL turns public IPv4 on unless told otherwise; its authorized networks decide who reaches it.
                 if (ip?.ipv4Enabled === false) return [];
-                const open = (ip?.authorizedNetworks ?? []).filter((network) => isOpenToAll(network.value));
-                return open.length > 0
-                    ? [`public IPv4 admits ${open.map((network) => network.value).join(", ")}; set ipv4Enabled: false, or authorize only known networks`]
-                    : [];
+                const networks = (ip?.authorizedNetworks ?? []).map((network) => network.value);
+                return publicRangeFindings("public IPv4", networks, config.allowedPublicRanges, "set ipv4Enabled: false, or authorize only known networks");
+            },
+            [TYPES.securityGroupIngressRule]: (rule, { config }) =>
+                publicRangeFindings("the security group rule", [rule.cidrIpv4, rule.cidrIpv6].filter((c): c is string => typeof c === "string"), config.allowedPublicRanges, SG_REMEDY),
+            [TYPES.securityGroupRule]: (rule, { config }) =>
+                rule.type === "ingress" ? publicRangeFindings("the security group rule", sgCidrs(rule), config.allowedPublicRanges, SG_REMEDY) : [],
+            [TYPES.securityGroup]: (group, { config }) =>
+                publicRangeFindings("the security group's ingress", (group.ingress ?? []).flatMap(sgCidrs), config.allowedPublicRanges, SG_REMEDY),
+            [TYPES.kubernetesNetworkPolicy]: (policy, { config }) => {
+                const { ranges, texts } = networkPolicyRanges(policy.spec);
+                const cidrs = ranges.flatMap((range) => describeRanges([range], Infinity).split(", "));
+                return publicRangeFindings("the NetworkPolicy's ipBlocks", cidrs, config.allowedPublicRanges, "admit clients by pod and namespace selectors, or private ranges", texts.join(", "));
             },
         },
         applyExceptions,

@@ -99,6 +99,42 @@ export interface CloudSqlInstanceProps {
     };
 }
 
+/** aws.vpc.SecurityGroupIngressRule (the fields the rules read): one source per rule. */
+export interface SecurityGroupIngressRuleProps {
+    /** IPv4 source range. */
+    readonly cidrIpv4?: string;
+    /** IPv6 source range. */
+    readonly cidrIpv6?: string;
+}
+
+/** An ingress or egress block of aws.ec2.SecurityGroup / aws.ec2.SecurityGroupRule. */
+export interface SecurityGroupCidrs {
+    /** IPv4 ranges. */
+    readonly cidrBlocks?: readonly string[];
+    /** IPv6 ranges. */
+    readonly ipv6CidrBlocks?: readonly string[];
+}
+
+/** aws.ec2.SecurityGroup (the fields the rules read): its inline ingress rules. */
+export interface SecurityGroupProps {
+    /** Inline ingress rules. */
+    readonly ingress?: readonly SecurityGroupCidrs[];
+}
+
+/** aws.ec2.SecurityGroupRule (the fields the rules read). */
+export interface SecurityGroupRuleProps extends SecurityGroupCidrs {
+    /** `ingress` or `egress`. */
+    readonly type: string;
+}
+
+/** A Kubernetes NetworkPolicy (the fields the rules read): ingress peers by address block. */
+export interface KubernetesNetworkPolicy {
+    /** Policy spec. */
+    readonly spec?: {
+        readonly ingress?: readonly { readonly from?: readonly { readonly ipBlock?: { readonly cidr: string; readonly except?: readonly string[] } }[] }[];
+    };
+}
+
 // The rules read a handful of Kubernetes fields, on any pod owner or file-carrying object;
 // they are declared here, named exactly as in the Kubernetes API, rather than taken from the
 // @pulumi/kubernetes SDK's deeply Input-wrapped args.
@@ -219,6 +255,10 @@ export const TYPES = {
     rdsParameterGroup: "aws:rds/parameterGroup:ParameterGroup",
     rdsProxy: "aws:rds/proxy:Proxy",
     cloudSqlInstance: "gcp:sql/databaseInstance:DatabaseInstance",
+    securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+    securityGroupRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
+    securityGroupIngressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    kubernetesNetworkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 } as const;
 
 /** The input props of each inspected type, as CrossGuard hands them to a rule (no Outputs). */
@@ -240,6 +280,10 @@ export interface ResourceProps {
     [TYPES.rdsParameterGroup]: RdsParameterGroupProps;
     [TYPES.rdsProxy]: RdsProxyProps;
     [TYPES.cloudSqlInstance]: CloudSqlInstanceProps;
+    [TYPES.securityGroup]: SecurityGroupProps;
+    [TYPES.securityGroupRule]: SecurityGroupRuleProps;
+    [TYPES.securityGroupIngressRule]: SecurityGroupIngressRuleProps;
+    [TYPES.kubernetesNetworkPolicy]: KubernetesNetworkPolicy;
 }
 
 /** A type token a rule can inspect. */

@@ -72,7 +72,7 @@ describe("the pack on the docker target's real output (the committed dev stack)"
         const withoutTls = gate((await checkStack("dev", { projectDir: dir })).resources);
         const plain = (await messages("tls-required", one(withoutTls, CONTAINER, "-primary"))).filter((m) => m.startsWith("pg_hba.conf"));
         expect(plain).toEqual([
-            'pg_hba.conf line 10 (host replication replicator all scram-sha-256) admits connections without TLS; use hostssl, or put "hostnossl all all all reject" before it',
+            'pg_hba.conf line 10 (host replication "replicator" all scram-sha-256) admits connections without TLS; use hostssl, or put "hostnossl all all all reject" before it',
             'pg_hba.conf line 14 (host all all all scram-sha-256) admits connections without TLS; use hostssl, or put "hostnossl all all all reject" before it',
         ]);
     });

@@ -107,8 +107,60 @@ describe("localhost-binding on Cloud SQL", () => {
     });
 
     it("rejects public IPv4 open to 0.0.0.0/0, also when ipv4Enabled is left to its default (on)", async () => {
-        const expected = [`public IPv4 admits 0.0.0.0/0; set ipv4Enabled: false, or authorize only known networks${EXCEPTION("gcp-primary")}`];
+        const expected = [`public IPv4 admits 0.0.0.0/0, every public IPv4 address; set ipv4Enabled: false, or authorize only known networks${EXCEPTION("gcp-primary")}`];
         expect(await messages(RULE, instance({ ipv4Enabled: true, authorizedNetworks: [{ name: "anyone", value: "0.0.0.0/0" }] }))).toEqual(expected);
         expect(await messages(RULE, instance({ authorizedNetworks: [{ value: "0.0.0.0/0" }] }))).toEqual(expected);
+    });
+});
+
+describe("localhost-binding judges address ranges as ranges", () => {
+    const cloudSql = (values: string[]) =>
+        resource("gcp:sql/databaseInstance:DatabaseInstance", "gcp-primary", { settings: { tier: "db-custom-2-7680", ipConfiguration: { authorizedNetworks: values.map((value) => ({ value })) } } });
+
+    it("refuses the whole space by pieces, IPv4 and IPv6 (also IPv4 written as mapped IPv6)", async () => {
+        for (const pieces of [["0.0.0.0/1", "128.0.0.0/1"], ["::/1", "8000::/1"], ["::ffff:0.0.0.0/97", "::ffff:128.0.0.0/97"]]) {
+            expect(await messages(RULE, cloudSql(pieces))).toEqual([expect.stringMatching(/every public IPv[46] address/)]);
+        }
+    });
+
+    it("refuses public space beyond allowedPublicRanges, and passes private, documentation and allowed ranges", async () => {
+        expect(await messages(RULE, cloudSql(["11.0.0.0/8"]))).toEqual([expect.stringContaining("includes public addresses 11.0.0.0/8 not in localhost-binding.allowedPublicRanges")]);
+        expect(await messages(RULE, cloudSql(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fd00::/8", "198.51.100.0/24"]))).toEqual([]);
+        const config = { [RULE]: { allowedPublicRanges: ["203.0.113.0/24", "8.8.0.0/16"] } };
+        expect(await messages(RULE, cloudSql(["8.8.8.0/24"]), config)).toEqual([]);
+        expect(await messages(RULE, cloudSql(["8.8.0.0/15"]), config)).toEqual([expect.stringContaining("public addresses 8.9.0.0/16 not in")]);
+    });
+
+    it("refuses what is no range at all", async () => {
+        expect(await messages(RULE, cloudSql(["127.1", "10.0.0.0/33"]))).toEqual([
+            expect.stringContaining('lists "127.1", which is not an address range'),
+            expect.stringContaining('lists "10.0.0.0/33", which is not an address range'),
+        ]);
+    });
+
+    it("judges security group sources (each rule, and inline ingress as a union)", async () => {
+        const ingress = (props: Record<string, unknown>) => resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "prod-in-x", props);
+        expect(await messages(RULE, [ingress({ cidrIpv4: "10.0.0.0/16" }), ingress({ cidrIpv6: "fd00::/64" })])).toEqual([]);
+        expect(await messages(RULE, ingress({ cidrIpv4: "0.0.0.0/1" }))).toEqual([expect.stringContaining("includes public addresses")]);
+        const group = resource("aws:ec2/securityGroup:SecurityGroup", "prod-sg", { ingress: [{ cidrBlocks: ["0.0.0.0/1"] }, { cidrBlocks: ["128.0.0.0/1"] }] });
+        expect(await messages(RULE, group)).toEqual([expect.stringContaining("every public IPv4 address")]);
+        const rule = resource("aws:ec2/securityGroupRule:SecurityGroupRule", "prod-rule", { type: "egress", cidrBlocks: ["0.0.0.0/0"] });
+        expect(await messages(RULE, rule)).toEqual([]);
+    });
+
+    it("judges NetworkPolicy ipBlocks minus their except", async () => {
+        const policy = (ipBlock: Record<string, unknown>) => resource("kubernetes:networking.k8s.io/v1:NetworkPolicy", "k8s-np", { spec: { ingress: [{ from: [{ ipBlock }] }] } });
+        expect(await messages(RULE, policy({ cidr: "10.0.0.0/8" }))).toEqual([]);
+        expect(await messages(RULE, policy({ cidr: "0.0.0.0/0" }))).toEqual([expect.stringContaining("every public IPv4 address")]);
+        // Everything public is cut out again by except: what is left is private.
+        expect(await messages(RULE, policy({ cidr: "10.0.0.0/7", except: ["11.0.0.0/8"] }))).toEqual([]);
+    });
+
+    it("counts every loopback spelling as loopback for published ports", async () => {
+        const ports = ["127.0.0.2", "::ffff:127.0.0.1", "0:0:0:0:0:0:0:1", "localhost"].map((ip, i) => ({ internal: 5432, external: 6000 + i, ip }));
+        expect(await messages(RULE, container("dev-primary", { ports }))).toEqual([]);
+        expect(await messages(RULE, container("dev-primary", { ports: [{ internal: 5432, external: 5433, ip: "::" }] }))).toEqual([
+            `container port 5432 (host 5433) is published on ::; bind 127.0.0.1 or ::1${EXCEPTION("dev-primary")}`,
+        ]);
     });
 });

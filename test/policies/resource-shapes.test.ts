@@ -9,6 +9,9 @@ import type { ContainerArgs } from "@pulumi/docker/container";
 import type { RemoteImageArgs } from "@pulumi/docker/remoteImage";
 import type { ImageArgs } from "@pulumi/docker-build/image";
 import type { DatabaseInstanceArgs } from "@pulumi/gcp/sql/databaseInstance";
+import type { SecurityGroupArgs } from "@pulumi/aws/ec2/securityGroup";
+import type { SecurityGroupRuleArgs } from "@pulumi/aws/ec2/securityGroupRule";
+import type { SecurityGroupIngressRuleArgs } from "@pulumi/aws/vpc/securityGroupIngressRule";
 import type * as k8s from "@pulumi/kubernetes";
 import type { Unwrap } from "@pulumi/pulumi";
 import { describe, expectTypeOf, it } from "vitest";
@@ -18,10 +21,14 @@ import type {
     DockerContainerProps,
     DockerRemoteImageProps,
     KubernetesFiles,
+    KubernetesNetworkPolicy,
     KubernetesWorkload,
     RdsInstanceProps,
     RdsParameterGroupProps,
     RdsProxyProps,
+    SecurityGroupIngressRuleProps,
+    SecurityGroupProps,
+    SecurityGroupRuleProps,
 } from "../../policies/rules/resources";
 
 describe("the pack's declared inputs are the providers' own", () => {
@@ -37,6 +44,12 @@ describe("the pack's declared inputs are the providers' own", () => {
         expectTypeOf<Unwrap<ProxyArgs>>().toExtend<RdsProxyProps>();
     });
 
+    it("aws (security groups)", () => {
+        expectTypeOf<Unwrap<SecurityGroupArgs>>().toExtend<SecurityGroupProps>();
+        expectTypeOf<Unwrap<SecurityGroupRuleArgs>>().toExtend<SecurityGroupRuleProps>();
+        expectTypeOf<Unwrap<SecurityGroupIngressRuleArgs>>().toExtend<SecurityGroupIngressRuleProps>();
+    });
+
     it("gcp (Cloud SQL)", () => {
         expectTypeOf<Unwrap<DatabaseInstanceArgs>>().toExtend<CloudSqlInstanceProps>();
     });
@@ -45,5 +58,6 @@ describe("the pack's declared inputs are the providers' own", () => {
         expectTypeOf<Unwrap<k8s.apps.v1.StatefulSetArgs>>().toExtend<KubernetesWorkload>();
         expectTypeOf<Unwrap<k8s.core.v1.SecretArgs>>().toExtend<KubernetesFiles>();
         expectTypeOf<Unwrap<k8s.core.v1.ConfigMapArgs>>().toExtend<KubernetesFiles>();
+        expectTypeOf<Unwrap<k8s.networking.v1.NetworkPolicyArgs>>().toExtend<KubernetesNetworkPolicy>();
     });
 });

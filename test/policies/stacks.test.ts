@@ -83,7 +83,7 @@ describe("npm run check fails (exit 1) and names the rule", () => {
         expect(scram.length).toBeGreaterThan(0);
         for (const violation of scram) {
             expect(violation.level).toBe("mandatory");
-            expect(violation.message).toMatch(/^pg_hba\.conf line \d+ \(host app app_app 10\.0\.0\.0\/8 md5\) uses method md5; allowed methods: scram-sha-256, peer, reject$/);
+            expect(violation.message).toMatch(/^pg_hba\.conf line \d+ \(host "app" "app_app" 10\.0\.0\.0\/8 md5\) uses method md5; allowed methods: scram-sha-256, peer, reject$/);
         }
     });
 

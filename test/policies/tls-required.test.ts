@@ -75,3 +75,44 @@ describe("tls-required on Cloud SQL", () => {
         ]);
     });
 });
+
+describe("tls-required judges pg_hba.conf addresses as ranges", () => {
+    const hba = (text: string) => containerWithFiles("dev-primary", { "pg_hba.conf": text });
+    const plain = (line: number, text: string) => expect.stringContaining(`pg_hba.conf line ${line} (${text}) admits connections without TLS`);
+
+    it("counts pieces of reject rules as closing a family (0.0.0.0/1 + 128.0.0.0/1 = IPv4)", async () => {
+        const text = "hostnossl all all 0.0.0.0/1 reject\nhostnossl all all 128.0.0.0/1 reject\nhost all all 10.0.0.0/8 scram-sha-256\n";
+        expect(await messages(RULE, hba(text))).toEqual([]);
+        const half = "hostnossl all all 0.0.0.0/1 reject\nhost all all 10.0.0.0/8 scram-sha-256\nhost all all 192.168.0.0/16 scram-sha-256\n";
+        expect(await messages(RULE, hba(half))).toEqual([plain(3, "host all all 192.168.0.0/16 scram-sha-256")]);
+    });
+
+    it("reads netmask fields and every loopback spelling", async () => {
+        expect(await messages(RULE, hba("host all all 127.0.0.2/32 scram-sha-256\nhost all all 127.0.0.0 255.0.0.0 scram-sha-256\nhost all all ::1/128 scram-sha-256\n"))).toEqual([]);
+        expect(await messages(RULE, hba("host all all 10.0.0.0 255.0.0.0 scram-sha-256\n"))).toEqual([plain(1, "host all all 10.0.0.0 255.0.0.0 scram-sha-256")]);
+    });
+
+    it("never lets a host name or samenet close anything", async () => {
+        const text = "hostnossl all all db.example.com reject\nhostnossl all all samenet reject\nhost all all 10.0.0.0/8 scram-sha-256\n";
+        expect(await messages(RULE, hba(text))).toEqual([plain(3, "host all all 10.0.0.0/8 scram-sha-256")]);
+    });
+});
+
+describe("tls-required holds the TLS floor (TLSv1.2) as a rule", () => {
+    it("refuses ssl_min_protocol_version below TLSv1.2 and a max that caps below it, in any case", async () => {
+        const conf = (text: string) => containerWithFiles("dev-primary", { "postgresql.conf": text });
+        expect(await messages(RULE, conf("ssl = on\nssl_min_protocol_version = 'TLSv1.2'\n"))).toEqual([]);
+        expect(await messages(RULE, conf("ssl = on\n"))).toEqual([]);
+        expect(await messages(RULE, conf("ssl_min_protocol_version = 'tlsv1'\nssl_max_protocol_version = 'TLSv1.1'\n"))).toEqual([
+            "postgresql.conf ssl_min_protocol_version is tlsv1; the floor is TLSv1.2 (TLSv1.2 or TLSv1.3)",
+            "postgresql.conf ssl_max_protocol_version is TLSv1.1, below the TLSv1.2 floor; leave it unset",
+        ]);
+    });
+
+    it("refuses PgBouncer protocols below the floor and an RDS group's", async () => {
+        const ini = containerWithFiles("dev-pool", { "pgbouncer.ini": "[pgbouncer]\nclient_tls_sslmode = require\nclient_tls_protocols = tlsv1.1,tlsv1.2\nserver_tls_protocols = secure\n" });
+        expect(await messages(RULE, ini)).toEqual(["pgbouncer.ini client_tls_protocols = tlsv1.1,tlsv1.2 allows TLS below TLSv1.2; set it to secure"]);
+        const group = resource("aws:rds/parameterGroup:ParameterGroup", "prod-params", { family: "postgres17", parameters: [{ name: "ssl_min_protocol_version", value: "TLSv1.1" }] });
+        expect(await messages(RULE, group)).toEqual(["parameter ssl_min_protocol_version is TLSv1.1; the floor is TLSv1.2 (TLSv1.2 or TLSv1.3)"]);
+    });
+});

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cidr } from "../primitives";
+import { cidr, refuseWholePublicSpace } from "../primitives";
 
 /**
  * RDS instance classes: `db.<family><generation><options>.<size>`, e.g. `db.r6g.large`,
@@ -31,7 +31,7 @@ export const awsSettings = z.strictObject({
     /** CIDR blocks admitted on the PostgreSQL port. Default: none (then allowedSecurityGroupIds must admit someone). */
     allowedCidrs: z.array(cidr.refine((block) => !/\/0$/.test(block), {
         message: "admits every address (/0); list the client ranges that need the database, e.g. your VPC's private CIDR",
-    })).default([]),
+    })).superRefine(refuseWholePublicSpace("list the client ranges that need the database, e.g. your VPC's private CIDR", true)).default([]),
     /** Security groups admitted on the PostgreSQL port. Default: none. */
     allowedSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { message: 'must be a security group id such as "sg-0abc1234"' })).default([]),
     /** Instance class of the primary and its replicas. Default: `db.t4g.medium`. */

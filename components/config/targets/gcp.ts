@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cidr } from "../primitives";
+import { cidr, refuseWholePublicSpace } from "../primitives";
 
 /** vCPU counts a Cloud SQL custom tier may have: 1, or an even number up to 96. */
 const CUSTOM_VCPUS = (cpus: number) => cpus === 1 || (cpus % 2 === 0 && cpus >= 2 && cpus <= 96);
@@ -71,7 +71,7 @@ export const gcpSettings = z.strictObject({
      */
     publicIp: z.boolean().default(false),
     /** Networks admitted on the public IPv4 address (only with publicIp). Default: none. */
-    authorizedNetworks: z.array(cidr).default([]),
+    authorizedNetworks: z.array(cidr).superRefine(refuseWholePublicSpace("authorize the clients' own networks, or keep publicIp off")).default([]),
     /** Query Insights. Default: true. */
     queryInsights: z.boolean().default(true),
     /**

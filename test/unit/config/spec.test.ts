@@ -143,4 +143,14 @@ describe("aws.allowedCidrs", () => {
     it("accepts a private range", () => {
         expect(problems({ target: "aws", aws: { ...aws, allowedCidrs: ["10.0.0.0/16"] } })).toEqual([]);
     });
+
+    it.each([
+        [["0.0.0.0/1", "128.0.0.0/1"], 4],
+        [["::/1", "8000::/1"], 6],
+        [["::ffff:0.0.0.0/97", "::ffff:128.0.0.0/97"], 4],
+    ])("judges the union: %j together admit every public IPv%d address", (blocks, family) => {
+        expect(problems({ target: "aws", aws: { ...aws, allowedCidrs: blocks } })).toEqual([
+            expect.stringMatching(new RegExp(`^pg-platform:aws\\.allowedCidrs: together admit every public IPv${family} address`)),
+        ]);
+    });
 });

@@ -180,7 +180,10 @@ describe("cloudSqlPlan: bad input", () => {
             expect.stringMatching(/^pg-platform:gcp\.network: is required: the VPC network/),
         ]);
         expect(problems({ gcp: { ...GCP, network: "main" } })).toEqual([expect.stringMatching(/^pg-platform:gcp\.network: must be a VPC network id such as/)]);
-        expect(problems({ gcp: { ...GCP, authorizedNetworks: ["0.0.0.0/0"] } })).toEqual([expect.stringMatching(/^pg-platform:gcp\.authorizedNetworks: only applies to a public IP/)]);
+        expect(problems({ gcp: { ...GCP, authorizedNetworks: ["10.0.0.0/8"] } })).toEqual([expect.stringMatching(/^pg-platform:gcp\.authorizedNetworks: only applies to a public IP/)]);
+        expect(problems({ gcp: { ...GCP, publicIp: true, authorizedNetworks: ["0.0.0.0/1", "128.0.0.0/1"] } })).toEqual([
+            expect.stringMatching(/^pg-platform:gcp\.authorizedNetworks: together admit every public IPv4 address/),
+        ]);
     });
 
     it("makes a primary stack turn off the pooler and exporter Cloud SQL cannot run", () => {
