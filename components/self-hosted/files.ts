@@ -27,6 +27,11 @@ export interface ServiceFile {
     readonly mode: number;
     /** Whether the content holds or derives from a password (delivered as a secret, never in clear). */
     readonly secret: boolean;
+    /**
+     * Whether the running service re-reads it (a pool's auth file): delivered so that a new
+     * version reaches the running container without replacing it (see `RenderedFile.live`).
+     */
+    readonly live: boolean;
 }
 
 /** What {@link serviceFiles} renders a service's files from. */
@@ -73,6 +78,6 @@ export function serviceFiles(source: ServiceFilesSource): ServiceFile[] {
                   }),
               )
             : clear.apply((service) => contentOf(service, file.path));
-        return { path: file.path, content, mode: file.mode, secret: secretPaths.has(file.path) };
+        return { path: file.path, content, mode: file.mode, secret: secretPaths.has(file.path), live: file.live === true };
     });
 }

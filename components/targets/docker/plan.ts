@@ -22,8 +22,13 @@ export function containerName(network: string, service: ServiceName): string {
     return `${network}-${service}`;
 }
 
-/** What a named volume holds. */
-export type VolumeKind = "data" | "wal-archive";
+/** What a named volume holds: a server's data or WAL archive, or a pool's auth file (see pooler.ts). */
+export type VolumeKind = "data" | "wal-archive" | "auth";
+
+/** Docker name of the one-shot container that writes a pool's auth file into its volume: `<network>-<service>-auth-writer`. */
+export function authWriterName(network: string, service: ServiceName): string {
+    return `${containerName(network, service)}-auth-writer`;
+}
 
 /** Docker name of a service's volume: `<network>-<service>-<kind>`. */
 export function volumeName(network: string, service: ServiceName, kind: VolumeKind): string {

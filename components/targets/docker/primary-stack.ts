@@ -1,17 +1,17 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { exporterArgs, exporterEnvironment } from "../../render/exporter";
-import { CONTAINER_LAYOUT, POOL_MODES, SERVICE_HOSTS, filePaths, type PoolMode } from "../../render/layout";
+import { CONTAINER_LAYOUT, POOL_MODES, SERVICE_HOSTS, type PoolMode } from "../../render/layout";
 import { replicaSlotName } from "../../render/postgresql-conf";
 import { hasExporter, hasPooler } from "../../config";
 import type { PlatformSpec } from "../../config";
 import { CONTAINER_PORTS, PLATFORM_ROLES, PROJECT } from "../../platform/constants";
 import { serviceUploads } from "./uploads";
+import { poolerContainer } from "./pooler";
 import type { PinnedImage } from "../../platform/images";
 import { exporterImage, poolerImage } from "../../self-hosted/images";
 import { WAIT_SECONDS, containerBase, containerOptions } from "./server";
 import type { StackCaOutputs } from "../../self-hosted/tls/resources";
-import { serviceCertificateUploads } from "./tls";
 import { writableServer, type WriterStackArgs } from "./writable-server";
 
 /** Arguments of {@link PrimaryStack}. */
@@ -97,7 +97,7 @@ export class PrimaryStack extends pulumi.ComponentResource {
         });
     }
 
-    /** One PgBouncer pool; both pools run the same image with their own rendered pgbouncer.ini (and certificate, with TLS on). */
+    /** One PgBouncer pool; both pools run the same image with their own rendered files (see pooler.ts). */
     private pooler(
         name: string,
         spec: PlatformSpec,
@@ -110,24 +110,6 @@ export class PrimaryStack extends pulumi.ComponentResource {
             ca: StackCaOutputs | undefined;
         },
     ): docker.Container {
-        const service = `pooler-${mode}` as const;
-        const certificate = deps.ca
-            ? serviceCertificateUploads(this, `${name}-${service}`, { spec, service, network: deps.network, owner: poolerImage(spec), ca: deps.ca })
-            : [];
-        return new docker.Container(
-            `${name}-${service}`,
-            {
-                ...containerBase(
-                    { spec, service, network: deps.network, alias: SERVICE_HOSTS.pooler(mode) },
-                    { test: ["pg_isready", "-q", "-h", "127.0.0.1", "-p", String(CONTAINER_PORTS.pooler)], startPeriod: "10s", waitSeconds: WAIT_SECONDS.companion },
-                ),
-                image: deps.image,
-                // Run PgBouncer itself: the image's wrapper would write its own config when it finds none.
-                entrypoints: [poolerImage(spec).binary],
-                command: [filePaths(CONTAINER_LAYOUT).pgbouncerIni],
-                uploads: [...serviceUploads({ spec, service, passwords: deps.passwords, owner: poolerImage(spec) }), ...certificate],
-            },
-            containerOptions(this, [deps.primary]),
-        );
+        return poolerContainer(this, name, { spec, mode, ...deps, pinned: poolerImage(spec) });
     }
 }

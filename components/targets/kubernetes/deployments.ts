@@ -15,7 +15,9 @@ import { clusterService } from "./services";
 export interface CompanionArgs extends Placement {
     /** The pinned image and its user. */
     readonly image: PinnedImage;
-    /** Arguments after the image's binary. */
+    /** The container's command. Default: the image's binary alone. */
+    readonly command?: string[];
+    /** Arguments after the command. */
     readonly args: string[];
     /** Plain environment (never a secret). Default: none. */
     readonly env?: readonly EnvVar[];
@@ -31,7 +33,7 @@ export interface CompanionArgs extends Placement {
 
 /**
  * A stateless service (PgBouncer pool, exporter) as a one-pod Deployment with its Service and
- * files, running its pinned image's binary directly as the image's own non-root user.
+ * files, running its pinned image's binary (or `command`) as the image's own non-root user.
  */
 export function companionDeployment(parent: pulumi.Resource, name: string, args: CompanionArgs): k8s.apps.v1.Deployment {
     const files = serviceFiles(parent, name, args, args.passwords);
@@ -49,7 +51,7 @@ export function companionDeployment(parent: pulumi.Resource, name: string, args:
                     placement: args,
                     image: args.image.ref,
                     user: args.image,
-                    command: [args.image.binary],
+                    command: args.command ?? [args.image.binary],
                     args: args.args,
                     env: args.env ?? [],
                     probes: args.probes,

@@ -1,5 +1,6 @@
 // A service's rendered files as Kubernetes objects: a ConfigMap for configuration, a Secret for
 // anything holding or derived from a password.
+import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceFiles as renderedFiles } from "../../self-hosted/files";
@@ -24,7 +25,7 @@ export interface SecretFile {
 export interface MountedFiles {
     /** Volumes to add to the pod. */
     readonly volumes: Volume[];
-    /** Mounts of every file at its rendered path (subPath, read-only). */
+    /** Mounts of every file at its rendered path (subPath, read-only), live files by their folder. */
     readonly mounts: VolumeMount[];
     /** Hash of the rendered files (without passwords), for the pod annotation. */
     readonly configHash: pulumi.Output<string>;
@@ -45,14 +46,17 @@ export function serviceFiles(
     const { spec, service, namespace } = placement;
     const rendered = serviceOf(renderServices(spec), service).files;
     const config: { path: string; content: pulumi.Input<string> }[] = [];
-    const secret: { path: string; content: pulumi.Input<string> }[] = secretFiles.map((file) => ({ path: file.path, content: file.value }));
+    const secret: { path: string; content: pulumi.Input<string>; live?: boolean }[] = secretFiles.map((file) => ({ path: file.path, content: file.value }));
     const files = renderedFiles({ spec, service, passwords, layout: CONTAINER_LAYOUT });
     const dependent = new Set(files.filter((file) => file.secret).map((file) => file.path));
     for (const file of files) {
         const store = fileStore(file, dependent);
         if (store === "configMap") config.push({ path: file.path, content: file.content });
-        else if (store === "secret") secret.push({ path: file.path, content: file.content });
+        else if (store === "secret") secret.push({ path: file.path, content: file.content, live: file.live });
+        else if (file.live) throw new Error(`${file.path}: a live file must be a secret or configuration file`);
     }
+    const liveDirs = new Set(secret.filter((file) => file.live).map((file) => path.posix.dirname(file.path)));
+    if (liveDirs.size > 1) throw new Error(`${service}: live files must share one folder, not ${[...liveDirs].join(", ")}`);
 
     const base = objectName(service);
     const metadata = (suffix: string) => ({ name: `${base}-${suffix}`, namespace, labels: podLabels(service) });
@@ -81,10 +85,19 @@ export function serviceFiles(
         );
         // Owner read only; kubelet adds group read for the pod's fsGroup, which is the service's own user.
         volumes.push({ name: "secrets", secret: { secretName: files.metadata.name, defaultMode: 0o400 } });
-        mount("secrets", secret);
+        mount("secrets", secret.filter((file) => !file.live));
+        // Files the service re-reads (a pool's auth file) are mounted as their folder, without
+        // subPath: kubelet then swaps in a changed Secret's new content (a subPath mount never
+        // changes), and the pool's supervisor reloads PgBouncer.
+        const live = secret.filter((file) => file.live);
+        if (live.length > 0) {
+            volumes.push({ name: "live-secrets", secret: { secretName: files.metadata.name, defaultMode: 0o400, items: live.map((file) => ({ key: fileKey(file.path), path: fileKey(file.path) })) } });
+            mounts.push({ name: "live-secrets", mountPath: path.posix.dirname(live[0].path), readOnly: true });
+        }
     }
     // Over every rendered file as rendered without passwords (placeholders, no secret in the
     // hash): a database, role or slot added to the config changes only the init SQL, which sits
-    // in the Secret, and the writer must still restart to apply it.
+    // in the Secret, and the writer must still restart to apply it. A new password alone leaves
+    // the hash (and the pods) as they are; a pool's auth file then reaches it through its folder mount.
     return { volumes, mounts, configHash: pulumi.output(configHash(rendered.map((file) => file.content))) };
 }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { exporterImage, poolerImage } from "../../self-hosted/images";
 import { exporterArgs, exporterEnvironment } from "../../render/exporter";
 import { CONTAINER_LAYOUT, POOL_MODES, filePaths } from "../../render/layout";
+import { pgbouncerRunCommand } from "../../render/pgbouncer-run";
 import { hasExporter, hasPooler } from "../../config";
 import { PLATFORM_ROLES, PROJECT } from "../../platform/constants";
 import type { StackCaOutputs } from "../../self-hosted/tls/resources";
@@ -41,14 +42,19 @@ export class PrimaryStack extends pulumi.ComponentResource {
         const layout = CONTAINER_LAYOUT;
 
         if (hasPooler(spec)) {
+            const paths = filePaths(layout);
+            const image = poolerImage(spec);
+            // PgBouncer under the rendered supervisor, which reloads it when kubelet swaps in a new
+            // auth file (a rotated password); the image's own wrapper would write its own config.
+            const [shell, ...supervisorArgs] = pgbouncerRunCommand(paths.pgbouncerRunScript, image.binary, paths.pgbouncerIni, paths.pgbouncerUserlist);
             for (const mode of POOL_MODES) {
                 companionDeployment(this, `${name}-pooler-${mode}`, {
                     spec,
                     service: `pooler-${mode}`,
                     namespace,
-                    image: poolerImage(spec),
-                    // PgBouncer itself: the image's wrapper would write its own config when it finds none.
-                    args: [filePaths(layout).pgbouncerIni],
+                    image,
+                    command: [shell],
+                    args: supervisorArgs,
                     probes: poolerProbes(),
                     passwords,
                     ca,

@@ -90,7 +90,7 @@ describe("which rendered files carry a secret", () => {
         const primary = spec({ topology: "primary", replicas: 1 });
         expect([...secretBearingPaths(primary, "primary")]).toEqual(["/docker-entrypoint-initdb.d/10-pg-platform.sql"]);
         expect([...secretBearingPaths(primary, "replica-1")]).toEqual(["/etc/postgresql/replication.pgpass"]);
-        expect([...secretBearingPaths(primary, "pooler-transaction")]).toEqual(["/etc/pgbouncer/userlist.txt"]);
+        expect([...secretBearingPaths(primary, "pooler-transaction")]).toEqual(["/etc/pgbouncer/auth/userlist.txt"]);
         expect([...secretBearingPaths(primary, "exporter")]).toEqual(["/etc/postgres_exporter/password"]);
     });
 

@@ -39,6 +39,8 @@ interface ContainerInputs {
 }
 const inputsOf = (r: MockedResource) => r.inputs as unknown as ContainerInputs;
 const names = (resources: readonly MockedResource[], type: string) => ofType(resources, type).map((r) => r.name);
+/** The containers that run a service (not the pools' one-shot auth writers, see pooler.test.ts). */
+const serviceContainers = (resources: readonly MockedResource[]) => ofType(resources, CONTAINER).filter((r) => !r.name.endsWith("-auth-writer"));
 
 /** Runs deploy() under mocks; keeps the raw outputs too, to check which are secret. */
 async function deployed(config: PlatformConfigInput, stack = "test") {
@@ -122,22 +124,29 @@ describe("primary with two replicas", async () => {
     const primary = container("pg-primary");
 
     it("creates exactly the primary, both pools, the exporter and two replicas, each with its volumes", () => {
-        expect(names(run.resources, CONTAINER)).toEqual([
-            "pg-primary",
-            "pg-pooler-transaction",
-            "pg-pooler-session",
+        // Sorted: a pool registers once its auth writer has (it depends on it), so creation order says little.
+        expect(names(run.resources, CONTAINER).sort()).toEqual([
             "pg-exporter",
+            "pg-pooler-session",
+            "pg-pooler-session-auth-writer",
+            "pg-pooler-transaction",
+            "pg-pooler-transaction-auth-writer",
+            "pg-primary",
             "pg-replica-1-server",
             "pg-replica-2-server",
         ]);
-        expect(names(run.resources, VOLUME)).toEqual(["pg-primary-data", "pg-primary-wal-archive", "pg-replica-1-server-data", "pg-replica-2-server-data"]);
+        expect(names(run.resources, VOLUME).sort()).toEqual([
+            "pg-pooler-session-auth", "pg-pooler-transaction-auth", "pg-primary-data", "pg-primary-wal-archive", "pg-replica-1-server-data", "pg-replica-2-server-data",
+        ]);
         expect(names(run.resources, NETWORK)).toEqual(["pg-network"]);
         expect(ofType(run.resources, REMOTE_IMAGE).map((r) => r.inputs.name)).toEqual([PGBOUNCER_IMAGE.ref, POSTGRES_EXPORTER_IMAGE.ref]);
-        expect(ofType(run.resources, CONTAINER).map((r) => inputsOf(r).name)).toEqual([
-            "stage-pg-primary",
-            "stage-pg-pooler-transaction",
-            "stage-pg-pooler-session",
+        expect(ofType(run.resources, CONTAINER).map((r) => inputsOf(r).name).sort()).toEqual([
             "stage-pg-exporter",
+            "stage-pg-pooler-session",
+            "stage-pg-pooler-session-auth-writer",
+            "stage-pg-pooler-transaction",
+            "stage-pg-pooler-transaction-auth-writer",
+            "stage-pg-primary",
             "stage-pg-replica-1",
             "stage-pg-replica-2",
         ]);
@@ -148,24 +157,25 @@ describe("primary with two replicas", async () => {
     });
 
     it("publishes every port on network.bindAddress, explicitly", () => {
-        const published = ofType(run.resources, CONTAINER).flatMap((r) => inputsOf(r).ports.map((p) => [r.name, p.ip, p.internal, p.external]));
-        expect(published).toEqual([
+        const published = serviceContainers(run.resources).flatMap((r) => inputsOf(r).ports.map((p) => [r.name, p.ip, p.internal, p.external]));
+        const byPort = (a: unknown[], b: unknown[]) => Number(a[3]) - Number(b[3]);
+        expect(published.sort(byPort)).toEqual([
             ["pg-primary", "::1", 5432, 5432],
+            ["pg-replica-1-server", "::1", 5432, 5442],
+            ["pg-replica-2-server", "::1", 5432, 5443],
             ["pg-pooler-transaction", "::1", 6432, 6432],
             ["pg-pooler-session", "::1", 6432, 6433],
             ["pg-exporter", "::1", 9187, 9187],
-            ["pg-replica-1-server", "::1", 5432, 5442],
-            ["pg-replica-2-server", "::1", 5432, 5443],
         ]);
     });
 
     it("joins every container to the private network under the renderer's host names", () => {
-        const aliases = ofType(run.resources, CONTAINER).map((r) => inputsOf(r).networksAdvanced.map((n) => `${n.name}/${n.aliases.join(",")}`));
-        expect(aliases).toEqual([["stage-pg/primary"], ["stage-pg/pooler-transaction"], ["stage-pg/pooler-session"], ["stage-pg/exporter"], ["stage-pg/replica-1"], ["stage-pg/replica-2"]]);
+        const aliases = serviceContainers(run.resources).map((r) => inputsOf(r).networksAdvanced.map((n) => `${n.name}/${n.aliases.join(",")}`));
+        expect(aliases.map(String).sort()).toEqual(["stage-pg/exporter", "stage-pg/pooler-session", "stage-pg/pooler-transaction", "stage-pg/primary", "stage-pg/replica-1", "stage-pg/replica-2"]);
     });
 
     it("starts pools, exporter and replicas after the primary, which waits to be healthy", () => {
-        for (const r of ofType(run.resources, CONTAINER)) {
+        for (const r of serviceContainers(run.resources)) {
             expect(inputsOf(r).healthcheck?.tests[0], r.name).toBe("CMD");
             expect(inputsOf(r).wait, r.name).toBe(true);
             expect(inputsOf(r).restart, r.name).toBe("unless-stopped");
@@ -187,13 +197,18 @@ describe("primary with two replicas", async () => {
         const uploads = (name: string) => inputsOf(container(name)).uploads;
         const secretFiles = (r: MockedResource) => r.secretInputs.filter((p) => p.startsWith("uploads[")).map((p) => (r.inputs.uploads as Upload[])[Number(/\[(\d+)\]/.exec(p)?.[1])].file);
         expect(secretFiles(primary).sort()).toEqual(["/docker-entrypoint-initdb.d/10-pg-platform.sql", SECRET_FILES.superuserPassword].sort());
-        expect(secretFiles(container("pg-pooler-session"))).toEqual(["/etc/pgbouncer/userlist.txt"]);
+        expect(secretFiles(container("pg-pooler-session"))).toEqual([]);
+        expect(secretFiles(container("pg-pooler-session-auth-writer"))).toEqual(["/run/pg-platform/auth/userlist.txt"]);
         expect(secretFiles(container("pg-exporter"))).toEqual(["/etc/postgres_exporter/password"]);
         expect(secretFiles(container("pg-replica-2-server")).sort()).toEqual(["/etc/postgresql/replication.pgpass", SECRET_FILES.replicationPassword].sort());
 
-        const userlist = uploads("pg-pooler-session").find((u) => u.file === "/etc/pgbouncer/userlist.txt");
-        expect(userlist).toMatchObject({ permissions: "0600", owner: String(PGBOUNCER_IMAGE.uid) });
-        expect(userlist?.content).toBe(`"pgbouncer_auth" "${run.outputs.secretReferences.pgbouncer_auth}"\n`);
+        // The auth file reaches the pool through its volume (the writer hands it to the pool's user, mode 0600).
+        expect(uploads("pg-pooler-session").map((u) => u.file)).not.toContain("/etc/pgbouncer/auth/userlist.txt");
+        const userlist = uploads("pg-pooler-session-auth-writer").find((u) => u.file === "/run/pg-platform/auth/userlist.txt");
+        expect(userlist).toMatchObject({ permissions: "0600", owner: "0" });
+        expect(userlist?.content.split("\n")[0]).toBe(`"pgbouncer_auth" "${run.outputs.secretReferences.pgbouncer_auth}"`);
+        expect(userlist?.content).toMatch(/^"app_app" "SCRAM-SHA-256\$4096:/m);
+        expect(userlist?.content).not.toContain(run.outputs.secretReferences.app_app);
         expect(uploads("pg-exporter").find((u) => u.file.endsWith("/password"))).toMatchObject({ permissions: "0600", owner: String(POSTGRES_EXPORTER_IMAGE.uid), content: run.outputs.secretReferences.postgres_exporter });
         expect(uploads("pg-primary").find((u) => u.file === "/etc/postgresql/postgresql.conf")).toMatchObject({ permissions: "0644", owner: String(POSTGRES_OWNER.uid) });
         const initSql = uploads("pg-primary").find((u) => u.file.endsWith(".sql"))?.content ?? "";
@@ -240,7 +255,8 @@ describe("image overrides for a mirror registry", async () => {
     it("pulls the mirrored PgBouncer and exporter images instead of the pins, running the pins' binaries as their users", () => {
         expect(ofType(resources, REMOTE_IMAGE).map((r) => (r.inputs as { name: string }).name).sort()).toEqual([mirror("exporter"), mirror("pgbouncer")]);
         const pool = named(resources, CONTAINER, "pg-pooler-transaction");
-        expect(inputsOf(pool).entrypoints).toEqual([PGBOUNCER_IMAGE.binary]);
+        expect(inputsOf(pool).entrypoints).toEqual(["/bin/sh"]);
+        expect(inputsOf(pool).command.slice(0, 2)).toEqual(["/etc/pgbouncer/run-pgbouncer.sh", PGBOUNCER_IMAGE.binary]);
         expect(new Set(inputsOf(pool).uploads.map((u) => u.owner))).toEqual(new Set([String(PGBOUNCER_IMAGE.uid)]));
         expect(inputsOf(named(resources, CONTAINER, "pg-exporter")).entrypoints).toEqual([POSTGRES_EXPORTER_IMAGE.binary]);
     });
@@ -294,9 +310,11 @@ describe("the dev stack (Pulumi.dev.yaml), as `npm run check -- --stack dev` run
     const result = await checkStack("dev");
 
     it("builds the image, a primary with both pools, the exporter and one replica, all on 127.0.0.1", () => {
-        expect(names(result.resources, CONTAINER).sort()).toEqual(["pg-exporter", "pg-pooler-session", "pg-pooler-transaction", "pg-primary", "pg-replica-1-server"]);
+        expect(names(result.resources, CONTAINER).sort()).toEqual([
+            "pg-exporter", "pg-pooler-session", "pg-pooler-session-auth-writer", "pg-pooler-transaction", "pg-pooler-transaction-auth-writer", "pg-primary", "pg-replica-1-server",
+        ]);
         expect(names(result.resources, "pg-platform:image:PostgresImage")).toEqual(["pg-image"]);
-        const ports = ofType(result.resources, CONTAINER).flatMap((r) => inputsOf(r).ports.map((p) => `${p.ip}:${p.external}`));
+        const ports = serviceContainers(result.resources).flatMap((r) => inputsOf(r).ports.map((p) => `${p.ip}:${p.external}`));
         expect(ports.sort()).toEqual(["127.0.0.1:5433", "127.0.0.1:5442", "127.0.0.1:6432", "127.0.0.1:6433", "127.0.0.1:9187"]);
         expect(result.duplicateUrns).toEqual([]);
     });

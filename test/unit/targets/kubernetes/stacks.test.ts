@@ -180,8 +180,10 @@ describe("primary with two replicas, production", async () => {
 
     it("mounts every file at its rendered path", () => {
         const mounts = container(named(run.resources, T.deployment, "pg-pooler-session-deployment")).volumeMounts.map((m) => `${m.name}:${m.mountPath}`);
-        expect(mounts).toEqual(["config:/etc/pgbouncer/pgbouncer.ini", "secrets:/etc/pgbouncer/userlist.txt"]);
-        expect(container(named(run.resources, T.deployment, "pg-pooler-session-deployment")).args).toEqual(["/etc/pgbouncer/pgbouncer.ini"]);
+        // The auth file by its folder (no subPath), so kubelet swaps in a new version (see pooler tests).
+        expect(mounts).toEqual(["config:/etc/pgbouncer/pgbouncer.ini", "config:/etc/pgbouncer/run-pgbouncer.sh", "live-secrets:/etc/pgbouncer/auth"]);
+        const pool = container(named(run.resources, T.deployment, "pg-pooler-session-deployment"));
+        expect([...pool.command, ...pool.args]).toEqual(["/bin/sh", "/etc/pgbouncer/run-pgbouncer.sh", "/usr/bin/pgbouncer", "/etc/pgbouncer/pgbouncer.ini", "/etc/pgbouncer/auth/userlist.txt", "5"]);
     });
 
     it("bootstraps each replica from the primary after it is ready, through the image's script", () => {
