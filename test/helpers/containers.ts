@@ -66,6 +66,7 @@ let dockerCli = "docker";
  * test container is removed; set PG_PLATFORM_KEEP_ENGINE=1 to leave it running.
  */
 export function ensureEngine(): Promise<EngineStatus> {
+    installExitHandlers();
     engine ??= (async () => {
         const before = await engineStatus();
         const started = await run("bash", [ENGINE_SCRIPT, "start"], { unprivileged: false, timeoutMs: 600_000 });
@@ -143,7 +144,8 @@ async function dockerOk(args: readonly string[], timeoutMs = 120_000): Promise<s
 
 let counter = 0;
 const uniqueName = (kind: string) => `pgp-test-${RUN_ID}-${kind}-${++counter}`;
-const labelArgs = ["--label", `${TEST_LABEL}=${RUN_ID}`];
+/** The label every container, network and volume of this process carries (what removeAll removes). */
+export const labelArgs = ["--label", `${TEST_LABEL}=${RUN_ID}`];
 
 /** A network the test owns (removed with everything else). Returns its name. */
 export async function createNetwork(): Promise<string> {
@@ -227,8 +229,8 @@ export interface TestContainer {
     remove(): Promise<void>;
 }
 
-/** Copies files into a created container: one tar stream per owner, piped into `docker cp -`. */
-async function upload(container: string, files: readonly ContainerFile[]): Promise<void> {
+/** Copies files into a created (not yet started) container: one tar stream per owner, piped into `docker cp -`. */
+export async function upload(container: string, files: readonly ContainerFile[]): Promise<void> {
     if (files.length === 0) return;
     const staging = fs.mkdtempSync(path.join(os.tmpdir(), "pgp-upload-"));
     try {
@@ -398,16 +400,40 @@ function removeAllSync(): void {
     if (volumes.length > 0) quietly(["volume", "rm", "--force", ...volumes]);
 }
 
-// Last resort when the runner exits, even after a failure: remove what the tests made, then stop
-// what this process started (in that order: containers first, while the engine still answers).
-process.once("exit", () => {
-    if (!engine) return;
+/**
+ * Last resort when the process ends, even after a failure: removes what the tests made, then
+ * stops what this process started (in that order: containers first, while the engine answers).
+ */
+let cleanedUp = false;
+function cleanUpSync(): void {
+    if (cleanedUp || !engine) return;
+    cleanedUp = true;
     removeAllSync();
     if (startedHere.length > 0) {
         try {
             execFileSync("bash", [ENGINE_SCRIPT, "stop", ...startedHere], { stdio: "ignore", timeout: 200_000 });
         } catch {
-            // best effort
+            // best effort: the process is ending
         }
     }
-});
+}
+
+let handlersInstalled = false;
+/**
+ * Runs {@link cleanUpSync} at exit and on SIGTERM, SIGINT and SIGHUP. A signal would otherwise
+ * end the process without an "exit" event (vitest ends its worker processes with SIGTERM), so
+ * the handler cleans up, then re-raises the signal to end the process as it would have.
+ */
+function installExitHandlers(): void {
+    if (handlersInstalled) return;
+    handlersInstalled = true;
+    process.once("exit", cleanUpSync);
+    for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+        const onSignal = () => {
+            cleanUpSync();
+            process.removeListener(signal, onSignal);
+            process.kill(process.pid, signal);
+        };
+        process.on(signal, onSignal);
+    }
+}
