@@ -62,8 +62,11 @@ export interface PoolerArgs {
  * upload, so Pulumi replaces the writer, the new file lands in the volume, and the supervisor
  * reloads PgBouncer (SIGHUP) within seconds: the pool keeps running and keeps its clients. A
  * change of which roles the file lists (not of their passwords) replaces the pool instead,
- * through {@link AUTH_SHAPE_LABEL}: PgBouncer up to 1.22 crashes on reload when a role it
- * served through auth_query appears in the auth file (pgbouncer/pgbouncer#90).
+ * through {@link AUTH_SHAPE_LABEL}, as a changed configuration hash rolls the pool on
+ * Kubernetes: PgBouncer 1.18 (measured here) exits with "put_in_order: found existing elem" on
+ * the next login of a role it first served through auth_query once a reload has put that role in
+ * the auth file (pgbouncer/pgbouncer#90); 1.26 (measured) takes it. A mirrored older image
+ * (image.pgbouncer) is safe this way.
  */
 export function poolerContainer(parent: pulumi.Resource, name: string, args: PoolerArgs): docker.Container {
     const { spec, mode, pinned } = args;
