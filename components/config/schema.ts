@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { KNOWN_EXTENSIONS, cdcNames, MIN_MEMORY_MB, POSTGRES_VERSIONS, databaseRoleNames } from "../platform/constants";
 import { parseMemoryMb } from "./memory";
+import { isDigestPinned } from "../platform/images";
 import { fixedParameterReason } from "./fixed-parameters";
 import { parameterProblems, pgauditLogProblem } from "./parameters";
 import { derivedSettingProblems } from "./derived-settings";
@@ -208,6 +209,23 @@ const image = z.strictObject({
     cacheRef: z.string().min(1).optional(),
 });
 
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "must be an environment variable name (upper case letters, digits and _)" });
+
+const migrations = z.strictObject({
+    /**
+     * The migration image, pinned by digest (`repository@sha256:<64 hex>`). When set, the stack
+     * runs it once per change of image, command or environment, after the primary and pools are
+     * healthy and before its outputs resolve; a failed run fails `pulumi up`. Default: none.
+     */
+    image: z.string().refine(isDigestPinned, { message: "must be pinned by digest (repository@sha256:<64 hex digits>), so the same migrations run on every up" }).optional(),
+    /** Command (with arguments) to run instead of the image's own. Default: the image's. */
+    command: z.array(z.string().min(1)).min(1).optional(),
+    /** Extra plain environment (never secrets; the connection arrives as DATABASE_URL). Default: none. */
+    env: z.record(envName, z.string().refine((value) => !/[\n\r\0]/.test(value), { message: "must be a single line" })).default({}),
+    /** How long a run may take before `pulumi up` fails. Default: 600. */
+    timeoutSeconds: z.number().int().min(10).max(86_400).default(600),
+});
+
 const backup = z.strictObject({
     /** Backups (WAL archive on self-hosted targets, automated backups on managed). Default: true. */
     enabled: z.boolean().default(true),
@@ -229,6 +247,8 @@ export const platformSchema = z.strictObject({
     exporter: exporter.prefault({}),
     image: image.prefault({}),
     backup: backup.prefault({}),
+    /** A one-shot migration job as `<db>_migrate` through the session pool (self-hosted targets). Default: none. */
+    migrations: migrations.prefault({}),
     docker: dockerSettings.optional(),
     kubernetes: kubernetesSettings.optional(),
     aws: awsSettings.optional(),
@@ -238,6 +258,12 @@ export const platformSchema = z.strictObject({
 
     if (spec.replicas > 0 && spec.topology !== "primary") {
         issue(["replicas"], `replicas need topology "primary" (topology is "${spec.topology}")`);
+    }
+    if (spec.migrations.image !== undefined && (spec.target === "aws" || spec.target === "gcp")) {
+        issue(["migrations", "image"], `the ${spec.target} target runs no migration job: run the migration image in your pipeline against sessionPoolUrl (or primaryUrl) before deploying the applications (README: Migrations)`);
+    }
+    if (spec.migrations.image === undefined && (spec.migrations.command !== undefined || Object.keys(spec.migrations.env).length > 0)) {
+        issue(["migrations", "image"], "is required when migrations.command or migrations.env is set");
     }
     if (spec.target !== "docker" && spec[spec.target] === undefined) {
         issue([spec.target], `target "${spec.target}" needs its own settings under pg-platform:${spec.target}`);

@@ -96,3 +96,12 @@ export function cdcOutput(
     });
     return pulumi.secret(pulumi.all(entries).apply((pairs) => Object.fromEntries(pairs)));
 }
+
+/**
+ * `value`, resolving only once the migration job succeeded (`done`, from the target's job),
+ * so nothing downstream connects to an unmigrated database and a failed job fails the update.
+ * Secretness is kept. Without a job: `value` as is.
+ */
+export function afterMigrations<T>(done: pulumi.Output<true> | undefined, value: pulumi.Output<T>): pulumi.Output<T> {
+    return done ? done.apply(() => value) : value;
+}

@@ -1,7 +1,9 @@
 // The Docker target: `pulumi up` brings the stack up on the local Docker engine.
 import * as pulumi from "@pulumi/pulumi";
 import { PostgresImage, resolveImage } from "../../image";
-import { cdcOutput, postgresUrl, type PlatformOutputs } from "../outputs";
+import { afterMigrations, cdcOutput, postgresUrl, type PlatformOutputs } from "../outputs";
+import { migrationJobPlan } from "../../self-hosted/migrations";
+import { MigrationJob } from "./migration-job";
 import { cdcNames } from "../../platform/constants";
 import { renderServices } from "../../render";
 import { loginRoles } from "../../render/roles";
@@ -46,15 +48,18 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
     const host = spec.network.bindAddress;
     let passwords: pulumi.Output<Record<string, string>>;
     let ca: StackCaOutputs | undefined;
+    let writerStack: SingleStack | PrimaryStack;
 
     if (spec.topology === "single") {
         const single = new SingleStack(NAME, { spec, stack: context.stack, image });
         passwords = single.passwords;
         ca = single.ca;
+        writerStack = single;
     } else {
         const primary = new PrimaryStack(NAME, { spec, stack: context.stack, image });
         passwords = primary.passwords;
         ca = primary.ca;
+        writerStack = primary;
         primary.slotNames.forEach((slotName, i) => {
             new ReplicaStack(`${NAME}-replica-${i + 1}`, {
                 spec,
@@ -72,8 +77,14 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
         });
     }
 
+    // The migration job runs once the writer's stack (primary, pools) is healthy; the URLs
+    // resolve only after it succeeded, and its failure fails the update.
+    const job = migrationJobPlan(spec);
+    const migrated = job
+        ? new MigrationJob(`${NAME}-migrations`, { plan: job, networkName: writerStack.networkName, password: passwords.apply((pw) => pw[job.user]), caCertificate: ca?.certificate, dependsOn: [writerStack] }).done
+        : undefined;
     const url = (service: ServiceName, user: string, database = roles.database) =>
-        postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host, port: hostPort(spec, service), database, query: clientUrlQuery(spec) });
+        afterMigrations(migrated, postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host, port: hostPort(spec, service), database, query: clientUrlQuery(spec) }));
     const unavailable = unavailableEndpoints(spec);
     const writer: ServiceName = spec.topology === "single" ? "single" : "primary";
     return {

@@ -3,7 +3,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { containerPort, endpointRoles, unavailableEndpoints, type ServiceName } from "../../self-hosted/services";
 import { PostgresImage, resolveImage } from "../../image";
-import { cdcOutput, postgresUrl, type PlatformOutputs } from "../outputs";
+import { afterMigrations, cdcOutput, postgresUrl, type PlatformOutputs } from "../outputs";
+import { migrationJobPlan } from "../../self-hosted/migrations";
+import { MigrationJob } from "./migration-job";
 import { cdcNames } from "../../platform/constants";
 import { renderServices } from "../../render";
 import { loginRoles } from "../../render/roles";
@@ -40,15 +42,18 @@ export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOut
     const roles = endpointRoles(spec);
     let passwords: pulumi.Output<Record<string, string>>;
     let ca: StackCaOutputs | undefined;
+    let writerStack: SingleStack | PrimaryStack;
 
     if (spec.topology === "single") {
         const single = new SingleStack(NAME, { spec, image });
         passwords = single.passwords;
         ca = single.ca;
+        writerStack = single;
     } else {
         const primary = new PrimaryStack(NAME, { spec, image });
         passwords = primary.passwords;
         ca = primary.ca;
+        writerStack = primary;
         for (let n = 1; n <= spec.replicas; n++) {
             new ReplicaStack(`${NAME}-replica-${n}`, {
                 spec,
@@ -62,8 +67,21 @@ export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOut
         }
     }
 
+    // The migration job runs once the writer's stack (primary, pools) is ready; the URLs
+    // resolve only after it completed, and its failure fails the update.
+    const job = migrationJobPlan(spec);
+    const migrated = job
+        ? new MigrationJob(`${NAME}-migrations`, {
+            plan: job,
+            namespace: writerStack.namespace,
+            password: passwords.apply((pw) => pw[job.user]),
+            caCertificate: ca?.certificate,
+            imagePullSecrets: kubernetesSettingsOf(spec).imagePullSecrets,
+            dependsOn: [writerStack],
+        }).done
+        : undefined;
     const url = (service: ServiceName, user: string, database = roles.database) =>
-        postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host: serviceDnsName(service, namespace), port: containerPort(service), database, query: clientUrlQuery(spec) });
+        afterMigrations(migrated, postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host: serviceDnsName(service, namespace), port: containerPort(service), database, query: clientUrlQuery(spec) }));
     const unavailable = unavailableEndpoints(spec);
     const writer: ServiceName = spec.topology === "single" ? "single" : "primary";
     return {
