@@ -29,6 +29,13 @@ export interface MountedFiles {
     readonly mounts: VolumeMount[];
     /** Hash of the rendered files (without passwords), for the pod annotation. */
     readonly configHash: pulumi.Output<string>;
+    /**
+     * Hash of the secret files mounted by subPath (a secret Output), when there are any: those
+     * never change inside a running pod, so a new password (the writer's init SQL verifiers, a
+     * replica's replication password) must roll it. Live files (a pool's auth file) are left
+     * out: they reach the running pod.
+     */
+    readonly secretHash?: pulumi.Output<string>;
 }
 
 /**
@@ -99,5 +106,7 @@ export function serviceFiles(
     // hash): a database, role or slot added to the config changes only the init SQL, which sits
     // in the Secret, and the writer must still restart to apply it. A new password alone leaves
     // the hash (and the pods) as they are; a pool's auth file then reaches it through its folder mount.
-    return { volumes, mounts, configHash: pulumi.output(configHash(rendered.map((file) => file.content))) };
+    const fixedSecrets = secret.filter((file) => !file.live);
+    const secretHash = fixedSecrets.length > 0 ? pulumi.secret(pulumi.all(fixedSecrets.map((file) => file.content)).apply((contents) => configHash(contents))) : undefined;
+    return { volumes, mounts, configHash: pulumi.output(configHash(rendered.map((file) => file.content))), secretHash };
 }

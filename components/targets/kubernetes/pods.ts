@@ -17,6 +17,13 @@ type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 const CONFIG_HASH_ANNOTATION = "pg-platform.io/config-hash";
 
 /**
+ * Annotation carrying the hash of a pod's subPath-mounted secret files (see MountedFiles.secretHash):
+ * a rotated password rolls a server, which then applies the new verifiers (writer) or logs in
+ * with the new password (replica). A pool's auth file is live and rolls nothing.
+ */
+const SECRET_HASH_ANNOTATION = "pg-platform.io/secret-hash";
+
+/**
  * Annotation carrying the hash of a pod's certificate: a re-issued certificate (renewal, new
  * names) rolls the pods, as PostgreSQL and PgBouncer read their certificate files only at
  * start or reload.
@@ -88,6 +95,7 @@ export function podTemplate(pod: PodArgs): k8s.types.input.core.v1.PodTemplateSp
             labels: podLabels(placement.service),
             annotations: {
                 [CONFIG_HASH_ANNOTATION]: pod.files.configHash,
+                ...(pod.files.secretHash ? { [SECRET_HASH_ANNOTATION]: pod.files.secretHash } : {}),
                 ...(pod.tls ? { [CERTIFICATE_HASH_ANNOTATION]: pod.tls.certificateHash } : {}),
             },
         },

@@ -65,3 +65,26 @@ describe("a pool on Kubernetes", async () => {
         expect(hash(rotated)).toBe(hash(before));
     });
 });
+
+describe("the server side of a rotation on Kubernetes", async () => {
+    const before = await deployed({ replicas: 1 });
+    const rotated = await deployed({ replicas: 1 }, ["app_app"]);
+    const replicaRotated = await deployed({ replicas: 1 }, ["replicator"]);
+    const STATEFUL_SET = "kubernetes:apps/v1:StatefulSet";
+    const annotations = (run: typeof before, name: string) => template(named(run.resources, STATEFUL_SET, name)).metadata.annotations;
+
+    it("rolls the primary when a password changes (its init SQL, mounted by subPath, carries the new verifier), without touching the config hash", () => {
+        const [a, b] = [annotations(before, "pg-primary-statefulset"), annotations(rotated, "pg-primary-statefulset")];
+        expect(b["pg-platform.io/config-hash"]).toBe(a["pg-platform.io/config-hash"]);
+        expect(a["pg-platform.io/secret-hash"]).toMatch(/^[0-9a-f]{16}$/);
+        expect(b["pg-platform.io/secret-hash"]).not.toBe(a["pg-platform.io/secret-hash"]);
+        // The replica holds no app role's secret: it stays.
+        expect(annotations(rotated, "pg-replica-1-server-statefulset")).toEqual(annotations(before, "pg-replica-1-server-statefulset"));
+        expect(annotations(replicaRotated, "pg-replica-1-server-statefulset")["pg-platform.io/secret-hash"]).not.toBe(annotations(before, "pg-replica-1-server-statefulset")["pg-platform.io/secret-hash"]);
+    });
+
+    it("marks the annotation secret: no password-derived value in clear in the template", () => {
+        const primary = named(before.resources, STATEFUL_SET, "pg-primary-statefulset");
+        expect(primary.secretInputs.some((p) => p.includes("secret-hash") || p === "spec" || p.startsWith("spec."))).toBe(true);
+    });
+});
