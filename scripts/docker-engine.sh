@@ -4,9 +4,10 @@
 #
 #   docker-engine.sh start    install what is missing (as root), start dockerd when no engine
 #                             answers and the registry when it is not running; idempotent
-#   docker-engine.sh stop [dockerd|registry]...
+#   docker-engine.sh stop [--force] [dockerd|registry]...
 #                             stop only what `start` started (an engine or registry that was
-#                             already running is left alone); both unless named
+#                             already running is left alone); both unless named. While any
+#                             container runs (someone's work), both are left up unless --force
 #   docker-engine.sh status   print key=value lines (engine, client, registry, who started what);
 #                             exit 0 when the engine and the registry answer, 3 when not
 #
@@ -204,6 +205,18 @@ YAML
 
 # ---- stop ---------------------------------------------------------------------------------------
 
+# How many containers run on the engine (0 when none answers).
+running_containers() {
+    local cli ids
+    cli=$(docker_cli)
+    [[ -n $cli ]] || {
+        echo 0
+        return
+    }
+    ids=$(timeout 10 "$cli" --host "unix://$SOCKET" ps --quiet 2>/dev/null) || ids=
+    if [[ -z $ids ]]; then echo 0; else wc -l <<<"$ids"; fi
+}
+
 # Stops the process a marker names (only if it is still the program we started), then drops the marker.
 stop_started() {
     local marker=$STATE_DIR/$1.started program=$2 grace=$3 pid
@@ -242,8 +255,9 @@ status() {
 }
 
 main() {
-    (($# >= 1)) || die "usage: docker-engine.sh start|stop [dockerd|registry]...|status"
-    [[ $1 == stop ]] || (($# == 1)) || die "usage: docker-engine.sh start|stop [dockerd|registry]...|status"
+    local usage="usage: docker-engine.sh start|stop [--force] [dockerd|registry]...|status"
+    (($# >= 1)) || die "$usage"
+    [[ $1 == stop ]] || (($# == 1)) || die "$usage"
     mkdir -p "$STATE_DIR"
     # One start/stop at a time (test workers may call start together).
     exec 9>"$STATE_DIR/lock"
@@ -257,11 +271,20 @@ main() {
             say "ready in $((SECONDS - began)) s: engine $(engine_version), registry 127.0.0.1:$(<"$STATE_DIR/registry.port")"
             ;;
         stop)
-            local which=("${@:2}") part
+            local which=("${@:2}") part force=false running
+            if [[ ${which[0]:-} == --force ]]; then
+                force=true
+                which=("${which[@]:1}")
+            fi
             ((${#which[@]} > 0)) || which=(registry dockerd)
             for part in "${which[@]}"; do
                 [[ $part == dockerd || $part == registry ]] || die "unknown part \"$part\" to stop (expected dockerd or registry)"
             done
+            running=$(running_containers)
+            if ! $force && ((running > 0)); then
+                say "$running container(s) still running on the engine: leaving dockerd and the registry up (stop --force stops them anyway)"
+                return 0
+            fi
             for part in "${which[@]}"; do
                 if [[ $part == registry ]]; then
                     stop_started registry docker-registry 10

@@ -61,13 +61,47 @@ let engine: Promise<EngineStatus> | undefined;
 let dockerCli = "docker";
 
 /**
+ * Test processes using the engine hold a lease, a file named by their pid: a process that
+ * started the engine stops it at its end only when no other live process holds one (another
+ * test file, an end-to-end run in a second terminal).
+ */
+const LEASE_DIR = path.join(STATE_DIR, "leases");
+const ownLease = path.join(LEASE_DIR, String(process.pid));
+
+/** Whether another live process holds a lease; stale leases (their process is gone) are removed. */
+function othersHoldLeases(): boolean {
+    let names: string[];
+    try {
+        names = fs.readdirSync(LEASE_DIR);
+    } catch {
+        return false;
+    }
+    let held = false;
+    for (const name of names) {
+        const pid = Number(name);
+        if (!Number.isInteger(pid) || pid === process.pid) continue;
+        try {
+            process.kill(pid, 0);
+            held = true;
+        } catch {
+            fs.rmSync(path.join(LEASE_DIR, name), { force: true });
+        }
+    }
+    return held;
+}
+
+/**
  * Starts the engine and registry when they are not running (installing them first, as root),
  * once per process. What this call started is stopped when the process exits, after every
- * test container is removed; set PG_PLATFORM_KEEP_ENGINE=1 to leave it running.
+ * test container is removed, unless another test process still uses the engine (see
+ * {@link LEASE_DIR}) or containers of others still run; set PG_PLATFORM_KEEP_ENGINE=1 to leave
+ * it running anyway.
  */
 export function ensureEngine(): Promise<EngineStatus> {
     installExitHandlers();
     engine ??= (async () => {
+        fs.mkdirSync(LEASE_DIR, { recursive: true });
+        fs.writeFileSync(ownLease, `${process.argv.join(" ")}\n`);
         const before = await engineStatus();
         const started = await run("bash", [ENGINE_SCRIPT, "start"], { unprivileged: false, timeoutMs: 600_000 });
         if (started.code !== 0) throw new Error(`scripts/docker-engine.sh start failed (exit ${started.code}):\n${started.stderr}`);
@@ -409,7 +443,9 @@ function cleanUpSync(): void {
     if (cleanedUp || !engine) return;
     cleanedUp = true;
     removeAllSync();
-    if (startedHere.length > 0) {
+    fs.rmSync(ownLease, { force: true });
+    // The script itself also leaves dockerd up while any container still runs.
+    if (startedHere.length > 0 && !othersHoldLeases()) {
         try {
             execFileSync("bash", [ENGINE_SCRIPT, "stop", ...startedHere], { stdio: "ignore", timeout: 200_000 });
         } catch {
