@@ -40,9 +40,11 @@ function upkeepFunction(db: CdcDatabase): string {
 BEGIN
     FOR rel IN SELECT c.oid::regclass FROM pg_catalog.pg_class c
                WHERE c.relowner = ${roleOid(owner)} AND c.relkind IN ('r', 'p') LOOP
+        CONTINUE WHEN pg_catalog.has_table_privilege(${literal(role)}, rel, 'SELECT');
         EXECUTE pg_catalog.format('GRANT SELECT ON TABLE %s TO %I', rel, ${literal(role)});
     END LOOP;
     FOR nsp IN SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspowner = ${roleOid(owner)} OR n.nspname = 'public' LOOP
+        CONTINUE WHEN pg_catalog.has_schema_privilege(${literal(role)}, nsp, 'USAGE');
         EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %I', nsp, ${literal(role)});
     END LOOP;`
         : `DECLARE
@@ -67,8 +69,13 @@ BEGIN
     FOREACH qualified IN ARRAY wanted LOOP
         rel := pg_catalog.to_regclass(pg_catalog.format('%I.%I', pg_catalog.split_part(qualified, '.', 1), pg_catalog.split_part(qualified, '.', 2)));
         CONTINUE WHEN rel IS NULL;
-        EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %I', pg_catalog.split_part(qualified, '.', 1), ${literal(role)});
-        EXECUTE pg_catalog.format('GRANT SELECT ON TABLE %s TO %I', rel, ${literal(role)});
+        -- Only what is missing: a GRANT rewrites the catalog row even when nothing changes.
+        IF NOT pg_catalog.has_schema_privilege(${literal(role)}, pg_catalog.split_part(qualified, '.', 1), 'USAGE') THEN
+            EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %I', pg_catalog.split_part(qualified, '.', 1), ${literal(role)});
+        END IF;
+        IF NOT pg_catalog.has_table_privilege(${literal(role)}, rel, 'SELECT') THEN
+            EXECUTE pg_catalog.format('GRANT SELECT ON TABLE %s TO %I', rel, ${literal(role)});
+        END IF;
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
                        WHERE p.pubname = ${literal(publication)} AND pr.prrelid = rel) THEN
             EXECUTE pg_catalog.format('ALTER PUBLICATION %I ADD TABLE %s', ${literal(publication)}, rel);
@@ -133,6 +140,10 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
+    -- Temporary tables (an application's scratch space) never change what is published.
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_event_trigger_ddl_commands() c WHERE c.schema_name IS NULL OR c.schema_name NOT LIKE 'pg\\_temp%') THEN
+        RETURN;
+    END IF;
     PERFORM ${CDC_SCHEMA}.converge();
 END
 $fn$;`,
