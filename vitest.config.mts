@@ -18,6 +18,14 @@ export default defineConfig({
                     hookTimeout: 180_000,
                 },
             },
+            {
+                test: {
+                    name: "e2e",
+                    include: ["test/e2e/**/*.test.ts"],
+                    testTimeout: 600_000,
+                    hookTimeout: 1_800_000,
+                },
+            },
         ],
     },
 });

@@ -56,6 +56,11 @@ export interface MockRunOptions {
      * arrive as the wire's unknown marker, as a policy pack sees them in a preview. Default: false.
      */
     readonly preview?: boolean;
+    /**
+     * What a provider computes for a new resource, in place of the built-in fakes when it returns
+     * something (a test that deploys for real gives real keys and certificates here). Default: none.
+     */
+    readonly computed?: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
 }
 
 interface MonitorRequest {
@@ -118,7 +123,10 @@ export async function runUnderMocks<T>(program: () => T | Promise<T>, options: M
     await pulumi.runtime.setMocks(
         {
             // In a preview the engine echoes the inputs and knows nothing the provider computes.
-            newResource: (args) => (preview ? { id: undefined, state: args.inputs } : { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+            newResource: (args) =>
+                preview
+                    ? { id: undefined, state: args.inputs }
+                    : { id: `${args.name}-id`, state: { ...args.inputs, ...(options.computed?.(args.type, args.name, args.inputs) ?? mockState(args.type, args.name, args.inputs)) } },
             call: (args) => mockCall(args.token, args.inputs),
         },
         options.project ?? "pg-platform",

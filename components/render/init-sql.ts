@@ -34,6 +34,18 @@ const connect = (database: string) => [
 /** Schema the platform creates extensions in (each database's own `public`). */
 const EXTENSION_SCHEMA = "public";
 
+/**
+ * Extensions whose control file fixes their schema and refuses any other (pg_cron lives in
+ * pg_catalog: `CREATE EXTENSION pg_cron SCHEMA public` fails and the server never starts).
+ */
+const FIXED_SCHEMA_EXTENSIONS: ReadonlySet<string> = new Set(["pg_cron"]);
+
+/** `CREATE EXTENSION` for one extension, in the platform's schema unless the extension fixes its own. */
+function createExtension(extension: string): string {
+    const schema = FIXED_SCHEMA_EXTENSIONS.has(extension) ? "" : ` SCHEMA ${EXTENSION_SCHEMA}`;
+    return `CREATE EXTENSION IF NOT EXISTS ${ident(extension)}${schema};`;
+}
+
 const ROLE_ATTRIBUTES: Readonly<Record<LoginRole["kind"], string>> = {
     migrate: "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
     readwrite: "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
@@ -83,7 +95,7 @@ function clusterStatements(spec: PlatformSpec): string[] {
     if (hasExporter(spec)) {
         lines.push(`GRANT pg_monitor TO ${ident(PLATFORM_ROLES.exporter)};`, `GRANT CONNECT ON DATABASE ${maintenance} TO ${ident(PLATFORM_ROLES.exporter)};`);
     }
-    if (preloadLibraries(spec).includes("pg_stat_statements")) lines.push(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA ${EXTENSION_SCHEMA};`);
+    if (preloadLibraries(spec).includes("pg_stat_statements")) lines.push(createExtension("pg_stat_statements"));
     if (spec.topology === "primary") {
         lines.push("", "-- One physical slot per replica; slots of removed replicas are dropped once idle.");
         for (let n = 1; n <= spec.replicas; n++) {
@@ -192,7 +204,7 @@ function databaseStatements(spec: PlatformSpec, index: number): string[] {
         if (role.kind === "migrate" && role.memberOf && role.database === name) lines.push(`ALTER ROLE ${ident(role.name)} IN DATABASE ${db} SET role = ${literal(role.memberOf)};`);
     }
     const extensions = databaseExtensions(spec, index);
-    lines.push(...extensions.map((extension) => `CREATE EXTENSION IF NOT EXISTS ${ident(extension)} SCHEMA ${EXTENSION_SCHEMA};`));
+    lines.push(...extensions.map(createExtension));
     if (extensions.includes("pg_cron")) lines.push(`GRANT USAGE ON SCHEMA cron TO ${owner};`);
     if (hasPooler(spec)) lines.push(...poolerAuthStatements());
     lines.push(...cdcStatements(spec, name));

@@ -80,7 +80,8 @@ export class PrimaryStack extends pulumi.ComponentResource {
         }
 
         this.networkName = network.name;
-        this.primaryHost = primary.id.apply(() => SERVICE_HOSTS.primary);
+        // From the name (known in a preview, unlike the id), still waiting on the primary container.
+        this.primaryHost = primary.name.apply(() => SERVICE_HOSTS.primary);
         this.primaryPort = pulumi.output(CONTAINER_PORTS.postgres);
         this.passwords = passwords;
         this.replicationPassword = spec.replicas > 0 ? pulumi.secret(passwords.apply((pw) => pw[PLATFORM_ROLES.replication])) : undefined;

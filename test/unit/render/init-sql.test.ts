@@ -37,7 +37,7 @@ describe("init SQL", () => {
         const sections = sql.split("\\connect ");
         const app = sections.find((s) => s.startsWith('"app"\n')) ?? "";
         const billing = sections.find((s) => s.startsWith('"billing"\n')) ?? "";
-        expect(app).toContain('CREATE EXTENSION IF NOT EXISTS "pg_cron" SCHEMA public;');
+        expect(app).toContain('CREATE EXTENSION IF NOT EXISTS "pg_cron";'); // its control file fixes pg_catalog: a SCHEMA clause is refused
         expect(billing).not.toContain("pg_cron");
         expect(app).toContain('CREATE EXTENSION IF NOT EXISTS "pg_trgm" SCHEMA public;');
         expect(billing).not.toContain("pg_trgm");
