@@ -3,6 +3,7 @@ import { PROJECT } from "../platform/constants";
 import { ConfigError } from "./errors";
 import { parseMemoryMb } from "./memory";
 import { platformSchema, type PlatformSpec } from "./schema";
+import { targetScopeProblems } from "./target-scope";
 
 export { ConfigError } from "./errors";
 export { hasExporter, hasPooler } from "./capabilities";
@@ -41,7 +42,8 @@ function problemLine(issue: z.core.$ZodIssue, raw: unknown): string {
  */
 export function parseSpec(raw: Record<string, unknown>): PlatformSpec {
     const result = platformSchema.safeParse(raw);
-    if (!result.success) throw new ConfigError(result.error.issues.map((issue) => problemLine(issue, raw)));
+    const problems = [...(result.success ? [] : result.error.issues.map((issue) => problemLine(issue, raw))), ...targetScopeProblems(raw)];
+    if (!result.success || problems.length > 0) throw new ConfigError(problems);
     return result.data;
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseAddressRanges, wholePublicFamilies } from "../platform/address-ranges";
+import { IMAGE_REFERENCE, REPOSITORY_NAME, REPOSITORY_NAME_MAX } from "../platform/limits";
 import { derivedRoleReason, reservedNameReason } from "../platform/identifiers";
 import { parseMemoryMb } from "./memory";
 
@@ -34,6 +35,20 @@ export const port = z.number().int().min(1).max(65535);
 export const memorySize = z.string().refine((text) => parseMemoryMb(text) !== undefined, {
     message: 'must be a memory size such as "512MB", "2GiB" or "1.5G" (units MB, MiB, GB, GiB, TB, TiB)',
 });
+
+/** An image reference by the registries' grammar (`[host[:port]/]path[:tag][@sha256:digest]`), one line. */
+export const imageReference = z
+    .string()
+    .max(REPOSITORY_NAME_MAX + 128 + 72, { message: "is longer than any image reference a registry accepts" })
+    .regex(IMAGE_REFERENCE, {
+        message: 'must be an image reference such as "ghcr.io/acme/postgres@sha256:<64 hex>" (lower-case path, tag of at most 128 characters, no spaces or control characters)',
+    });
+
+/** A registry repository (`[host[:port]/]path`), without tag or digest. */
+export const repositoryName = z
+    .string()
+    .max(REPOSITORY_NAME_MAX, { message: `is longer than the ${REPOSITORY_NAME_MAX} characters Docker accepts for a repository` })
+    .regex(REPOSITORY_NAME, { message: 'must be a repository such as "ghcr.io/acme/postgres" (lower-case path, no tag, digest, spaces or control characters)' });
 
 /**
  * Refuses a list of CIDR blocks whose union covers a whole family's public address space, by

@@ -5,7 +5,8 @@ import { isDigestPinned } from "../platform/images";
 import { fixedParameterReason } from "./fixed-parameters";
 import { parameterProblems, pgauditLogProblem } from "./parameters";
 import { derivedSettingProblems } from "./derived-settings";
-import { cidr, databaseName, identifier, memorySize, port, roleName } from "./primitives";
+import { cidr, databaseName, identifier, imageReference, memorySize, port, repositoryName, roleName } from "./primitives";
+import { CPU_RESOLUTION, DOCKER_MIN_CPUS, MAX_MEMORY_MB } from "../platform/limits";
 import { awsSettings } from "./targets/aws";
 import { dockerSettings } from "./targets/docker";
 import { gcpSettings } from "./targets/gcp";
@@ -77,7 +78,7 @@ const role = z.strictObject({
     /** What it may do there. */
     access: z.enum(["migrate", "readwrite", "readonly"]),
     /** Connection limit. Default: unlimited (-1). */
-    connectionLimit: z.number().int().min(-1).default(-1),
+    connectionLimit: z.number().int().min(-1).max(2147483647, { message: "must fit PostgreSQL's CONNECTION LIMIT (an int32)" }).default(-1),
 });
 
 /**
@@ -125,7 +126,13 @@ const postgres = z.strictObject({
     /** Memory available to the server; drives auto-tuning and container limits. Default: `1GiB`. */
     memory: memorySize.default(SERVER_SIZE_DEFAULTS.memory),
     /** CPUs available to the server. Default: 1. */
-    cpus: z.number().positive().max(1024).default(SERVER_SIZE_DEFAULTS.cpus),
+    cpus: z.number()
+        .min(DOCKER_MIN_CPUS, { message: `must be at least ${DOCKER_MIN_CPUS} (Docker refuses fewer CPUs)` })
+        .max(1024)
+        .refine((cpus) => Math.abs(cpus / CPU_RESOLUTION - Math.round(cpus / CPU_RESOLUTION)) < 1e-6, {
+            message: `must be a multiple of ${CPU_RESOLUTION} (Kubernetes resolves CPU to millicores)`,
+        })
+        .default(SERVER_SIZE_DEFAULTS.cpus),
     /** Extra server parameters, written last into postgresql.conf. Default: none. */
     parameters: z.record(parameterName, parameterValue).default({}),
     /** Server-wide extensions: preloaded where needed and available to databases. */
@@ -190,23 +197,23 @@ const image = z.strictObject({
     /** Optional extensions compiled into the image (pg_cron and pgAudit always are). Default: none. */
     extensions: z.array(z.enum(["pgvector"])).default([]),
     /** A prebuilt image to run instead of building one; must be pinned by digest. */
-    prebuilt: z.string().min(1).optional(),
+    prebuilt: imageReference.optional(),
     /**
      * The PgBouncer image, for users who mirror images into their own registry: a digest-pinned
      * reference of the same image (the pinned-images policy refuses a tag). Default: the pinned
      * edoburu/pgbouncer.
      */
-    pgbouncer: z.string().min(1).optional(),
+    pgbouncer: imageReference.optional(),
     /** The postgres_exporter image, as {@link pgbouncer}. Default: the pinned prometheuscommunity/postgres-exporter. */
-    exporter: z.string().min(1).optional(),
+    exporter: imageReference.optional(),
     /** Registry repository to push the built image to. Default: none (local build). */
-    repository: z.string().min(1).optional(),
+    repository: repositoryName.optional(),
     /** Push the built image. Default: false. */
     push: z.boolean().default(false),
     /** Platforms built. Default: linux/amd64 and linux/arm64. */
     platforms: z.array(z.enum(["linux/amd64", "linux/arm64"])).min(1).default(["linux/amd64", "linux/arm64"]),
     /** Registry cache reference (`type=registry`). Default: none. */
-    cacheRef: z.string().min(1).optional(),
+    cacheRef: imageReference.optional(),
 });
 
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "must be an environment variable name (upper case letters, digits and _)" });
@@ -282,6 +289,9 @@ export const platformSchema = z.strictObject({
     const memoryMb = parseMemoryMb(spec.postgres.memory);
     if (memoryMb !== undefined && memoryMb < MIN_MEMORY_MB) {
         issue(["postgres", "memory"], `must be at least ${MIN_MEMORY_MB}MB (the auto-tuning refuses less)`);
+    }
+    if (memoryMb !== undefined && memoryMb > MAX_MEMORY_MB) {
+        issue(["postgres", "memory"], `must be at most ${MAX_MEMORY_MB}MB (1 TiB): the image's auto-tuning refuses a larger POSTGRES_MEMORY`);
     }
 
     // Platform and other reserved roles are refused by roleName itself; here only clashes

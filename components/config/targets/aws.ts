@@ -11,6 +11,9 @@ export const RDS_INSTANCE_CLASS = /^db\.[a-z]+\d+[a-z-]*\.(micro|small|medium|la
 const required = (what: string) => (issue: { input: unknown }) =>
     issue.input === undefined ? `is required: ${what}` : undefined;
 
+/** A KMS key as RDS takes it: key id (UUID or multi-Region mrk-), key ARN, alias name or alias ARN. */
+const KMS_KEY = /^(?:(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})|alias\/[a-zA-Z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key\/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})|alias\/[a-zA-Z0-9/_-]{1,250}))$/;
+
 const subnetId = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { message: 'must be a subnet id such as "subnet-0abc1234"' });
 
 /** Settings of the `aws` target (`pg-platform:aws`): RDS for PostgreSQL. */
@@ -60,7 +63,7 @@ export const awsSettings = z.strictObject({
      */
     masterPasswordVersion: z.number().int().min(1).default(1),
     /** KMS key (id or ARN) for storage, Performance Insights and the master secret. Default: the AWS-managed keys. */
-    kmsKeyId: z.string().min(1).optional(),
+    kmsKeyId: z.string().regex(KMS_KEY, { message: 'must be a KMS key id, key ARN, alias ("alias/name") or alias ARN' }).optional(),
     /** Performance Insights (7 days retention, the free tier). Default: true. */
     performanceInsights: z.boolean().default(true),
     /** IAM database authentication beside passwords. Default: true. */
