@@ -247,7 +247,8 @@ export async function capacityRun(target: string, login: { port: number; user: s
         refused,
         queryErrors,
         queries: latency.length,
-        latencyMs: latency.length ? { ...stats(latency), max: Math.max(...latency) } : undefined,
+        // A loop, not Math.max(...): a 15 s run holds hundreds of thousands of latencies.
+        latencyMs: latency.length ? { ...stats(latency), max: latency.reduce((a, b) => (b > a ? b : a), 0) } : undefined,
         connectMs: connectMs.length ? stats(connectMs) : undefined,
     };
 }
@@ -280,6 +281,8 @@ function machine(options: BenchOptions): Record<string, string | number> {
     };
     return {
         cores: os.cpus().length,
+        // Other work on the machine skews every figure: the 1-minute load when the summary is made.
+        loadAverage: os.loadavg()[0].toFixed(1),
         postgres: version(path.join(PG_BIN[options.version], "postgres"), ["--version"]),
         pgbench: version(PGBENCH, ["--version"]),
         pgbouncer: version(PGBOUNCER_BIN, ["--version"]),
@@ -325,7 +328,14 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
         }
         containers?.stopAll();
         await stopAll();
-        const capacityResults = await capacity(options);
+        // A failed capacity run must not cost the rounds measured before it.
+        let capacityResults: CapacityResult[] = [];
+        try {
+            capacityResults = await capacity(options);
+        } catch (error) {
+            skipped.push(`the capacity run failed: ${error instanceof Error ? error.message : String(error)}`);
+            await stopAll();
+        }
         const settings: BenchSettings = {
             rounds: options.rounds, seconds: options.seconds, clients: options.clients, version: options.version, tls: options.tls, targets, skipped,
             machine: { ...machine(options), ...(containerBinary ? { pinnedPgbouncer: `${containerBinary.version} (${options.container?.image})` } : {}) },
