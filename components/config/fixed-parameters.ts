@@ -20,7 +20,7 @@ export const FIXED_PARAMETERS: Readonly<Record<string, string>> = {
     config_file: "postgresql.conf is rendered by the platform",
     data_directory: "the data directory is fixed by the target's volume",
     shared_preload_libraries: "chosen from postgres.extensions; list the extension there",
-    wal_level: "derived from the topology and postgres.cdc.enabled (logical for CDC)",
+    wal_level: "derived from the topology and postgres.cdc (logical when CDC names databases or is enabled)",
     primary_conninfo: "replica wiring is generated from the primary's outputs",
     primary_slot_name: "each replica gets its own slot, named by the platform",
     // The managed targets' own switches for the same guarantees: stack parameters reach the
@@ -28,8 +28,8 @@ export const FIXED_PARAMETERS: Readonly<Record<string, string>> = {
     // TLS or SCRAM-only logins off there.
     "rds.force_ssl": "RDS always requires TLS (rds.force_ssl = 1)",
     "rds.accepted_password_auth_method": `always ${RDS_ACCEPTED_PASSWORD_AUTH_METHOD}: the platform is SCRAM-only`,
-    "rds.logical_replication": "derived from postgres.cdc.enabled",
-    "cloudsql.logical_decoding": "derived from postgres.cdc.enabled",
+    "rds.logical_replication": "turned on by postgres.cdc (name the databases there)",
+    "cloudsql.logical_decoding": "turned on by postgres.cdc (name the databases there)",
 };
 
 /** The reason a parameter is fixed, or undefined when a stack may set it. */
