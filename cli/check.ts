@@ -2,8 +2,10 @@
 // Exit codes: 0 clean, 1 a mandatory violation (or duplicate URNs), 2 a configuration error,
 // 3 the program itself failed.
 import { parseArgs } from "node:util";
-import { runProgram } from "../components/program";
-import { loadPolicyConfig, runPolicies, type GateResource, type Violation } from "../policies/offline";
+import { readRawConfig, runProgram } from "../components/program";
+import { parseSpec } from "../components/config";
+import { runPolicies, type GateResource, type Violation } from "../policies/offline";
+import { gatePolicyConfig, policyConfigFailure } from "./gate-config";
 import { runUnderMocks, type MockedResource } from "./offline/harness";
 import { redactSecrets } from "./offline/secrets";
 import { PROJECT } from "../components/platform/constants";
@@ -18,6 +20,8 @@ export interface CheckResult {
     readonly duplicateUrns: readonly string[];
     /** Policy findings at their levels. */
     readonly violations: readonly Violation[];
+    /** Rules a production stack runs mandatory although its policy file set them lower. */
+    readonly raised?: readonly { readonly rule: string; readonly from: string }[];
 }
 
 /** Where `check` reads its files from. */
@@ -45,10 +49,14 @@ export function gateResource(resource: MockedResource): GateResource {
 export async function checkStack(stack: string, options: CheckOptions = {}): Promise<CheckResult> {
     const { config, secretKeys } = loadStackConfig(stack, options.projectDir);
     refusePlaceholders(stack, config, options.projectDir);
+    // Validated here first, before the mocked engine starts: every configuration refusal is
+    // then an exit 2 without a half-run program, and the gate knows whether the stack is production.
+    const spec = parseSpec(readRawConfig(config));
+    const gate = gatePolicyConfig(stack, { dir: options.policyConfigDir, production: spec.production });
     const run = await runUnderMocks(runProgram, { project: PROJECT, stack, config, secretKeys, preview: options.preview });
     const gateResources: GateResource[] = run.resources.map(gateResource);
-    const violations = await runPolicies(gateResources, loadPolicyConfig(stack, options.policyConfigDir));
-    return { resources: run.resources, duplicateUrns: run.duplicateUrns, violations };
+    const violations = await runPolicies(gateResources, gate.config);
+    return { resources: run.resources, duplicateUrns: run.duplicateUrns, violations, raised: gate.raised };
 }
 
 /** The exit code for a result: 1 when anything mandatory failed, else 0. */
@@ -85,7 +93,30 @@ function formatViolations(violations: readonly Violation[]): string {
     ].join("\n");
 }
 
-async function main(): Promise<number> {
+/** What a `check` run printed and its exit code. */
+export interface CheckRun {
+    /** 0 clean, 1 mandatory violation, 2 configuration error, 3 program failure. */
+    readonly code: number;
+    /** Everything printed to stdout. */
+    readonly stdout: string;
+    /** Everything printed to stderr. */
+    readonly stderr: string;
+}
+
+/** `npm run check` with these arguments, in this process: what it prints and its exit code. */
+export async function runCheck(args: readonly string[]): Promise<CheckRun> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await check(args, { log: (text) => out.push(text), error: (text) => err.push(text) });
+    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+}
+
+interface Console {
+    log(text: string): void;
+    error(text: string): void;
+}
+
+async function check(args: readonly string[], console: Console): Promise<number> {
     const usage = "usage: npm run check -- --stack <name> [--json] [--preview] [--project-dir <dir>] [--policy-config-dir <dir>]";
     const options = {
         stack: { type: "string" },
@@ -96,7 +127,7 @@ async function main(): Promise<number> {
     } as const;
     let parsed;
     try {
-        parsed = parseArgs({ options });
+        parsed = parseArgs({ args: [...args], options });
     } catch (error) {
         console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
         return 2;
@@ -110,13 +141,16 @@ async function main(): Promise<number> {
     try {
         result = await checkStack(values.stack, { projectDir: values["project-dir"], policyConfigDir: values["policy-config-dir"], preview: values.preview });
     } catch (error) {
-        const refusal = configFailure(values.stack, error);
+        const refusal = configFailure(values.stack, error) ?? policyConfigFailure(values.stack, error);
         if (refusal) {
             console.error(refusal);
             return 2;
         }
         console.error(`The program failed: ${error instanceof Error ? error.stack : String(error)}`);
         return 3;
+    }
+    for (const { rule, from } of result.raised ?? []) {
+        console.error(`note: ${rule} runs mandatory (the policy file says ${from}): production stacks run every rule mandatory`);
     }
     if (values.json) {
         const resources = result.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, inputs: redactSecrets(r.rawInputs) }));
@@ -133,7 +167,7 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then(
+    check(process.argv.slice(2), globalThis.console).then(
         (code) => process.exit(code),
         (error: unknown) => {
             console.error(error);
