@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { unwrapSecrets } from "../../cli/offline/secrets";
 
 /**
  * What the `tls` provider computes, for real: keys and certificates made with openssl from the
@@ -109,5 +110,6 @@ const REAL: Readonly<Record<string, (inputs: Record<string, unknown>) => Record<
 
 /** For `runUnderMocks({ computed })`: real keys and certificates for the tls resources, nothing for others. */
 export function realTlsState(type: string, _name: string, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
-    return REAL[type]?.(inputs);
+    // Keys arrive as secrets in the wire format; the provider sees their plain values.
+    return REAL[type]?.(unwrapSecrets(inputs) as Record<string, unknown>);
 }
