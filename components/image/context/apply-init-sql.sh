@@ -84,8 +84,11 @@ start_server() {
 }
 
 # psql as the superuser on the temporary server; stdout dropped, stderr (notices and errors) kept.
+# The search_path is fixed at connection (PGOPTIONS outranks a database's or role's own setting,
+# on every \connect too): a database owner cannot steer the superuser's unqualified names into
+# a schema it controls.
 run_psql() {
-    { psql -X -q -v ON_ERROR_STOP=1 -h "$SOCKET_DIR" -p "$SOCKET_PORT" -U "$SUPERUSER" -d postgres "$@" >/dev/null; } 2>&1
+    { PGOPTIONS="-c search_path=pg_catalog,pg_temp" psql -X -q -v ON_ERROR_STOP=1 -h "$SOCKET_DIR" -p "$SOCKET_PORT" -U "$SUPERUSER" -d postgres "$@" >/dev/null; } 2>&1
 }
 
 SUPERUSER=${POSTGRES_USER:-postgres}
@@ -118,7 +121,7 @@ main() {
     if [[ -n $database ]]; then
         # POSTGRES_DB, as the official image creates it; the name travels as a psql variable.
         if ! output=$(run_psql -v "database=$database" <<'SQL'
-SELECT format('CREATE DATABASE %I', :'database') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'database')
+SELECT pg_catalog.format('CREATE DATABASE %I', :'database') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = :'database')
 \gexec
 SQL
         ); then

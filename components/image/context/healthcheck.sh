@@ -44,14 +44,17 @@ pg_isready -q || unhealthy "not accepting connections"
 
 # One round trip: listen_addresses | in recovery | missing extensions | missing preloads.
 # Lists travel as psql variables, quoted by psql (:'name'), never spliced into the SQL.
-state=$(psql -X -A -t -q -v ON_ERROR_STOP=1 -v "available=$available" -v "preloaded=$preloaded" 2>&1 <<'SQL'
-SELECT concat_ws('|',
-    current_setting('listen_addresses'),
-    pg_is_in_recovery(),
-    coalesce((SELECT string_agg(name, ',') FROM unnest(string_to_array(:'available', ',')) AS name
-      WHERE name <> '' AND name NOT IN (SELECT a.name FROM pg_available_extensions a)), ''),
-    coalesce((SELECT string_agg(lib, ',') FROM unnest(string_to_array(:'preloaded', ',')) AS lib
-      WHERE lib <> '' AND lib <> ALL (string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ','))), ''));
+# It runs as the superuser, periodically: every name is schema-qualified and the search_path is
+# fixed at connection (PGOPTIONS outranks a database's own setting), so no database owner can
+# make it call a function of theirs.
+state=$(PGOPTIONS="-c search_path=pg_catalog,pg_temp" psql -X -A -t -q -v ON_ERROR_STOP=1 -v "available=$available" -v "preloaded=$preloaded" 2>&1 <<'SQL'
+SELECT pg_catalog.concat_ws('|',
+    pg_catalog.current_setting('listen_addresses'),
+    pg_catalog.pg_is_in_recovery(),
+    coalesce((SELECT pg_catalog.string_agg(name, ',') FROM pg_catalog.unnest(pg_catalog.string_to_array(:'available', ',')) AS name
+      WHERE name OPERATOR(pg_catalog.<>) '' AND name NOT IN (SELECT a.name FROM pg_catalog.pg_available_extensions a)), ''),
+    coalesce((SELECT pg_catalog.string_agg(lib, ',') FROM pg_catalog.unnest(pg_catalog.string_to_array(:'preloaded', ',')) AS lib
+      WHERE lib OPERATOR(pg_catalog.<>) '' AND lib OPERATOR(pg_catalog.<>) ALL (pg_catalog.string_to_array(pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ','))), ''));
 SQL
 ) || unhealthy "query failed: ${state//$'\n'/ }"
 
