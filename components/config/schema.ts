@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { KNOWN_EXTENSIONS, cdcNames, MIN_MEMORY_MB, POSTGRES_VERSIONS, databaseRoleNames } from "../platform/constants";
 import { parseMemoryMb } from "./memory";
+import { backupSchema } from "./backup";
 import { isDigestPinned } from "../platform/images";
 import { fixedParameterReason } from "./fixed-parameters";
 import { parameterProblems, pgauditLogProblem } from "./parameters";
@@ -233,10 +234,6 @@ const migrations = z.strictObject({
     timeoutSeconds: z.number().int().min(10).max(86_400).default(600),
 });
 
-const backup = z.strictObject({
-    /** Backups (WAL archive on self-hosted targets, automated backups on managed). Default: true. */
-    enabled: z.boolean().default(true),
-});
 
 /** The whole stack configuration (`pg-platform:*`), before cross-field checks. */
 export const platformSchema = z.strictObject({
@@ -253,7 +250,7 @@ export const platformSchema = z.strictObject({
     pooler: pooler.prefault({}),
     exporter: exporter.prefault({}),
     image: image.prefault({}),
-    backup: backup.prefault({}),
+    backup: backupSchema.prefault({}),
     /** A one-shot migration job as `<db>_migrate` through the session pool (self-hosted targets). Default: none. */
     migrations: migrations.prefault({}),
     docker: dockerSettings.optional(),
