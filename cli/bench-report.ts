@@ -229,14 +229,13 @@ export function renderSvg(settings: BenchSettings, rows: readonly BenchRow[]): s
         `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
         `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
         `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(`Throughput relative to direct connections (pgbench -S, ${settings.clients} clients, PostgreSQL ${settings.version}, SCRAM)`)}</text>`,
-        `<text x="${width / 2}" y="40" text-anchor="middle" fill="#555555">${escapeXml(`bars: median of ${settings.rounds} interleaved rounds; whiskers: lowest and highest round; ${settings.machine.cores ?? "?"} cores`)}</text>`,
+        `<text x="${width / 2}" y="40" text-anchor="middle" fill="#555555">${escapeXml(`bars: median of ${settings.rounds} interleaved rounds; whiskers: lowest and highest round; ${settings.machine.cores ?? "?"} cores${settings.machine.loadAverage ? `, load average ${settings.machine.loadAverage}` : ""}`)}</text>`,
     ];
     for (let tick = 0; tick <= top + 1e-9; tick += step) {
         out.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(tick).toFixed(1)}" y2="${y(tick).toFixed(1)}" stroke="#e5e5e5"/>`);
         out.push(`<text x="${margin.left - 8}" y="${(y(tick) + 4).toFixed(1)}" text-anchor="end">${tick.toFixed(1)}×</text>`);
     }
     out.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(1).toFixed(1)}" y2="${y(1).toFixed(1)}" stroke="#000000" stroke-dasharray="6 4"/>`);
-    out.push(`<text x="${margin.left + 4}" y="${(y(1) - 5).toFixed(1)}">direct = 1×</text>`);
     groups.forEach((group, g) => {
         const x0 = margin.left + g * groupW;
         const present = targets.filter((t) => comparisons.some((c) => c.target === t && c.tls === group.tls && c.connections === group.connections));
@@ -255,12 +254,18 @@ export function renderSvg(settings: BenchSettings, rows: readonly BenchRow[]): s
         out.push(`<text x="${(x0 + groupW / 2).toFixed(1)}" y="${(y(0) + 18).toFixed(1)}" text-anchor="middle" font-weight="bold">${escapeXml(sub)}</text>`);
         out.push(`<text x="${(x0 + groupW / 2).toFixed(1)}" y="${(y(0) + 34).toFixed(1)}" text-anchor="middle">${escapeXml(label)}</text>`);
     });
-    const legendY = height - 40;
-    const legendW = (width - margin.left - margin.right) / Math.max(1, targets.length);
+    // Legend: three entries a row, the dashed line (direct) first.
+    const perRow = 3;
+    const legendW = (width - margin.left - margin.right) / perRow;
+    const legendTop = y(0) + 50;
+    const entry = (i: number) => ({ x: margin.left + (i % perRow) * legendW, y: legendTop + Math.floor(i / perRow) * 22 });
+    const first = entry(0);
+    out.push(`<line x1="${first.x.toFixed(1)}" x2="${(first.x + 14).toFixed(1)}" y1="${first.y + 7}" y2="${first.y + 7}" stroke="#000000" stroke-dasharray="4 2"/>`);
+    out.push(`<text x="${(first.x + 20).toFixed(1)}" y="${first.y + 12}">direct (= 1×)</text>`);
     targets.forEach((target, i) => {
-        const x = margin.left + i * legendW;
-        out.push(`<rect x="${x.toFixed(1)}" y="${legendY}" width="14" height="14" fill="${colour(target)}"/>`);
-        out.push(`<text x="${(x + 20).toFixed(1)}" y="${legendY + 12}">${escapeXml(targetLabel(target))}</text>`);
+        const at = entry(i + 1);
+        out.push(`<rect x="${at.x.toFixed(1)}" y="${at.y}" width="14" height="14" fill="${colour(target)}"/>`);
+        out.push(`<text x="${(at.x + 20).toFixed(1)}" y="${at.y + 12}">${escapeXml(targetLabel(target))}</text>`);
     });
     out.push("</svg>", "");
     return out.join("\n");

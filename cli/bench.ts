@@ -1,5 +1,6 @@
 // `npm run bench -- [--rounds 5] [--seconds 5] [--clients 16] [--version 18] [--tls both|on|off]
 //                   [--capacity-clients 1000] [--capacity-seconds 15] [--out docs/bench] [--no-container]`
+// `npm run bench -- --from docs/bench/bench.json` prints the report and draws the plot again from a saved run.
 //
 // pgbench select-only against PostgreSQL straight, through a bare TCP relay, and through the
 // rendered PgBouncer transaction pool authenticating with auth_query alone and with the userlist
@@ -364,7 +365,7 @@ export function localPgbouncerImage(): { docker: string; image: string } | undef
     return { docker, image };
 }
 
-const USAGE = "usage: npm run bench -- [--rounds 1..20] [--seconds 1..60] [--clients 1..64] [--version 15|18] [--tls both|on|off] [--capacity-clients 0..2000] [--capacity-seconds 1..120] [--out DIR] [--no-container]";
+const USAGE = "usage: npm run bench -- [--rounds 1..20] [--seconds 1..60] [--clients 1..64] [--version 15|18] [--tls both|on|off] [--capacity-clients 0..2000] [--capacity-seconds 1..120] [--out DIR] [--no-container] | --from bench.json [--out DIR]";
 
 async function main(): Promise<number> {
     let values;
@@ -380,6 +381,7 @@ async function main(): Promise<number> {
                 "capacity-seconds": { type: "string", default: "15" },
                 out: { type: "string", default: path.resolve(__dirname, "../docs/bench") },
                 "no-container": { type: "boolean", default: false },
+                from: { type: "string" },
             },
         }));
     } catch {
@@ -395,6 +397,15 @@ async function main(): Promise<number> {
     if (bad || !tls || (values.version !== "15" && values.version !== "18")) {
         console.error(USAGE);
         return 2;
+    }
+    if (values.from) {
+        // Report and plot again from a saved bench.json, measuring nothing.
+        const saved = JSON.parse(fs.readFileSync(values.from, "utf8")) as { settings: BenchSettings; rows: BenchRow[]; capacity: CapacityResult[] };
+        console.log(formatReport(saved.settings, saved.rows, saved.capacity));
+        fs.mkdirSync(values.out, { recursive: true });
+        fs.writeFileSync(path.join(values.out, "ratios.svg"), renderSvg(saved.settings, saved.rows));
+        console.log(`\nwrote ${path.join(values.out, "ratios.svg")} from ${values.from}`);
+        return 0;
     }
     const options: BenchOptions = {
         rounds: numbers.rounds[0], seconds: numbers.seconds[0], clients: numbers.clients[0], version: Number(values.version) as 15 | 18, tls,

@@ -59,6 +59,6 @@ describe("bench statistics and report", () => {
         expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(6);
         expect(svg).toContain("<title>pool, verifiers (PgBouncer 1.18): 3.00× (3.00–3.00)</title>");
         expect(svg).toContain(">new connection per transaction<");
-        expect(svg).toContain("direct = 1×");
+        expect(svg).toContain("direct (= 1×)");
     });
 });
