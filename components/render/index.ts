@@ -12,11 +12,13 @@ import { CONTAINER_LAYOUT, POOL_MODES, SERVICE_HOSTS, filePaths, passwordOrPlace
 import { renderPgbouncerIni, renderPgbouncerUserlist } from "./pgbouncer";
 import { renderPgbouncerRunScript } from "./pgbouncer-run";
 import { renderPostgresqlConf, type ServerRole } from "./postgresql-conf";
+import { pgbackrestConfPath, renderPgbackrestConf } from "./pgbackrest";
 import { hasExporter, hasPooler } from "../config";
 
 export * from "./exporter";
 export * from "./hba";
 export * from "./init-sql";
+export * from "./pgbackrest";
 export * from "./layout";
 export * from "./parameters";
 export * from "./pgbouncer";
@@ -73,6 +75,7 @@ function postgresService(spec: PlatformSpec, role: ServerRole, layout: RuntimeLa
         files.push(file(paths.replicationPassfile, pgpassLine(layout.primary.host, layout.primary.port, PLATFORM_ROLES.replication, password), SECRET_MODE));
     } else {
         files.push(file(paths.initSql, renderInitSql(spec, secrets)));
+        if (spec.backup.enabled) files.push(file(pgbackrestConfPath(layout), renderPgbackrestConf(spec, layout)));
     }
     return { name: role === "replica" ? SERVICE_HOSTS.replica(replica) : role, files };
 }

@@ -3,6 +3,7 @@
 import { AUTO_TUNED_PARAMETERS, WAL_ARCHIVE_DIR } from "../image/runtime";
 import { CONTAINER_LAYOUT, filePaths } from "../render/layout";
 import { formatParameterValue } from "../render/postgresql-conf";
+import { pgbackrestArchiveCommand } from "../render/pgbackrest";
 import type { PlatformSpec } from "../config";
 
 /**
@@ -12,7 +13,7 @@ import type { PlatformSpec } from "../config";
  */
 export const DATA_MOUNT = "/var/lib/postgresql";
 
-/** Where the WAL archive volume is mounted when `backup.enabled`: the image's own archive folder. */
+/** Where the backup volume (pgBackRest's `volume` repository) is mounted when `backup.enabled`: the image's own archive folder. */
 export const WAL_ARCHIVE_MOUNT = WAL_ARCHIVE_DIR;
 
 /** Folder of secret files the Docker target adds beside the rendered ones (mode 0600). */
@@ -26,12 +27,9 @@ export const SECRET_FILES = {
     replicationPassword: `${SECRET_DIR}/replication.password`,
 } as const;
 
-/** A WAL segment is copied once and never overwritten, so a retried archive cannot clobber a good copy. */
-const ARCHIVE_COMMAND = `test ! -f ${WAL_ARCHIVE_MOUNT}/%f && cp %p ${WAL_ARCHIVE_MOUNT}/%f`;
-
 /**
  * The PostgreSQL container's command (after the image's auto-tuning entrypoint): the rendered
- * postgresql.conf; WAL archiving into the archive volume on a writer when `backup.enabled`
+ * postgresql.conf; WAL archiving through pgBackRest on a writer when `backup.enabled`
  * (the volume's path is this target's, so the flags are too); and each user parameter the
  * entrypoint would otherwise tune, as a `-c` flag, because the entrypoint's flags override
  * every file and it leaves alone only settings it is given.
@@ -39,7 +37,16 @@ const ARCHIVE_COMMAND = `test ! -f ${WAL_ARCHIVE_MOUNT}/%f && cp %p ${WAL_ARCHIV
 export function postgresCommand(spec: PlatformSpec, server: "writer" | "replica"): string[] {
     const tuned = new Set<string>(AUTO_TUNED_PARAMETERS);
     const flags: string[] = [];
-    if (server === "writer" && spec.backup.enabled) flags.push("-c", "archive_mode=on", "-c", `archive_command=${ARCHIVE_COMMAND}`);
+    if (server === "writer" && spec.backup.enabled) {
+        // pgBackRest pushes each segment into the repository (pgbackrest.conf, rendered beside
+        // postgresql.conf); archive_timeout switches segment on an idle writer, so the last
+        // writes reach the repository within it (the RPO when the data volume is lost).
+        flags.push(
+            "-c", "archive_mode=on",
+            "-c", `archive_command=${pgbackrestArchiveCommand(CONTAINER_LAYOUT)}`,
+            "-c", `archive_timeout=${spec.backup.archiveTimeoutSeconds}`,
+        );
+    }
     for (const [name, value] of Object.entries(spec.postgres.parameters)) {
         if (tuned.has(name)) flags.push("-c", `${name}=${formatParameterValue(value)}`);
     }

@@ -17,7 +17,7 @@ describe("npm run render", () => {
         expect(result.stderr).toBe("");
         expect(result.status).toBe(0);
         expect(fs.readdirSync(out).sort()).toEqual(["exporter", "pooler-session", "pooler-transaction", "primary", "replica-1"]);
-        expect(fs.readdirSync(path.join(out, "primary")).sort()).toEqual(["10-pg-platform.sql", "pg_hba.conf", "postgresql.conf"]);
+        expect(fs.readdirSync(path.join(out, "primary")).sort()).toEqual(["10-pg-platform.sql", "pg_hba.conf", "pgbackrest.conf", "postgresql.conf"]);
         const userlist = path.join(out, "pooler-transaction", "userlist.txt");
         expect(fs.statSync(userlist).mode & 0o777).toBe(0o600);
         expect(fs.readFileSync(userlist, "utf8")).toContain("<<pg-platform secret for pgbouncer_auth>>");

@@ -29,7 +29,7 @@ describe("renderServices", () => {
 
     it("gives every file an absolute container path with the agreed basenames", () => {
         const basenames = new Map(renderServices(full).map((s) => [s.name, s.files.map((f) => path.basename(f.path))]));
-        expect(basenames.get("primary")).toEqual(["postgresql.conf", "pg_hba.conf", "10-pg-platform.sql"]);
+        expect(basenames.get("primary")).toEqual(["postgresql.conf", "pg_hba.conf", "10-pg-platform.sql", "pgbackrest.conf"]);
         expect(basenames.get("replica-1")).toEqual(["postgresql.conf", "pg_hba.conf", "replication.pgpass"]);
         expect(basenames.get("pooler-session")).toEqual(["pgbouncer.ini", "run-pgbouncer.sh", "userlist.txt"]);
         expect(basenames.get("exporter")).toEqual(["queries.yaml", "password"]);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AUTO_TUNED_PARAMETERS } from "../../../../components/image/runtime";
 import { WAL_ARCHIVE_MOUNT, postgresCommand } from "../../../../components/self-hosted/server";
+import { REPOSITORY_MOUNT } from "../../../../components/render/pgbackrest";
 import { dockerServices, hostPort, networkName, publishedPort, serverLimits, volumeName } from "../../../../components/targets/docker/plan";
 import { endpointRoles, holdsPlaceholder, secretBearingPaths, unavailableEndpoints } from "../../../../components/self-hosted/services";
 import { secretPlaceholder } from "../../../../components/render/layout";
@@ -73,7 +74,9 @@ describe("server container settings", () => {
         const command = postgresCommand(spec(), "writer");
         expect(command.slice(0, 3)).toEqual(["postgres", "-c", "config_file=/etc/postgresql/postgresql.conf"]);
         expect(command).toContain("archive_mode=on");
-        expect(command).toContain(`archive_command=test ! -f ${WAL_ARCHIVE_MOUNT}/%f && cp %p ${WAL_ARCHIVE_MOUNT}/%f`);
+        expect(command).toContain(`archive_command={ test -f pg-platform-stanza-created || { pgbackrest --config=/etc/postgresql/pgbackrest.conf --stanza=pg-platform stanza-create && touch pg-platform-stanza-created; }; } && pgbackrest --config=/etc/postgresql/pgbackrest.conf --stanza=pg-platform archive-push %p`);
+        expect(command).toContain("archive_timeout=60");
+        expect(WAL_ARCHIVE_MOUNT).toBe(REPOSITORY_MOUNT);
         expect(postgresCommand(spec(), "replica")).not.toContain("archive_mode=on");
         expect(postgresCommand(spec({ backup: { enabled: false } }), "writer")).not.toContain("archive_mode=on");
     });

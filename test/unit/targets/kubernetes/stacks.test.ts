@@ -175,7 +175,7 @@ describe("primary with two replicas, production", async () => {
         expect(files("pg-replica-2-server-files")).toEqual(["replication.password"]);
         expect(named(run.resources, T.secret, "pg-credentials").inputs.stringData).toEqual(run.outputs.secretReferences);
         const primaryConfig = named(run.resources, T.configMap, "pg-primary-config").inputs.data as Record<string, string>;
-        expect(Object.keys(primaryConfig).sort()).toEqual(["pg_hba.conf", "postgresql.conf"]);
+        expect(Object.keys(primaryConfig).sort()).toEqual(["pg_hba.conf", "pgbackrest.conf", "postgresql.conf"]);
     });
 
     it("mounts every file at its rendered path", () => {

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { parseSpec } from "../../../components/config";
+import { WAL_ARCHIVE_DIR } from "../../../components/image/runtime";
+import { CONTAINER_LAYOUT, renderServices } from "../../../components/render";
+import { BACKUP_STANZA, REPOSITORY_MOUNT, containerPgdata, pgbackrestConfPath, renderPgbackrestConf, supportsZstd } from "../../../components/render/pgbackrest";
+
+const options = (conf: string) => Object.fromEntries(conf.split("\n").filter((l) => l.includes("=")).map((l) => l.split(/=(.*)/s).slice(0, 2)));
+
+describe("pgbackrest.conf", () => {
+    it("keeps a volume repository on the image's archive folder, 7 days of full backups, zstd, fast start", () => {
+        const conf = renderPgbackrestConf(parseSpec({}), CONTAINER_LAYOUT);
+        expect(REPOSITORY_MOUNT).toBe(WAL_ARCHIVE_DIR);
+        expect(conf).toContain(`[${BACKUP_STANZA}]`);
+        expect(options(conf)).toMatchObject({
+            "repo1-path": WAL_ARCHIVE_DIR,
+            "repo1-retention-full-type": "time",
+            "repo1-retention-full": "7",
+            "compress-type": "zst",
+            "start-fast": "y",
+            "pg1-path": "/var/lib/postgresql/18/docker",
+            "pg1-port": "5432",
+        });
+        expect(conf).not.toContain("repo1-type");
+    });
+
+    it("keeps 30 days in production and finds PGDATA of older majors", () => {
+        const conf = renderPgbackrestConf(parseSpec({ production: true, postgres: { version: 16 } }), CONTAINER_LAYOUT);
+        expect(options(conf)["repo1-retention-full"]).toBe("30");
+        expect(options(conf)["pg1-path"]).toBe(containerPgdata(16));
+        expect(containerPgdata(16)).toBe("/var/lib/postgresql/data");
+    });
+
+    it("names an S3 repository without any credential", () => {
+        const spec = parseSpec({ backup: { repository: { type: "s3", bucket: "pg-backups", endpoint: "minio:9000", region: "us-east-1", pathStyle: true } } });
+        const conf = renderPgbackrestConf(spec, CONTAINER_LAYOUT);
+        expect(options(conf)).toMatchObject({ "repo1-type": "s3", "repo1-s3-bucket": "pg-backups", "repo1-s3-endpoint": "minio:9000", "repo1-s3-region": "us-east-1", "repo1-s3-uri-style": "path", "repo1-path": "/pgbackrest" });
+        expect(conf).not.toMatch(/s3-key|cipher-pass/);
+    });
+
+    it("falls back to gzip on a pgBackRest without zstd", () => {
+        expect(supportsZstd("2.26")).toBe(false);
+        expect(supportsZstd("2.60")).toBe(true);
+        expect(options(renderPgbackrestConf(parseSpec({}), CONTAINER_LAYOUT, { pgbackrestVersion: "2.20" }))["compress-type"]).toBe("gz");
+    });
+
+    it("is delivered to the writer beside postgresql.conf when backups are on, never to a replica", () => {
+        const path = pgbackrestConfPath(CONTAINER_LAYOUT);
+        const services = renderServices(parseSpec({ topology: "primary", replicas: 1 }));
+        expect(services.find((s) => s.name === "primary")?.files.map((f) => f.path)).toContain(path);
+        expect(services.find((s) => s.name === "replica-1")?.files.map((f) => f.path)).not.toContain(path);
+        const off = renderServices(parseSpec({ backup: { enabled: false } }));
+        expect(off.flatMap((s) => s.files.map((f) => f.path))).not.toContain(path);
+    });
+});
