@@ -27,7 +27,7 @@ interface ContainerInputs {
     readonly envs?: string[];
     readonly ports?: { internal: number; external: number; ip: string; protocol?: string }[];
     readonly networksAdvanced?: { name: string; aliases?: string[] }[];
-    readonly volumes?: { volumeName: string; containerPath: string }[];
+    readonly volumes?: { volumeName: string; containerPath: string; readOnly?: boolean }[];
     readonly uploads?: { file: string; content: string; permissions?: string; owner?: string; group?: string }[];
     readonly healthcheck?: { tests: string[]; interval?: string; timeout?: string; retries?: number; startPeriod?: string };
     readonly memory?: number;
@@ -36,10 +36,15 @@ interface ContainerInputs {
     readonly shmSize?: number;
     readonly stopSignal?: string;
     readonly stopTimeout?: number;
+    readonly destroyGraceSeconds?: number;
     readonly restart?: string;
     readonly wait?: boolean;
     readonly waitTimeout?: number;
     readonly user?: string;
+    readonly labels?: { label: string; value: string }[];
+    readonly networkMode?: string;
+    readonly attach?: boolean;
+    readonly mustRun?: boolean;
 }
 
 async function ok(args: readonly string[], timeoutMs = 300_000): Promise<string> {
@@ -58,7 +63,9 @@ export function createArgs(inputs: ContainerInputs): string[] {
         for (const alias of network.aliases ?? []) args.push("--network-alias", alias);
     }
     for (const port of inputs.ports ?? []) args.push("--publish", `${port.ip.includes(":") ? `[${port.ip}]` : port.ip}:${port.external}:${port.internal}/${port.protocol ?? "tcp"}`);
-    for (const volume of inputs.volumes ?? []) args.push("--volume", `${volume.volumeName}:${volume.containerPath}`);
+    for (const volume of inputs.volumes ?? []) args.push("--volume", `${volume.volumeName}:${volume.containerPath}${volume.readOnly ? ":ro" : ""}`);
+    for (const label of inputs.labels ?? []) args.push("--label", `${label.label}=${label.value}`);
+    if (inputs.networkMode) args.push("--network", inputs.networkMode);
     for (const env of inputs.envs ?? []) args.push("--env", env);
     if (inputs.memory !== undefined) args.push("--memory", `${inputs.memory}m`);
     if (inputs.memorySwap !== undefined) args.push("--memory-swap", `${inputs.memorySwap}m`);
@@ -109,17 +116,31 @@ export async function waitHealthy(name: string, timeoutSeconds: number): Promise
     }
 }
 
-/** Creates one container from its inputs, uploads its files, starts it and waits if asked. */
+/**
+ * Creates one container from its inputs, uploads its files and starts it; waits for health when
+ * it asks `wait`, or for its exit when it is a one-shot (`attach`), failing on a non-zero exit.
+ */
 export async function applyContainer(inputs: ContainerInputs): Promise<void> {
     await ok(createArgs(inputs));
     await upload(inputs.name, uploadsOf(inputs));
     await ok(["start", inputs.name]);
     if (inputs.wait) await waitHealthy(inputs.name, inputs.waitTimeout ?? 60);
+    if (inputs.attach) {
+        const code = await ok(["wait", inputs.name], 600_000);
+        if (code !== "0") {
+            const logs = await docker(["logs", "--tail", "60", inputs.name]);
+            throw new Error(`${inputs.name} exited ${code}; its output:\n${logs.stdout}${logs.stderr}`);
+        }
+    }
 }
 
-/** Removes one container (as a replacement's delete-before-replace does). */
-export async function removeContainer(name: string): Promise<void> {
-    await ok(["rm", "--force", name], 300_000);
+/**
+ * Removes one container as the provider deletes it (a replacement's delete-before-replace):
+ * stopped first with its grace period when it sets `destroyGraceSeconds`, else removed by force.
+ */
+export async function removeContainer(inputs: ContainerInputs): Promise<void> {
+    if (inputs.destroyGraceSeconds !== undefined) await ok(["stop", "--time", String(inputs.destroyGraceSeconds), inputs.name], (inputs.destroyGraceSeconds + 60) * 1000);
+    await ok(["rm", "--force", inputs.name], 300_000);
 }
 
 /** Applies every Docker resource of a mocked run, in order. Other resource types are skipped. */

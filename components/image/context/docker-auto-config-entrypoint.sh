@@ -383,6 +383,24 @@ initialise() {
     if [[ -n $output ]]; then printf '%s\n' "$output"; fi
 }
 
+# A server killed without a clean shutdown (docker kill, the OOM killer, a forced replacement)
+# leaves postmaster.pid naming its PID in a namespace that is gone. In the new container that
+# number is usually alive (often PID 1: this script), so PostgreSQL would refuse to start on
+# every restart. Nothing has started a server in this container yet, so when no postgres process
+# runs here the file is stale and goes (PostgreSQL still refuses if its shared memory is in use).
+clear_stale_lock() {
+    local lock=$PGDATA/postmaster.pid comm pid name
+    [[ -f $lock ]] || return 0
+    for comm in /proc/[0-9]*/comm; do
+        pid=${comm#/proc/}
+        pid=${pid%/comm}
+        name=$(cat "$comm" 2>/dev/null) || continue
+        [[ $name == postgres && $pid != "$$" ]] && die "a postgres process (PID $pid) already runs in this container; not starting another on $PGDATA"
+    done
+    say "removing $lock left by a server that did not shut down cleanly (no server runs in this container)"
+    rm -f -- "$lock"
+}
+
 start_server() {
     [[ -n ${PGDATA:-} ]] || die "PGDATA must be set: the data directory"
     refuse_unsafe_environment
@@ -399,6 +417,7 @@ start_server() {
         cluster)
             version=$(first_line "$PGDATA/PG_VERSION") || version=
             [[ $version == "$MAJOR" ]] || die "$PGDATA holds a PostgreSQL ${version:-?} cluster and this server is PostgreSQL $MAJOR; upgrade it (pg_upgrade) or run a PostgreSQL ${version:-?} image"
+            clear_stale_lock
             ;;
         *) die "$PGDATA is not empty and holds no cluster (no PG_VERSION); refusing to initialise over it" ;;
     esac

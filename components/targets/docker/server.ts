@@ -9,6 +9,9 @@ import { type ServiceName } from "../../self-hosted/services";
 /** Health probing of every container: a failed probe is retried before the container counts as unhealthy. */
 const HEALTH = { interval: "10s", timeout: "5s", retries: 6 } as const;
 
+/** Seconds a server gets to shut down cleanly (checkpoint included) before it is killed. */
+const SERVER_STOP_SECONDS = 120;
+
 /** Seconds `pulumi up` waits for a new container to turn healthy before failing. */
 export const WAIT_SECONDS = {
     /** A server: initdb and the init SQL on first start, or a base backup for a replica. */
@@ -126,9 +129,12 @@ export function serverContainer(parent: pulumi.Resource, name: string, args: Ser
             cpus: limits.cpus,
             // PostgreSQL's shared memory lives in /dev/shm for parallel queries; Docker's 64 MB is too small.
             shmSize: Math.max(64, Math.floor(limits.memory / 4)),
-            // A fast shutdown (SIGINT) with time to checkpoint, instead of Docker's 10 s kill.
+            // A fast shutdown (SIGINT) with time to checkpoint, instead of Docker's 10 s kill, both
+            // when Docker stops it and when Pulumi deletes or replaces it (the provider would
+            // otherwise remove it by force: a kill, and crash recovery on the next start).
             stopSignal: "SIGINT",
-            stopTimeout: 120,
+            stopTimeout: SERVER_STOP_SECONDS,
+            destroyGraceSeconds: SERVER_STOP_SECONDS,
         },
         { ...containerOptions(parent, args.dependsOn), replaceOnChanges: ["memory", "memorySwap", "cpus"] },
     );

@@ -1,0 +1,246 @@
+// The dev stack's containers on a real Docker engine: the program's Docker resources, started
+// from the images built here from Debian's packages (run by digest from the local registry),
+// then used only through the stack's outputs, updated, refused when it would bind every
+// interface, and removed. The docker and tls provider plugins cannot be built on these machines
+// (their Go modules are not served), so the program runs under mocks with real certificates
+// and its Docker resources are created with exactly the inputs it gave the provider.
+import type * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Client } from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gateResource } from "../../cli/check";
+import { freePort } from "../../cli/local/processes";
+import { runUnderMocks, type MockedResource, type ProgramRun } from "../../cli/offline/harness";
+import { loadStackConfig } from "../../cli/stack-config";
+import { runProgram } from "../../components/program";
+import type { PlatformOutputs } from "../../components/targets/outputs";
+import { loadPolicyConfig, runPolicies } from "../../policies/offline";
+import { RUN_ID, docker, localImages, removeAll, type LocalImages } from "../helpers/containers";
+import { applyContainer, applyDockerResources, containersOf, removeContainer, waitHealthy } from "../helpers/docker-apply";
+import { realTlsState } from "../helpers/real-tls";
+
+type Run = ProgramRun<pulumi.Unwrap<PlatformOutputs>>;
+type Outputs = Run["outputs"];
+
+const STACK = "e2e";
+const NETWORK = `pgp-e2e-${RUN_ID}`;
+
+/** The dev stack's configuration, with the local images, free host ports and this run's network. */
+async function e2eConfig(images: LocalImages, overrides: Record<string, unknown> = {}): Promise<Record<string, string>> {
+    const { config } = loadStackConfig("dev");
+    const decoded = Object.fromEntries(Object.entries(config).map(([key, text]) => [key, (() => { try { return JSON.parse(text) as unknown; } catch { return text; } })()]));
+    const network = decoded["pg-platform:network"] as { bindAddress: string; ports: Record<string, number> };
+    const ports = { postgres: await freePort(), transactionPool: await freePort(), sessionPool: await freePort(), exporter: await freePort(), replicaBase: await freePort() };
+    const merged: Record<string, unknown> = {
+        ...decoded,
+        "pg-platform:image": { prebuilt: images.postgres, pgbouncer: images.pgbouncer, exporter: images.exporter },
+        "pg-platform:network": { ...network, ports },
+        "pg-platform:docker": { ...(decoded["pg-platform:docker"] as object), networkName: NETWORK },
+        ...overrides,
+    };
+    return Object.fromEntries(Object.entries(merged).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
+}
+
+function deployed(config: Record<string, string>): Promise<Run> {
+    return runUnderMocks(runProgram, { stack: STACK, config, computed: realTlsState });
+}
+
+const caDir = fs.mkdtempSync(path.join(os.tmpdir(), "pgp-e2e-ca-"));
+
+/**
+ * A client for an output URL used as a user would: the URL unchanged but for where the stack's
+ * CA certificate (the `caCertificate` output) was saved, named by its `sslrootcert`.
+ */
+async function connect(url: string | undefined, ca: string | undefined): Promise<Client> {
+    if (!url || !ca) throw new Error("the stack has no such URL or no CA certificate");
+    const parsed = new URL(url);
+    const file = path.join(caDir, parsed.searchParams.get("sslrootcert") ?? "ca.crt");
+    fs.writeFileSync(file, ca);
+    parsed.searchParams.set("sslrootcert", file);
+    const client = new Client({ connectionString: parsed.toString() });
+    await client.connect();
+    return client;
+}
+
+async function query<T>(url: string | undefined, ca: string | undefined, sql: string, values: unknown[] = []): Promise<T[]> {
+    const client = await connect(url, ca);
+    try {
+        return (await client.query(sql, values)).rows as T[];
+    } finally {
+        await client.end();
+    }
+}
+
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    for (;;) {
+        try {
+            const value = await check();
+            if (value !== undefined) return value;
+        } catch (error) {
+            last = error;
+        }
+        if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ""}`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+}
+
+/** The long-running containers (one-shots such as the pools' auth writers run to completion and stop). */
+const containerNames = (resources: readonly MockedResource[]) => [...containersOf(resources)].filter(([, inputs]) => !inputs.attach).map(([name]) => name).sort();
+
+async function engineList(kind: "container" | "network" | "volume"): Promise<string[]> {
+    const args = kind === "container" ? ["ps", "--all", "--format", "{{.Names}}"] : [kind, "ls", "--format", "{{.Name}}"];
+    const listed = await docker(args);
+    return listed.stdout.split("\n").filter((name) => name.startsWith(NETWORK));
+}
+
+describe("the dev stack on a real Docker engine", () => {
+    let images: LocalImages;
+    let run: Run;
+    let out: Outputs;
+    let baseConfig: Record<string, string>;
+
+    beforeAll(async () => {
+        images = await localImages();
+        baseConfig = await e2eConfig(images);
+        run = await deployed(baseConfig);
+        out = run.outputs;
+        await applyDockerResources(run.resources);
+    }, 1_800_000);
+
+    afterAll(async () => {
+        await removeAll();
+        fs.rmSync(caDir, { recursive: true, force: true });
+    }, 300_000);
+
+    it("passes the policy gate with no finding, advisory ones included", async () => {
+        const violations = await runPolicies(run.resources.map(gateResource), loadPolicyConfig("dev"));
+        expect(violations).toEqual([]);
+    });
+
+    it("brings every container to healthy", async () => {
+        expect(containerNames(run.resources)).toEqual([`${NETWORK}-exporter`, `${NETWORK}-pooler-session`, `${NETWORK}-pooler-transaction`, `${NETWORK}-primary`, `${NETWORK}-replica-1`]);
+        for (const name of containerNames(run.resources)) {
+            const health = await docker(["inspect", "--format", "{{.State.Health.Status}}", name]);
+            expect(health.stdout.trim(), name).toBe("healthy");
+        }
+    });
+
+    it("publishes every port on 127.0.0.1 only", async () => {
+        for (const name of containerNames(run.resources)) {
+            const ports = await docker(["port", name]);
+            const bindings = ports.stdout.split("\n").filter(Boolean);
+            expect(bindings.length, name).toBe(1);
+            expect(bindings[0], name).toMatch(/-> 127\.0\.0\.1:\d+$/);
+        }
+    });
+
+    it("migrates through the session pool, writes through the transaction pool over TLS verified against the stack's CA, and the replica serves the row", async () => {
+        // The schema is the migrate role's (session pool); the application's role may write rows, not DDL.
+        await query(out.sessionPoolUrl, out.caCertificate, "CREATE TABLE IF NOT EXISTS e2e_notes (id int PRIMARY KEY, body text NOT NULL)");
+        await expect(query(out.transactionPoolUrl, out.caCertificate, "CREATE TABLE e2e_denied (id int)")).rejects.toThrow(/permission denied/);
+        await query(out.transactionPoolUrl, out.caCertificate, "INSERT INTO e2e_notes VALUES (1, 'written through the pool') ON CONFLICT (id) DO NOTHING");
+        const replicated = await eventually("the row on the replica", async () => {
+            const rows = await query<{ body: string }>(out.readOnlyUrl, out.caCertificate, "SELECT body FROM e2e_notes WHERE id = 1");
+            return rows[0];
+        });
+        expect(replicated.body).toBe("written through the pool");
+        // The read-only URL is a standby and its role cannot write.
+        await expect(query(out.readOnlyUrl, out.caCertificate, "INSERT INTO e2e_notes VALUES (2, 'no')")).rejects.toThrow(/read-only transaction|permission denied/);
+    });
+
+    it("refuses a client that trusts another CA than the stack's", async () => {
+        const other = realTlsState("tls:index/selfSignedCert:SelfSignedCert", "other-ca", {
+            privateKeyPem: realTlsState("tls:index/privateKey:PrivateKey", "other-ca-key", { algorithm: "ECDSA", ecdsaCurve: "P256" })?.privateKeyPem,
+            subject: { commonName: "another CA" },
+            isCaCertificate: true,
+            allowedUses: ["cert_signing"],
+            validityPeriodHours: 24,
+        });
+        await expect(connect(out.transactionPoolUrl, String(other?.certPem))).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
+    });
+
+    it("keeps a prepared statement across transactions on the session pool", async () => {
+        const client = await connect(out.sessionPoolUrl, out.caCertificate);
+        try {
+            await client.query("PREPARE e2e_plus_one(int) AS SELECT $1 + 1 AS n");
+            for (let i = 0; i < 3; i++) expect((await client.query("EXECUTE e2e_plus_one(41)")).rows).toEqual([{ n: 42 }]);
+        } finally {
+            await client.end();
+        }
+    });
+
+    it("serves pg_up 1 and the replica's lag on the metrics URL", async () => {
+        const metrics = await eventually("replication lag in the exporter", async () => {
+            const text = await (await fetch(out.metricsUrl as string)).text();
+            return /replay_lag_seconds\{[^}]*replica="[^"]+"/.test(text) ? text : undefined;
+        });
+        expect(metrics).toMatch(/^pg_up 1$/m);
+    });
+
+    it("tunes shared_buffers for the container's 2 GiB memory limit (cgroup v1 here), not the host's RAM", async () => {
+        const memory = await docker(["inspect", "--format", "{{.HostConfig.Memory}}", `${NETWORK}-primary`]);
+        expect(Number(memory.stdout.trim())).toBe(2048 * 1024 * 1024);
+        expect(await query(out.primaryUrl, out.caCertificate, "SELECT current_setting('shared_buffers') AS sb")).toEqual([{ sb: "512MB" }]);
+    });
+
+    it("keeps every password out of the containers' configuration (only files carry them)", async () => {
+        const passwords = Object.values(out.secretReferences);
+        expect(passwords.length).toBeGreaterThan(3);
+        for (const name of containerNames(run.resources)) {
+            const inspected = (await docker(["inspect", name])).stdout;
+            for (const password of passwords) expect(inspected, name).not.toContain(password);
+        }
+    });
+
+    it("applies a parameter change by replacing exactly the server containers, and the data survives", async () => {
+        const postgres = JSON.parse(baseConfig["pg-platform:postgres"]) as Record<string, unknown>;
+        const next = await deployed({ ...baseConfig, "pg-platform:postgres": JSON.stringify({ ...postgres, parameters: { work_mem: "8MB" } }) });
+        const before = containersOf(run.resources);
+        const after = containersOf(next.resources);
+        const changed = [...after.keys()].filter((name) => JSON.stringify(after.get(name)) !== JSON.stringify(before.get(name))).sort();
+        expect(changed).toEqual([`${NETWORK}-primary`, `${NETWORK}-replica-1`]);
+        expect(containerNames(next.resources)).toEqual(containerNames(run.resources));
+
+        // Delete before replace, in dependency order (the primary first, as the provider would).
+        for (const name of changed) {
+            const old = before.get(name);
+            if (old) await removeContainer(old);
+            const inputs = after.get(name);
+            if (inputs) await applyContainer(inputs);
+        }
+        const rows = await query<{ body: string; wm: string }>(next.outputs.primaryUrl, next.outputs.caCertificate, "SELECT body, current_setting('work_mem') AS wm FROM e2e_notes WHERE id = 1");
+        expect(rows).toEqual([{ body: "written through the pool", wm: "8MB" }]);
+        run = next;
+        out = next.outputs;
+    });
+
+    it("brings a killed primary back (restart policy, stale lock file cleared) with its data", async () => {
+        const primary = `${NETWORK}-primary`;
+        // A crash, not a stop through Docker's API (which would suspend the restart policy): the
+        // container's init process killed from the host, as the OOM killer would.
+        const pid = Number((await docker(["inspect", "--format", "{{.State.Pid}}", primary])).stdout.trim());
+        expect(pid).toBeGreaterThan(1);
+        process.kill(pid, "SIGKILL");
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        await waitHealthy(primary, 300);
+        expect(await query<{ body: string }>(out.primaryUrl, out.caCertificate, "SELECT body FROM e2e_notes WHERE id = 1")).toEqual([{ body: "written through the pool" }]);
+    });
+
+    it("refuses a copy bound to 0.0.0.0 in the policy gate, naming the binding rule, before anything is created", async () => {
+        const copy = await deployed(await e2eConfig(images, { "pg-platform:network": { bindAddress: "0.0.0.0", ports: { postgres: 15433, transactionPool: 16432, sessionPool: 16433, exporter: 19187, replicaBase: 15442 } }, "pg-platform:docker": { networkName: `${NETWORK}-open` } }));
+        const violations = await runPolicies(copy.resources.map(gateResource), loadPolicyConfig("dev"));
+        expect(violations.filter((v) => v.level === "mandatory").map((v) => v.policy)).toContain("localhost-binding");
+        expect((await engineList("container")).filter((name) => name.startsWith(`${NETWORK}-open`))).toEqual([]);
+    });
+
+    it("leaves no container, network or volume of the stack after removal", async () => {
+        await removeAll();
+        expect(await engineList("container")).toEqual([]);
+        expect(await engineList("network")).toEqual([]);
+        expect(await engineList("volume")).toEqual([]);
+    });
+});
