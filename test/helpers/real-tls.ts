@@ -108,8 +108,21 @@ const REAL: Readonly<Record<string, (inputs: Record<string, unknown>) => Record<
     "tls:index/locallySignedCert:LocallySignedCert": locallySigned,
 };
 
-/** For `runUnderMocks({ computed })`: real keys and certificates for the tls resources, nothing for others. */
-export function realTlsState(type: string, _name: string, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
+/** What was made per resource and inputs: a second run of the program keeps them, as Pulumi's state does. */
+const made = new Map<string, Record<string, unknown>>();
+
+/**
+ * For `runUnderMocks({ computed })`: real keys and certificates for the tls resources, nothing
+ * for others. A resource with the same name and inputs as in an earlier run of this process gets
+ * the same values, as an unchanged resource keeps its state in an update.
+ */
+export function realTlsState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
+    const make = REAL[type];
+    if (!make) return undefined;
     // Keys arrive as secrets in the wire format; the provider sees their plain values.
-    return REAL[type]?.(unwrapSecrets(inputs) as Record<string, unknown>);
+    const plain = unwrapSecrets(inputs) as Record<string, unknown>;
+    const key = `${type}\0${name}\0${JSON.stringify(plain)}`;
+    const state = made.get(key) ?? make(plain);
+    made.set(key, state);
+    return state;
 }
