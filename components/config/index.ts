@@ -33,7 +33,9 @@ function problemLine(issue: z.core.$ZodIssue, raw: unknown): string {
         return `${PROJECT}:${where}${issue.keys.join(", ")}: unknown key (not part of the ${PROJECT} configuration)`;
     }
     const path = issue.path.map(String).join(".") || "(root)";
-    return `${PROJECT}:${path}: ${issue.message} (got ${describe(valueAt(raw, issue.path))})`;
+    // A record key's own refusals (its regex, its refinements) say more than "Invalid key in record".
+    const message = issue.code === "invalid_key" ? issue.issues.map((inner) => inner.message).join("; ") : issue.message;
+    return `${PROJECT}:${path}: ${message} (got ${describe(valueAt(raw, issue.path))})`;
 }
 
 /**

@@ -108,13 +108,13 @@ function distance(a: string, b: string): number {
     return row[b.length];
 }
 
-/** The closest known name to `name`, when one is close enough to be a typo. */
+/** The closest known name to `name`, when one is close enough to be a typo (a name it begins counts as closest). */
 export function closestName(name: string, names: Iterable<string>): string | undefined {
     let best: string | undefined;
     let bestDistance = Infinity;
     for (const candidate of names) {
-        const d = distance(name, candidate);
-        if (d < bestDistance) [best, bestDistance] = [candidate, d];
+        const d = candidate.startsWith(name) && name.length >= 4 ? 1 : distance(name, candidate);
+        if (d < bestDistance || (d === bestDistance && best !== undefined && candidate < best)) [best, bestDistance] = [candidate, d];
     }
     return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
 }

@@ -13,7 +13,9 @@ export const identifier = z
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, {
         message: "must be a lower-case identifier: a letter or _, then letters, digits or _ (at most 63)",
     })
-    .refine((name) => !name.startsWith("pg_"), { message: "names starting with pg_ are reserved by PostgreSQL" });
+    .refine((name) => !name.startsWith("pg_"), { message: "names starting with pg_ are reserved by PostgreSQL" })
+    // The platform keys passwords, files and roles by name in plain objects.
+    .refine((name) => !(name in Object.prototype), { message: "is a JavaScript object property name (such as __proto__ or constructor), which the platform cannot key a name by" });
 
 const notReserved = (kind: "database" | "role") => (name: string, ctx: z.RefinementCtx) => {
     const reason = reservedNameReason(kind, name);

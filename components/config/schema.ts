@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { KNOWN_EXTENSIONS, cdcNames, MIN_MEMORY_MB, POSTGRES_VERSIONS, databaseRoleNames } from "../platform/constants";
+import { KNOWN_EXTENSIONS, cdcNames, MIN_MEMORY_MB, PLATFORM_ROLES, POSTGRES_VERSIONS, databaseRoleNames } from "../platform/constants";
+import { SUPERUSER } from "../platform/identifiers";
 import { parseMemoryMb } from "./memory";
 import { backupSchema } from "./backup";
 import { isDigestPinned } from "../platform/images";
@@ -330,6 +331,19 @@ export const platformSchema = z.strictObject({
         seenRoles.add(role.name);
         if (!seenDatabases.has(role.database)) {
             issue(["postgres", "roles", i, "database"], `"${role.database}" is not one of postgres.databases`);
+        }
+    });
+    // A user rule names what exists: names are quoted in pg_hba.conf, so anything else (a typo,
+    // `replication`, `sameuser`) is a rule that never matches, not a keyword.
+    const platformRoles = new Set<string>(Object.values(PLATFORM_ROLES));
+    spec.postgres.hba.forEach((rule, i) => {
+        if (rule.database !== "all" && !seenDatabases.has(rule.database)) {
+            issue(["postgres", "hba", i, "database"], `"${rule.database}" is not one of postgres.databases (or all): the rule would never match`);
+        }
+        if (rule.user === SUPERUSER) {
+            issue(["postgres", "hba", i, "user"], `the superuser never logs in over the network: a fixed rule rejects it before any user rule`);
+        } else if (rule.user !== "all" && !seenRoles.has(rule.user) && !platformRoles.has(rule.user)) {
+            issue(["postgres", "hba", i, "user"], `"${rule.user}" is not a role of this stack (per-database, postgres.roles or the platform's): the rule would never match`);
         }
     });
     if (spec.postgres.extensions.includes("pgvector") && !spec.image.extensions.includes("pgvector") && (spec.target === "docker" || spec.target === "kubernetes")) {

@@ -3,7 +3,9 @@ import { hbaRules, renderPgHba } from "../../../components/render";
 import { parseSpec, type PlatformConfigInput } from "../../../components/config";
 import { ALLOWED_HBA_METHODS } from "../../../components/platform/constants";
 
-const spec = (config: PlatformConfigInput = {}) => parseSpec(config as Record<string, unknown>);
+// The user rules below name `reporting`; a rule must name a role the stack has.
+const spec = (config: PlatformConfigInput = {}) =>
+    parseSpec({ ...config, postgres: { roles: [{ name: "reporting", database: "app", access: "readonly" }], ...config.postgres } } as Record<string, unknown>);
 const userRule = { type: "host", database: "app", user: "reporting", address: "10.1.0.0/16", method: "reject" } as const;
 
 describe.each([false, true])("pg_hba.conf with TLS %s", (tls) => {
