@@ -14,6 +14,7 @@ engine_started_here=false
 if ! bash scripts/docker-engine.sh status >/dev/null 2>&1; then
     engine_started_here=true
 fi
+# shellcheck disable=SC2317 # called by the EXIT trap
 stop_engine() {
     if [ "$engine_started_here" = true ]; then bash scripts/docker-engine.sh stop --force >/dev/null 2>&1 || true; fi
 }
@@ -30,11 +31,21 @@ bash scripts/install-pulumi.sh >/dev/null || exit 1
 echo "test.sh: Pulumi engine ready in $((SECONDS - started)) s"
 
 status=0
-if ! npx tsc --noEmit -p .; then
-    status=1
-    # One failure in .ci/run's summary line (vitest's report shape, which test-summary.mjs reads).
-    echo '{"numPassedTests":0,"numFailedTests":1,"numPendingTests":0,"numTodoTests":0,"numFailedTestSuites":1}' > .reports/typecheck.json
-fi
+# A failed static check counts as one failure in .ci/run's summary line (vitest's report shape,
+# which test-summary.mjs reads); a passed one as one pass.
+gate() {
+    local name=$1
+    shift
+    if "$@"; then
+        echo '{"numPassedTests":1,"numFailedTests":0,"numPendingTests":0,"numTodoTests":0,"numFailedTestSuites":0}' > ".reports/$name.json"
+    else
+        status=1
+        echo '{"numPassedTests":0,"numFailedTests":1,"numPendingTests":0,"numTodoTests":0,"numFailedTestSuites":1}' > ".reports/$name.json"
+    fi
+}
+gate typecheck npx tsc --noEmit -p .
+gate format npx prettier --check components policies cli test scripts index.ts
+gate lint npx eslint components policies cli test scripts index.ts
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.reports/unit.json || status=1
 # Real servers and containers: one file at a time on two cores.
 npx vitest run --project integration --no-file-parallelism --reporter=default --reporter=json --outputFile.json=.reports/integration.json || status=1
