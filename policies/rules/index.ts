@@ -5,6 +5,7 @@ import { knownAtPreview } from "./known-at-preview";
 import { localhostBinding } from "./localhost-binding";
 import { pinnedImages } from "./pinned-images";
 import { scramOnlyAuth } from "./scram-only-auth";
+import { selfHostedBackups } from "./self-hosted-backups";
 import { tlsRequired } from "./tls-required";
 
 /**
@@ -19,4 +20,5 @@ export const rules: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     encryptedAndProtected,
     boundedReplicationSlots,
     knownAtPreview,
+    selfHostedBackups,
 ];

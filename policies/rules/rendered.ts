@@ -7,6 +7,7 @@ export const RENDERED_FILES = {
     postgresql: "postgresql.conf",
     hba: "pg_hba.conf",
     pgbouncer: "pgbouncer.ini",
+    pgbackrest: "pgbackrest.conf",
 } as const;
 
 /** One of {@link RENDERED_FILES}. */

@@ -17,6 +17,8 @@ export interface DockerContainerProps {
     readonly ports?: readonly { readonly internal: number; readonly external?: number; readonly ip?: string }[];
     /** `host` shares the host's network namespace. */
     readonly networkMode?: string;
+    /** The command (after the entrypoint). */
+    readonly command?: readonly string[];
 }
 
 /** docker.RemoteImage (the fields the rules read). */

@@ -25,6 +25,7 @@ describe("policy levels per environment", () => {
             "encrypted-and-protected": "advisory",
             "bounded-replication-slots": "advisory",
             "known-at-preview": "mandatory",
+            "self-hosted-backups": "disabled",
         });
     });
 
@@ -42,6 +43,7 @@ describe("policy levels per environment", () => {
             "encrypted-and-protected": "advisory",
             "bounded-replication-slots": "advisory",
             "known-at-preview": "mandatory",
+            "self-hosted-backups": "disabled",
         });
     });
 

@@ -1,0 +1,50 @@
+import { parseIni, parsePostgresConf, readableFiles, RENDERED_FILES } from "./rendered";
+import { TYPES } from "./resources";
+import { resourceRule } from "./rule";
+import { UNKNOWN, knownItems, notKnownYet } from "./unknowns";
+
+/** pgBackRest repository types that live off the server's host. */
+const REMOTE_REPOSITORY_TYPES = ["s3", "gcs", "azure", "sftp"];
+
+/**
+ * self-hosted-backups (issue 13): a Docker PostgreSQL writer (a container shipping a rendered
+ * postgresql.conf without primary_conninfo) archives WAL through pgBackRest, and at least one
+ * of its repositories is off the host (object storage), so a lost host does not lose the
+ * backups with the data. Disabled by default; production stacks make it mandatory in their
+ * policy config (policies/config/prod.json). Kubernetes StatefulSets are not checked yet.
+ */
+export const selfHostedBackups = resourceRule(
+    {
+        name: "self-hosted-backups",
+        description: "Self-hosted PostgreSQL writers archive WAL and take backups with pgBackRest into a repository off the host (object storage), not only a volume beside the data.",
+        severity: "high",
+        // A production guarantee: off unless the stack's policy file names it (prod: mandatory),
+        // since a dev stack's repository on its own volume is the intended default.
+        enforcementLevel: "disabled",
+        remediationSteps: [
+            "Set pg-platform:backup.enabled: true (the default) and pg-platform:backup.repository to",
+            "{ type: s3, bucket, endpoint, region } so the backups survive the host (README: Backups).",
+        ].join(" "),
+    },
+    {
+        [TYPES.dockerContainer]: (container, { resource }) => {
+            const conf = readableFiles(resource, RENDERED_FILES.postgresql);
+            if (conf.unreadable.length > 0) return conf.unreadable;
+            if (conf.contents.length === 0) return []; // not a PostgreSQL server
+            if (conf.contents.some((text) => parsePostgresConf(text).has("primary_conninfo"))) return []; // a replica: its writer archives
+            const command = knownItems(() => container.command);
+            if (command === UNKNOWN || command.includes(UNKNOWN)) return [`${notKnownYet(`the command of ${resource.name}`)}; render it from the stack's configuration alone`];
+            const flags = command as string[];
+            const archiving = flags.includes("archive_mode=on") && flags.some((flag) => flag.startsWith("archive_command=") && /\bpgbackrest\b.*\barchive-push\b/.test(flag));
+            const repository = readableFiles(resource, RENDERED_FILES.pgbackrest);
+            if (repository.unreadable.length > 0) return repository.unreadable;
+            if (!archiving || repository.contents.length === 0) {
+                return [`${resource.name} archives no WAL through pgBackRest and takes no backups: backups are off; set pg-platform:backup.enabled: true with an off-host repository`];
+            }
+            const offHost = repository.contents.some((text) =>
+                [...(parseIni(text).get("global") ?? new Map<string, string>())].some(([key, value]) => /^repo\d+-type$/.test(key) && REMOTE_REPOSITORY_TYPES.includes(value)),
+            );
+            return offHost ? [] : [`${resource.name} keeps its pgBackRest repository only on a volume of its own host: a lost host loses the data and the backups; set pg-platform:backup.repository to { type: s3, … }`];
+        },
+    },
+);
