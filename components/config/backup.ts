@@ -14,18 +14,28 @@ export const PRODUCTION_RETENTION_FULL_DAYS = 30;
  * scheduler container.
  */
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
-const cron = z.string().refine((value) => {
-    const fields = value.trim().split(/\s+/);
-    return fields.length === 5 && fields.every((field) => CRON_FIELD.test(field));
-}, { message: 'must be a five-field cron expression (e.g. "0 3 * * *")' });
+const cron = z.string().refine(
+    (value) => {
+        const fields = value.trim().split(/\s+/);
+        return fields.length === 5 && fields.every((field) => CRON_FIELD.test(field));
+    },
+    { message: 'must be a five-field cron expression (e.g. "0 3 * * *")' },
+);
 
 /** An S3-compatible object store holding the pgBackRest repository. */
 const s3Repository = z.strictObject({
     type: z.literal("s3"),
     /** Bucket name. Required. */
-    bucket: z.string().min(3).max(63).regex(/^[a-z0-9][a-z0-9.-]+[a-z0-9]$/, { message: "must be an S3 bucket name (lower-case letters, digits, dots, hyphens)" }),
+    bucket: z
+        .string()
+        .min(3)
+        .max(63)
+        .regex(/^[a-z0-9][a-z0-9.-]+[a-z0-9]$/, { message: "must be an S3 bucket name (lower-case letters, digits, dots, hyphens)" }),
     /** S3 endpoint host (e.g. `s3.eu-west-1.amazonaws.com` or a MinIO host). Required. */
-    endpoint: z.string().min(1).regex(/^[A-Za-z0-9.-]+(:\d+)?$/, { message: "must be a host name (and optional port), without a scheme" }),
+    endpoint: z
+        .string()
+        .min(1)
+        .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, { message: "must be a host name (and optional port), without a scheme" }),
     /** Region. Required. */
     region: z.string().min(1),
     /** Folder inside the bucket. Default: `/pgbackrest`. */
@@ -52,16 +62,20 @@ export const backupSchema = z.strictObject({
      * archive (the RPO bound when the data volume is lost). Default: 60.
      */
     archiveTimeoutSeconds: z.number().int().min(10).max(3600).default(60),
-    retention: z.strictObject({
-        /** Days full backups (and the WAL to restore them to any time) are kept. Default: 7; 30 when `production`. */
-        fullDays: z.number().int().min(1).max(9999).optional(),
-    }).prefault({}),
-    schedule: z.strictObject({
-        /** When a full backup runs (cron, UTC). Default: daily at 03:00. */
-        full: cron.default("0 3 * * *"),
-        /** When a differential backup runs (cron, UTC). Default: hourly. */
-        differential: cron.default("0 * * * *"),
-    }).prefault({}),
+    retention: z
+        .strictObject({
+            /** Days full backups (and the WAL to restore them to any time) are kept. Default: 7; 30 when `production`. */
+            fullDays: z.number().int().min(1).max(9999).optional(),
+        })
+        .prefault({}),
+    schedule: z
+        .strictObject({
+            /** When a full backup runs (cron, UTC). Default: daily at 03:00. */
+            full: cron.default("0 3 * * *"),
+            /** When a differential backup runs (cron, UTC). Default: hourly. */
+            differential: cron.default("0 * * * *"),
+        })
+        .prefault({}),
 });
 
 /** The validated `backup` section. */

@@ -42,9 +42,12 @@ export function postgresCommand(spec: PlatformSpec, server: "writer" | "replica"
         // postgresql.conf); archive_timeout switches segment on an idle writer, so the last
         // writes reach the repository within it (the RPO when the data volume is lost).
         flags.push(
-            "-c", "archive_mode=on",
-            "-c", `archive_command=${pgbackrestArchiveCommand(CONTAINER_LAYOUT)}`,
-            "-c", `archive_timeout=${spec.backup.archiveTimeoutSeconds}`,
+            "-c",
+            "archive_mode=on",
+            "-c",
+            `archive_command=${pgbackrestArchiveCommand(CONTAINER_LAYOUT)}`,
+            "-c",
+            `archive_timeout=${spec.backup.archiveTimeoutSeconds}`,
         );
     }
     for (const [name, value] of Object.entries(spec.postgres.parameters)) {

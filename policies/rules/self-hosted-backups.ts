@@ -16,7 +16,8 @@ const REMOTE_REPOSITORY_TYPES = ["s3", "gcs", "azure", "sftp"];
 export const selfHostedBackups = resourceRule(
     {
         name: "self-hosted-backups",
-        description: "Self-hosted PostgreSQL writers archive WAL and take backups with pgBackRest into a repository off the host (object storage), not only a volume beside the data.",
+        description:
+            "Self-hosted PostgreSQL writers archive WAL and take backups with pgBackRest into a repository off the host (object storage), not only a volume beside the data.",
         severity: "high",
         // A production guarantee: off unless the stack's policy file names it (prod: mandatory),
         // since a dev stack's repository on its own volume is the intended default.
@@ -33,18 +34,28 @@ export const selfHostedBackups = resourceRule(
             if (conf.contents.length === 0) return []; // not a PostgreSQL server
             if (conf.contents.some((text) => parsePostgresConf(text).has("primary_conninfo"))) return []; // a replica: its writer archives
             const command = knownItems(() => container.command);
-            if (command === UNKNOWN || command.includes(UNKNOWN)) return [`${notKnownYet(`the command of ${resource.name}`)}; render it from the stack's configuration alone`];
+            if (command === UNKNOWN || command.includes(UNKNOWN))
+                return [`${notKnownYet(`the command of ${resource.name}`)}; render it from the stack's configuration alone`];
             const flags = command as string[];
-            const archiving = flags.includes("archive_mode=on") && flags.some((flag) => flag.startsWith("archive_command=") && /\bpgbackrest\b.*\barchive-push\b/.test(flag));
+            const archiving =
+                flags.includes("archive_mode=on") && flags.some((flag) => flag.startsWith("archive_command=") && /\bpgbackrest\b.*\barchive-push\b/.test(flag));
             const repository = readableFiles(resource, RENDERED_FILES.pgbackrest);
             if (repository.unreadable.length > 0) return repository.unreadable;
             if (!archiving || repository.contents.length === 0) {
-                return [`${resource.name} archives no WAL through pgBackRest and takes no backups: backups are off; set pg-platform:backup.enabled: true with an off-host repository`];
+                return [
+                    `${resource.name} archives no WAL through pgBackRest and takes no backups: backups are off; set pg-platform:backup.enabled: true with an off-host repository`,
+                ];
             }
             const offHost = repository.contents.some((text) =>
-                [...(parseIni(text).get("global") ?? new Map<string, string>())].some(([key, value]) => /^repo\d+-type$/.test(key) && REMOTE_REPOSITORY_TYPES.includes(value)),
+                [...(parseIni(text).get("global") ?? new Map<string, string>())].some(
+                    ([key, value]) => /^repo\d+-type$/.test(key) && REMOTE_REPOSITORY_TYPES.includes(value),
+                ),
             );
-            return offHost ? [] : [`${resource.name} keeps its pgBackRest repository only on a volume of its own host: a lost host loses the data and the backups; set pg-platform:backup.repository to { type: s3, … }`];
+            return offHost
+                ? []
+                : [
+                      `${resource.name} keeps its pgBackRest repository only on a volume of its own host: a lost host loses the data and the backups; set pg-platform:backup.repository to { type: s3, … }`,
+                  ];
         },
     },
 );

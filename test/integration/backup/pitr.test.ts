@@ -12,7 +12,17 @@ import { loginRoles } from "../../../components/render/roles";
 import { POSTGRES_OWNER } from "../../../components/self-hosted/files";
 import { DATA_MOUNT, SECRET_FILES, WAL_ARCHIVE_MOUNT, postgresCommand } from "../../../components/self-hosted/server";
 import { endpointRoles } from "../../../components/self-hosted/services";
-import { createVolume, docker, ensureEngine, localImages, removeAll, runContainer, type ContainerFile, type LocalImages, type TestContainer } from "../../helpers/containers";
+import {
+    createVolume,
+    docker,
+    ensureEngine,
+    localImages,
+    removeAll,
+    runContainer,
+    type ContainerFile,
+    type LocalImages,
+    type TestContainer,
+} from "../../helpers/containers";
 
 // Issue 13 on real containers: the platform's image (the stand-in built from Debian's packages,
 // pgBackRest 2.60) run as the Docker target runs a single node, with the rendered
@@ -48,14 +58,22 @@ beforeAll(async () => {
 afterAll(removeAll, 300_000);
 
 /** The writer as the Docker target runs it: entrypoint, rendered files, data and repository volumes. */
-async function writer(s: Stack, data: string, repository: string, options: { initSql: boolean; spec?: PlatformSpec } = { initSql: true }): Promise<TestContainer> {
+async function writer(
+    s: Stack,
+    data: string,
+    repository: string,
+    options: { initSql: boolean; spec?: PlatformSpec } = { initSql: true },
+): Promise<TestContainer> {
     const server = await runContainer({
         image: images.postgres,
         entrypoint: [ENTRYPOINT_PATH],
         command: postgresCommand(options.spec ?? s.spec, "writer"),
         env: { [SERVER_ENV.passwordFile]: SECRET_FILES.superuserPassword, ...(options.initSql ? { [INIT_SQL_ENV.name]: INIT_SQL_ENV.value } : {}) },
         files: s.files,
-        volumes: [{ name: data, path: DATA_MOUNT }, { name: repository, path: WAL_ARCHIVE_MOUNT }],
+        volumes: [
+            { name: data, path: DATA_MOUNT },
+            { name: repository, path: WAL_ARCHIVE_MOUNT },
+        ],
         memoryMb: 1024,
         cpus: 1,
         shmSizeMb: 256,
@@ -91,12 +109,18 @@ async function restore(s: Stack, repository: string, options: string): Promise<{
         entrypoint: ["sh", "-ec"],
         command: [`mkdir -p ${PGDATA} && chmod 0700 ${PGDATA} && ${pgbackrest} ${options} restore`],
         files: s.files,
-        volumes: [{ name: data, path: DATA_MOUNT }, { name: repository, path: WAL_ARCHIVE_MOUNT }],
+        volumes: [
+            { name: data, path: DATA_MOUNT },
+            { name: repository, path: WAL_ARCHIVE_MOUNT },
+        ],
         memoryMb: 1024,
     });
     const code = await job.waitExit(600_000);
     expect(code, await job.logs()).toBe(0);
-    const noArchive = parseSpec({ ...{ target: "docker", postgres: { memory: "1GiB", cpus: 1, extensions: ["pg_stat_statements", "pgaudit"] } }, backup: { enabled: false } });
+    const noArchive = parseSpec({
+        ...{ target: "docker", postgres: { memory: "1GiB", cpus: 1, extensions: ["pg_stat_statements", "pgaudit"] } },
+        backup: { enabled: false },
+    });
     const server = await writer(s, data, repository, { initSql: false, spec: noArchive });
     // Recovery done and promoted: the server takes writes again.
     for (let i = 0; i < 120 && (await psql(server, "SELECT pg_is_in_recovery()")).trim() !== "f"; i++) await new Promise((r) => setTimeout(r, 1000));
@@ -111,7 +135,10 @@ describe("point-in-time restore from the pgBackRest repository", () => {
         const repository = await createVolume();
         const primary = await writer(s, await createVolume(), repository);
         // A fixed size for the restore figure: ~200k rows of 200 bytes (about 60 MB on disk).
-        await psql(primary, "CREATE TABLE big AS SELECT g AS id, repeat('x', 200) AS filler FROM generate_series(1, 200000) g; CREATE TABLE t (id int PRIMARY KEY, phase text NOT NULL);");
+        await psql(
+            primary,
+            "CREATE TABLE big AS SELECT g AS id, repeat('x', 200) AS filler FROM generate_series(1, 200000) g; CREATE TABLE t (id int PRIMARY KEY, phase text NOT NULL);",
+        );
         const size = (await psql(primary, "SELECT pg_size_pretty(pg_database_size('app'))")).trim();
         const backupSeconds = await fullBackup(primary);
 
@@ -127,7 +154,9 @@ describe("point-in-time restore from the pgBackRest repository", () => {
         const rows = (await psql(server, "SELECT phase, count(*), min(id), max(id) FROM t GROUP BY phase ORDER BY phase")).trim();
         expect(rows).toBe("before|50|1|50");
         expect((await psql(server, "SELECT count(*) FROM big")).trim()).toBe("200000");
-        console.log(`PITR: database ${size}; full backup ${backupSeconds.toFixed(1)} s; restore to T and promote ${seconds.toFixed(1)} s (pgBackRest restore + recovery + start, 1 CPU, this machine)`);
+        console.log(
+            `PITR: database ${size}; full backup ${backupSeconds.toFixed(1)} s; restore to T and promote ${seconds.toFixed(1)} s (pgBackRest restore + recovery + start, 1 CPU, this machine)`,
+        );
     }, 900_000);
 
     it("a lost data volume: restore from the repository, count committed writes lost against archive_timeout", async () => {
@@ -136,10 +165,19 @@ describe("point-in-time restore from the pgBackRest repository", () => {
         const repository = await createVolume();
         const data = await createVolume();
         const primary = await writer(s, data, repository);
-        await psql(primary, `CREATE TABLE w (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp()); GRANT INSERT, SELECT ON w TO ${s.roles.application};`);
+        await psql(
+            primary,
+            `CREATE TABLE w (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp()); GRANT INSERT, SELECT ON w TO ${s.roles.application};`,
+        );
         await fullBackup(primary);
 
-        const client = new Client({ host: "127.0.0.1", port: await primary.hostPort(CONTAINER_PORTS.postgres), user: s.roles.application, password: s.passwords[s.roles.application], database: s.roles.database });
+        const client = new Client({
+            host: "127.0.0.1",
+            port: await primary.hostPort(CONTAINER_PORTS.postgres),
+            user: s.roles.application,
+            password: s.passwords[s.roles.application],
+            database: s.roles.database,
+        });
         await client.connect();
         client.on("error", () => undefined);
         const committed: { id: number; at: number }[] = [];

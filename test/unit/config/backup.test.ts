@@ -32,7 +32,15 @@ describe("backup config", () => {
 
     it("accepts an S3 repository with its defaults", () => {
         const spec = parseSpec({ backup: { repository: { type: "s3", bucket: "pg-backups", endpoint: "s3.eu-west-1.amazonaws.com", region: "eu-west-1" } } });
-        expect(spec.backup.repository).toEqual({ type: "s3", bucket: "pg-backups", endpoint: "s3.eu-west-1.amazonaws.com", region: "eu-west-1", path: "/pgbackrest", pathStyle: false, verifyTls: true });
+        expect(spec.backup.repository).toEqual({
+            type: "s3",
+            bucket: "pg-backups",
+            endpoint: "s3.eu-west-1.amazonaws.com",
+            region: "eu-west-1",
+            path: "/pgbackrest",
+            pathStyle: false,
+            verifyTls: true,
+        });
     });
 
     it.each([

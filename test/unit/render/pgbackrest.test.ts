@@ -2,9 +2,22 @@ import { describe, expect, it } from "vitest";
 import { parseSpec } from "../../../components/config";
 import { WAL_ARCHIVE_DIR } from "../../../components/image/runtime";
 import { CONTAINER_LAYOUT, renderServices } from "../../../components/render";
-import { BACKUP_STANZA, REPOSITORY_MOUNT, containerPgdata, pgbackrestConfPath, renderPgbackrestConf, supportsZstd } from "../../../components/render/pgbackrest";
+import {
+    BACKUP_STANZA,
+    REPOSITORY_MOUNT,
+    containerPgdata,
+    pgbackrestConfPath,
+    renderPgbackrestConf,
+    supportsZstd,
+} from "../../../components/render/pgbackrest";
 
-const options = (conf: string) => Object.fromEntries(conf.split("\n").filter((l) => l.includes("=")).map((l) => l.split(/=(.*)/s).slice(0, 2)));
+const options = (conf: string) =>
+    Object.fromEntries(
+        conf
+            .split("\n")
+            .filter((l) => l.includes("="))
+            .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+    );
 
 describe("pgbackrest.conf", () => {
     it("keeps a volume repository on the image's archive folder, 7 days of full backups, zstd, fast start", () => {
@@ -33,7 +46,14 @@ describe("pgbackrest.conf", () => {
     it("names an S3 repository without any credential", () => {
         const spec = parseSpec({ backup: { repository: { type: "s3", bucket: "pg-backups", endpoint: "minio:9000", region: "us-east-1", pathStyle: true } } });
         const conf = renderPgbackrestConf(spec, CONTAINER_LAYOUT);
-        expect(options(conf)).toMatchObject({ "repo1-type": "s3", "repo1-s3-bucket": "pg-backups", "repo1-s3-endpoint": "minio:9000", "repo1-s3-region": "us-east-1", "repo1-s3-uri-style": "path", "repo1-path": "/pgbackrest" });
+        expect(options(conf)).toMatchObject({
+            "repo1-type": "s3",
+            "repo1-s3-bucket": "pg-backups",
+            "repo1-s3-endpoint": "minio:9000",
+            "repo1-s3-region": "us-east-1",
+            "repo1-s3-uri-style": "path",
+            "repo1-path": "/pgbackrest",
+        });
         expect(conf).not.toMatch(/s3-key|cipher-pass/);
     });
 
