@@ -71,7 +71,7 @@ describe("PostgresImage building the platform image", async () => {
                 .map((v) => v.message);
         expect(await pinnedFindings(run.resources)).toEqual([]);
         // The same resource with its base re-tagged is caught, so the gate really looks.
-        const dockerfile = (inputs.dockerfile as { inline: string }).inline.replace(/^FROM postgres:\S+/m, "FROM postgres:18.4-trixie");
+        const dockerfile = (inputs.dockerfile as { inline: string }).inline.replace(/^ARG BASE_IMAGE=\S+/m, "ARG BASE_IMAGE=postgres:18.4-trixie");
         const retagged = run.resources.map((r) => (r.type === BUILD ? { ...r, inputs: { ...r.inputs, dockerfile: { inline: dockerfile } } } : r));
         expect(await pinnedFindings(retagged)).toEqual([expect.stringContaining("Dockerfile base image postgres:18.4-trixie is not pinned by digest")]);
     });
