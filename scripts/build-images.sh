@@ -12,8 +12,10 @@
 #                      extensions taken from it (EXTENSIONS_FROM=base)
 #   pgbouncer          stand-in for the pinned PgBouncer image (test/images/pgbouncer)
 #   postgres-exporter  stand-in for the pinned postgres_exporter image (test/images/postgres-exporter)
+#   postgres-upgrade   PostgreSQL 17 (trixie) and 18 (sid) side by side with pg_cron, for the
+#                      major-upgrade test (test/images/postgres-upgrade)
 #
-# The three images on the Debian base build side by side (their apt downloads overlap).
+# The four images on the Debian base build side by side (their apt downloads overlap).
 # An image is built only when no image built from the same inputs (recipe, Dockerfile, context
 # files and their modes, build arguments, parent digest) is in the registry: its tag is a hash
 # of them. A warm run only asks the registry. Prints the references as JSON on stdout and writes
@@ -247,19 +249,21 @@ step_wait() {
 
 began=$SECONDS
 step debian build_debian
-# The three images on the Debian base are independent; the platform's needs postgres-base.
+# The four images on the Debian base are independent; the platform's needs postgres-base.
 step_async postgres-base build postgres-base "$ROOT/test/images/postgres-base" debian
 step_async pgbouncer build pgbouncer "$ROOT/test/images/pgbouncer" debian
 step_async postgres-exporter build postgres-exporter "$ROOT/test/images/postgres-exporter" debian
+step_async postgres-upgrade build postgres-upgrade "$ROOT/test/images/postgres-upgrade" debian
 step_wait postgres-base
 step postgres build_postgres
 step_wait pgbouncer
 step_wait postgres-exporter
+step_wait postgres-upgrade
 
 json=$(
     printf '{"registry":"%s","images":{' "$REGISTRY"
     separator=
-    for name in debian postgres-base postgres pgbouncer postgres-exporter; do
+    for name in debian postgres-base postgres pgbouncer postgres-exporter postgres-upgrade; do
         printf '%s"%s":"%s"' "$separator" "$name" "$(ref_of "$name" "${DIGESTS[$name]}")"
         separator=,
     done

@@ -30,6 +30,14 @@ export const HEALTHCHECK_PATH = `${SCRIPT_DIR}/healthcheck.sh`;
 export const REPLICA_BOOTSTRAP_PATH = `${SCRIPT_DIR}/replica-bootstrap.sh`;
 
 /**
+ * The major-version upgrade (`upgrade-cluster.sh [--rehearse] OLD NEW [ROOT]`): pg_upgrade
+ * --check, then --link, of ROOT/OLD/docker into ROOT/NEW/docker, in a container with both
+ * majors' binaries and the server stopped. Run by hand for now (README, "Upgrading PostgreSQL
+ * majors"); no target runs it yet.
+ */
+export const UPGRADE_CLUSTER_PATH = `${SCRIPT_DIR}/upgrade-cluster.sh`;
+
+/**
  * The init SQL re-apply. The entrypoint runs it with the server's command before starting
  * PostgreSQL: on an existing, non-standby cluster it applies the init SQL file through a
  * socket-only temporary server, so roles, databases, extensions and slots added to the config

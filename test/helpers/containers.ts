@@ -131,6 +131,8 @@ export interface LocalImages {
     readonly pgbouncer: string;
     /** Stand-in for the pinned postgres_exporter image. */
     readonly exporter: string;
+    /** PostgreSQL 17 (trixie) and 18 (sid) side by side with pg_cron, for the major-upgrade test. */
+    readonly postgresUpgrade: string;
 }
 
 const DIGEST_REF = /^127\.0\.0\.1:\d+\/pg-platform\/[a-z-]+@sha256:[0-9a-f]{64}$/;
@@ -146,7 +148,7 @@ function parseImages(text: string): LocalImages {
     };
     const registry = record(parsed).registry;
     if (typeof registry !== "string") throw new Error("build-images.sh gave no registry address");
-    return { registry, debian: ref("debian"), postgresBase: ref("postgres-base"), postgres: ref("postgres"), pgbouncer: ref("pgbouncer"), exporter: ref("postgres-exporter") };
+    return { registry, debian: ref("debian"), postgresBase: ref("postgres-base"), postgres: ref("postgres"), pgbouncer: ref("pgbouncer"), exporter: ref("postgres-exporter"), postgresUpgrade: ref("postgres-upgrade") };
 }
 
 let images: Promise<LocalImages> | undefined;
