@@ -205,7 +205,8 @@ Rollback
 $(if [[ $MODE == link ]]; then
         cat <<LINK
   --link shares the data files: once PostgreSQL $NEW has started, the old cluster must not start
-  again (its files have been written by $NEW). Before the new cluster's first start:
+  again (its files have been written by $NEW). This script starts it right after pg_upgrade, so
+  this way back is only for a run that failed in pg_upgrade itself (before that start):
     mv $LIVE_OLD/global/pg_control.old $LIVE_OLD/global/pg_control
     rm -rf $ROOT/$NEW/docker
   and run the PostgreSQL $OLD image again. After it: restore the last backup taken on $OLD
