@@ -135,10 +135,19 @@ check_column_options() {
     local databases db found fixed
     # Relations whose column options pg_dump writes (ALTER TABLE ... ALTER COLUMN ... SET): not views.
     local where="c.oid >= 16384 AND c.relkind IN ('r', 'p', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped AND EXISTS (SELECT 1 FROM unnest(a.attoptions) AS o WHERE split_part(o, '=', 1) NOT IN ('n_distinct', 'n_distinct_inherited'))"
+    local slots
     databases=$("$NEW_BIN/psql" -XAtq -h "$SOCKET" -p 5432 -U "$(id -un)" -d template1 -c "SELECT datname FROM pg_database WHERE datallowconn ORDER BY 1") || { BAD_OPTIONS="cannot list the old cluster's databases"; return; }
+    slots=$("$NEW_BIN/psql" -XAtq -h "$SOCKET" -p 5432 -U "$(id -un)" -d template1 -c "SELECT count(*) FROM pg_replication_slots WHERE slot_type = 'logical'") || { BAD_OPTIONS="cannot count the old cluster's logical slots"; return; }
     while IFS= read -r db; do
         found=$("$NEW_BIN/psql" -XAtq -h "$SOCKET" -p 5432 -U "$(id -un)" -d "$db" -c "SELECT count(*) || ' ' || coalesce(string_agg(DISTINCT split_part(o, '=', 1), ','), '') FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid, unnest(a.attoptions) AS o WHERE $where AND split_part(o, '=', 1) NOT IN ('n_distinct', 'n_distinct_inherited')") || { BAD_OPTIONS="cannot read column options in database $db"; return; }
         [[ $found != "0 "* ]] || continue
+        if [[ ${PG_UPGRADE_RESET_COLUMN_OPTIONS:-false} == true && $slots != 0 ]]; then
+            # Removing them here writes WAL after the slots' consumers caught up: pg_upgrade would
+            # then refuse the slots ("has not consumed the WAL yet"). It must happen while the
+            # server still serves, before the consumers' last catch-up (README has the statement).
+            BAD_OPTIONS="database $db has ${found%% *} column option(s) PostgreSQL $NEW refuses (${found#* }) and the cluster has $slots logical slot(s): remove the options with the server running (README, Upgrading PostgreSQL majors), let the consumers catch up, then upgrade"
+            return
+        fi
         if [[ ${PG_UPGRADE_RESET_COLUMN_OPTIONS:-false} != true ]]; then
             BAD_OPTIONS="database $db has ${found%% *} column option(s) PostgreSQL $NEW refuses (${found#* }): pg_upgrade would fail after its --check passed; set PG_UPGRADE_RESET_COLUMN_OPTIONS=true to remove them first (rehearse with it)"
             return

@@ -11,7 +11,8 @@ import { createVolume, localImages, removeAll, runContainer, type TestContainer 
 // postgres-upgrade test image that has both majors. The 17 cluster is made with initdb (SCRAM,
 // as the entrypoint makes it) and its settings with ALTER SYSTEM, not from the platform's
 // rendered files (those pass config_file on the command line; PG_UPGRADE_*_OPTIONS carries that,
-// untested here). Not covered yet: logical slots with a consumer, replicas.
+// untested here). A logical slot (test_decoding, consumer caught up) is carried over; not
+// covered yet: a pgoutput CDC consumer connected across the upgrade, replicas.
 // Found here: Debian trixie's 17.12 writes pg_attver=<n> into every column's attoptions, which
 // 18's pg_dump carries over and 18 refuses mid-upgrade; --check does not see it.
 
@@ -46,6 +47,12 @@ const upgrade = (args: string, env = "") => sh(`${env} POSTGRES_PASSWORD_FILE=${
 // Debian trixie's 17.12 stores pg_attver=<n> in every column's attoptions; 18's pg_dump carries it
 // over and 18 refuses it: pg_upgrade fails after --check passed, unless the script removes them.
 const RESET = "PG_UPGRADE_RESET_COLUMN_OPTIONS=true";
+// The README's statement removing them with the server running (per database).
+const COLUMN_OPTIONS_SQL = `UPDATE pg_attribute a
+SET attoptions = (SELECT array_agg(o) FROM unnest(a.attoptions) AS o WHERE split_part(o, '=', 1) IN ('n_distinct', 'n_distinct_inherited'))
+FROM pg_class c
+WHERE c.oid = a.attrelid AND c.oid >= 16384 AND c.relkind IN ('r', 'p', 'm', 'f') AND a.attnum > 0
+  AND EXISTS (SELECT 1 FROM unnest(a.attoptions) AS o WHERE split_part(o, '=', 1) NOT IN ('n_distinct', 'n_distinct_inherited'));`;
 
 /** What must be the same after the upgrade, read the same way from 17 and 18. */
 async function survivalList(): Promise<Record<string, string>> {
@@ -166,7 +173,20 @@ describe("upgrade-cluster.sh, PostgreSQL 17 -> 18 on one volume", () => {
         expect(await psql("SELECT count(*) > 0 FROM pg_attribute WHERE attrelid = 'fresh'::regclass AND attoptions::text LIKE '%pg_attver=%'")).toBe("t\n");
     });
 
-    it("upgrades with --link: data, SCRAM verifiers, grants, default privileges, the pg_cron job and the settings survive", async () => {
+    it("upgrades with --link: data, SCRAM verifiers, grants, default privileges, the pg_cron job, the settings and a caught-up logical slot survive", async () => {
+        // A logical slot with a consumer that has read everything (17+ pg_upgrade carries it over).
+        await psql("CREATE TABLE events (id int PRIMARY KEY, what text); SELECT 'created' FROM pg_create_logical_replication_slot('cdc', 'test_decoding');");
+        await psql("INSERT INTO events VALUES (1, 'before-upgrade')");
+        // With a logical slot the script will not remove 17.12's column options itself (that WAL
+        // would come after the consumer's last read): the README's statement, run live, first.
+        expect(await psql("SELECT count(*) FROM pg_logical_slot_get_changes('cdc', NULL, NULL) WHERE data LIKE '%before-upgrade%'")).toBe("1\n");
+        await stop(17);
+        const refused = await upgrade("17 18", RESET);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toMatch(/and the cluster has 1 logical slot\(s\): remove the options with the server running/);
+        await start(17);
+        await psql(COLUMN_OPTIONS_SQL);
+        expect(await psql("SELECT count(*) FROM pg_logical_slot_get_changes('cdc', NULL, NULL)")).not.toBe("0\n");
         // Downtime: from the 17 server's stop to the first answer of 18.
         const began = Date.now();
         await stop(17);
@@ -186,6 +206,11 @@ describe("upgrade-cluster.sh, PostgreSQL 17 -> 18 on one volume", () => {
         expect(await psql("SELECT count(*) > 0 FROM pg_stats WHERE tablename = 'items'")).toBe("t\n");
         // The SCRAM login of an application role still works over TCP.
         expect(await ok(`PGPASSWORD=app-secret psql -XAtq -h 127.0.0.1 -U app -d app -c 'SELECT count(*) FROM items'`)).toBe(`${ROWS}\n`);
+        // The slot came over; the change made after the upgrade arrives, the one before does not again.
+        expect(await psql("SELECT slot_name || ' ' || plugin || ' ' || slot_type FROM pg_replication_slots")).toBe("cdc test_decoding logical\n");
+        await psql("INSERT INTO events VALUES (2, 'after-upgrade')");
+        const changes = await psql("SELECT data FROM pg_logical_slot_get_changes('cdc', NULL, NULL) WHERE data LIKE 'table public.events:%'");
+        expect(changes).toBe("table public.events: INSERT: id[integer]:2 what[text]:'after-upgrade'\n");
         // The old cluster is kept, and the rollback note written.
         expect((await sh(`test -d ${PGDATA(17)} && test -f ${PGDATA(17)}/global/pg_control.old`)).code).toBe(0);
         expect(await ok(`cat ${DATA_MOUNT}/UPGRADE-17-to-18.txt`)).toMatch(/Rollback[\s\S]*pg_control\.old[\s\S]*rm -rf \/var\/lib\/postgresql\/17/);
