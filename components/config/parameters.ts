@@ -81,8 +81,11 @@ const TLS_VERSIONS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
 export const TLS_FLOOR = "TLSv1.2";
 
 /** Extra checks of settings whose server-side check hook the catalogue cannot describe. */
-const VALUE_CHECKS: Readonly<Record<string, (value: string) => string | undefined>> = {
+const VALUE_CHECKS: Readonly<Record<string, (value: string, parsed: boolean | number | string | undefined) => string | undefined>> = {
     "pgaudit.log": pgauditLogProblem,
+    // check_vacuum_buffer_usage_limit (16+): 0 turns the ring off, else 128kB .. 16GB.
+    vacuum_buffer_usage_limit: (_, kb) =>
+        typeof kb === "number" && kb !== 0 && kb < 128 ? "must be 0 or at least 128kB (the server's own check)" : undefined,
     ssl_min_protocol_version: (value) =>
         TLS_VERSIONS.indexOf(value as (typeof TLS_VERSIONS)[number]) < TLS_VERSIONS.indexOf(TLS_FLOOR)
             ? `is below the platform's TLS floor: ${TLS_FLOOR} or TLSv1.3 only`
@@ -210,14 +213,16 @@ export function parameterProblems(parameters: Readonly<Record<string, string | n
         }
         const entry = catalogue.parameters.get(name);
         const text = parameterText(raw);
+        let value: boolean | number | string | undefined;
         if (entry) {
             const parsed = parseSettingValue(text, entry);
             if (!parsed.ok) {
                 problems.push([name, `${parsed.reason} (PostgreSQL ${context.version} reads ${describeType(entry.type, entry.unit)})`]);
                 continue;
             }
+            value = parsed.value;
         }
-        const extra = VALUE_CHECKS[name]?.(text);
+        const extra = VALUE_CHECKS[name]?.(text, value);
         if (extra) problems.push([name, extra]);
     }
     return problems;

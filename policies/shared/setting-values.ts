@@ -243,14 +243,17 @@ function parseNumber(text: string, descriptor: SettingDescriptor, integer: boole
     let end: number;
     if (integer) {
         // Integers allow octal and hex; a decimal point, an exponent or an overflow re-reads as a float.
+        // strtol leaves its end at the very start when it read no digits (even after spaces).
         const asInt = strtol(text);
         const stop = text[asInt.end];
-        if (asInt.end > 0 && !asInt.overflow && stop !== "." && stop !== "e" && stop !== "E") {
-            ({ value, end } = asInt);
-        } else {
+        if (asInt.overflow || stop === "." || stop === "e" || stop === "E") {
             const asFloat = strtod(text);
             if (asFloat.end === 0 || asFloat.range) return { ok: false, reason: "is not a number the server can read" };
             ({ value, end } = asFloat);
+        } else if (asInt.end === 0) {
+            return { ok: false, reason: "is not a number the server can read" };
+        } else {
+            ({ value, end } = asInt);
         }
     } else {
         const asFloat = strtod(text);
@@ -277,11 +280,14 @@ function parseNumber(text: string, descriptor: SettingDescriptor, integer: boole
     return { ok: true, value };
 }
 
+/** The hidden boolean spellings of enums that list on and off (e.g. synchronous_commit), matched whole. */
+const ENUM_BOOLEAN_ALIASES: Readonly<Record<string, boolean>> = { true: true, yes: true, "1": true, false: false, no: false, "0": false };
+
 /**
  * Reads `text` as the server reads a setting of `descriptor`'s type: the value in the base
  * unit (booleans as true/false, enums as the matching listed value), or why it is refused.
- * Enum settings whose listed values include `on` and `off` also take the boolean spellings,
- * as the server's hidden aliases do.
+ * Enum settings whose listed values include `on` and `off` also take true/false, yes/no and 1/0
+ * (whole words), as the server's hidden aliases do.
  */
 export function parseSettingValue(text: string, descriptor: SettingDescriptor): ParsedSetting {
     switch (descriptor.type) {
@@ -297,9 +303,10 @@ export function parseSettingValue(text: string, descriptor: SettingDescriptor): 
             const values = descriptor.values ?? [];
             const found = values.find((v) => v.toLowerCase() === text.toLowerCase());
             if (found !== undefined) return { ok: true, value: found };
+            // The hidden aliases of an on/off enum are whole words (the lookup is exact, no prefixes).
             const lower = values.map((v) => v.toLowerCase());
-            const asBool = lower.includes("on") && lower.includes("off") ? parseBool(text) : undefined;
-            if (asBool !== undefined) return { ok: true, value: asBool ? "on" : "off" };
+            const alias = ENUM_BOOLEAN_ALIASES[text.toLowerCase()];
+            if (alias !== undefined && lower.includes("on") && lower.includes("off")) return { ok: true, value: alias ? "on" : "off" };
             return { ok: false, reason: `is not one of ${values.map((v) => `"${v}"`).join(", ")}` };
         }
         case "string":
