@@ -61,7 +61,9 @@ function readStrict(file: string): Record<string, unknown> {
     const lineCounter = new LineCounter();
     // YAML 1.2 reads JSON; it reports duplicate keys and positions, JSON.parse checks the syntax.
     const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-    const duplicates = doc.errors.filter((e) => e.code === "DUPLICATE_KEY").map((e) => `${name}:${lineCounter.linePos(e.pos[0]).line}: a key given twice (the last would silently win)`);
+    const duplicates = doc.errors
+        .filter((e) => e.code === "DUPLICATE_KEY")
+        .map((e) => `${name}:${lineCounter.linePos(e.pos[0]).line}: a key given twice (the last would silently win)`);
     let parsed: unknown;
     try {
         parsed = JSON.parse(text);
@@ -77,7 +79,12 @@ function readStrict(file: string): Record<string, unknown> {
 }
 
 function entryProblems(name: string, key: string, value: unknown): string[] {
-    const level = typeof value === "string" ? value : typeof value === "object" && value !== null && !Array.isArray(value) ? (value as { enforcementLevel?: unknown }).enforcementLevel : value;
+    const level =
+        typeof value === "string"
+            ? value
+            : typeof value === "object" && value !== null && !Array.isArray(value)
+              ? (value as { enforcementLevel?: unknown }).enforcementLevel
+              : value;
     if (typeof value !== "string" && (typeof value !== "object" || value === null || Array.isArray(value))) {
         return [`${name}: ${key}: must be a level or an object with enforcementLevel (got ${JSON.stringify(value)})`];
     }
@@ -87,17 +94,23 @@ function entryProblems(name: string, key: string, value: unknown): string[] {
     if (key === "localhost-binding" && typeof value === "object") {
         const allowed = (value as { allowedPublicRanges?: unknown }).allowedPublicRanges;
         if (allowed === undefined) return [];
-        if (!Array.isArray(allowed) || allowed.some((item) => typeof item !== "string")) return [`${name}: localhost-binding.allowedPublicRanges: must be a list of CIDR blocks`];
+        if (!Array.isArray(allowed) || allowed.some((item) => typeof item !== "string"))
+            return [`${name}: localhost-binding.allowedPublicRanges: must be a list of CIDR blocks`];
         const { ranges, invalid } = parseAddressRanges(allowed as string[]);
         const whole = wholePublicFamilies(ranges);
         return [
             ...invalid.map((text) => `${name}: localhost-binding.allowedPublicRanges: "${text}" is not a CIDR block`),
-            ...(whole.length > 0 ? [`${name}: localhost-binding.allowedPublicRanges: together allow every public IPv${whole.join(" and IPv")} address, which would turn the rule off; list the clients' own ranges`] : []),
+            ...(whole.length > 0
+                ? [
+                      `${name}: localhost-binding.allowedPublicRanges: together allow every public IPv${whole.join(" and IPv")} address, which would turn the rule off; list the clients' own ranges`,
+                  ]
+                : []),
         ];
     }
     if (key === "encrypted-and-protected" && typeof value === "object") {
         const days = (value as { minimumBackupRetentionDays?: unknown }).minimumBackupRetentionDays;
-        if (days !== undefined && !(Number.isInteger(days) && (days as number) >= 1)) return [`${name}: encrypted-and-protected.minimumBackupRetentionDays: must be a whole number of days, at least 1 (got ${JSON.stringify(days)})`];
+        if (days !== undefined && !(Number.isInteger(days) && (days as number) >= 1))
+            return [`${name}: encrypted-and-protected.minimumBackupRetentionDays: must be a whole number of days, at least 1 (got ${JSON.stringify(days)})`];
     }
     return [];
 }

@@ -95,26 +95,39 @@ async function main(): Promise<void> {
     if (init.code !== 0) throw new Error(`initdb failed: ${init.stderr}`);
     const socketDir = scratchDir("catalogue-sock");
     const port = await freePort();
-    const base = [`shared_preload_libraries = '${preload.join(",")}'`, "listen_addresses = ''", `port = ${port}`, `unix_socket_directories = '${socketDir}'`].join("\n");
+    const base = [
+        `shared_preload_libraries = '${preload.join(",")}'`,
+        "listen_addresses = ''",
+        `port = ${port}`,
+        `unix_socket_directories = '${socketDir}'`,
+    ].join("\n");
     writeServiceFile(path.join(dataDir, "postgresql.conf"), `${base}\n`);
     const server = startProcess(path.join(bin, "postgres"), ["-D", dataDir], { stopSignal: "SIGINT" });
     let rows: SettingRow[];
     let version: string;
     try {
-        const client = await waitFor(`PostgreSQL ${major}`, async () => {
-            const attempt = new Client({ host: socketDir, port, user: "postgres", database: "postgres" });
-            await attempt.connect();
-            return attempt;
-        }, 30_000);
+        const client = await waitFor(
+            `PostgreSQL ${major}`,
+            async () => {
+                const attempt = new Client({ host: socketDir, port, user: "postgres", database: "postgres" });
+                await attempt.connect();
+                return attempt;
+            },
+            30_000,
+        );
         try {
             for (const lib of session) await client.query(`LOAD '${lib}'`);
             version = (await client.query<{ v: string }>("SELECT pg_catalog.current_setting('server_version') AS v")).rows[0].v;
-            rows = (await client.query<SettingRow>("SELECT name, vartype, unit, min_val, max_val, enumvals, context, setting FROM pg_catalog.pg_settings ORDER BY name")).rows;
+            rows = (
+                await client.query<SettingRow>(
+                    "SELECT name, vartype, unit, min_val, max_val, enumvals, context, setting FROM pg_catalog.pg_settings ORDER BY name",
+                )
+            ).rows;
         } finally {
             await client.end();
         }
     } catch (error) {
-        throw new Error(`${error instanceof Error ? error.message : String(error)}\n${server.output()}`);
+        throw new Error(`${error instanceof Error ? error.message : String(error)}\n${server.output()}`, { cause: error });
     } finally {
         await server.stop();
     }
@@ -142,7 +155,9 @@ async function main(): Promise<void> {
     const out = values.out ?? path.resolve(__dirname, `../components/config/catalogue/pg${major}.json`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, `${JSON.stringify(catalogue, null, 1)}\n`);
-    console.log(`${out}: PostgreSQL ${version}, ${rows.length} parameters (${refused.size} refused in a file), extensions ${catalogue.extensions.join(", ") || "none"}; missing ${catalogue.missingExtensions.join(", ") || "none"}`);
+    console.log(
+        `${out}: PostgreSQL ${version}, ${rows.length} parameters (${refused.size} refused in a file), extensions ${catalogue.extensions.join(", ") || "none"}; missing ${catalogue.missingExtensions.join(", ") || "none"}`,
+    );
 }
 
 if (require.main === module) {

@@ -84,8 +84,7 @@ export const TLS_FLOOR = "TLSv1.2";
 const VALUE_CHECKS: Readonly<Record<string, (value: string, parsed: boolean | number | string | undefined) => string | undefined>> = {
     "pgaudit.log": pgauditLogProblem,
     // check_vacuum_buffer_usage_limit (16+): 0 turns the ring off, else 128kB .. 16GB.
-    vacuum_buffer_usage_limit: (_, kb) =>
-        typeof kb === "number" && kb !== 0 && kb < 128 ? "must be 0 or at least 128kB (the server's own check)" : undefined,
+    vacuum_buffer_usage_limit: (_, kb) => (typeof kb === "number" && kb !== 0 && kb < 128 ? "must be 0 or at least 128kB (the server's own check)" : undefined),
     ssl_min_protocol_version: (value) =>
         TLS_VERSIONS.indexOf(value as (typeof TLS_VERSIONS)[number]) < TLS_VERSIONS.indexOf(TLS_FLOOR)
             ? `is below the platform's TLS floor: ${TLS_FLOOR} or TLSv1.3 only`
@@ -154,7 +153,9 @@ export function catalogueFor(version: PostgresVersion): MajorCatalogue {
             if (prefixes.some((p) => name.startsWith(p)) && !parameters.has(name)) parameters.set(name, entry);
         }
     }
-    const base = own ? `PostgreSQL ${version}'s catalogue` : `the catalogues of PostgreSQL ${order.map((c) => c?.major).join(" and ")} (none of ${version} on these machines)`;
+    const base = own
+        ? `PostgreSQL ${version}'s catalogue`
+        : `the catalogues of PostgreSQL ${order.map((c) => c?.major).join(" and ")} (none of ${version} on these machines)`;
     return { parameters, note: borrowed.length > 0 ? `${base}, extensions ${borrowed.join(", ")}` : base };
 }
 
@@ -180,7 +181,9 @@ function nameProblem(name: string, context: ParameterContext, catalogue: MajorCa
     for (const [prefix, { target, what }] of Object.entries(TARGET_PREFIXES)) {
         if (name.startsWith(prefix)) return context.target === target ? undefined : `is ${what}; it means nothing on the ${context.target} target`;
     }
-    const extension = (Object.entries(EXTENSION_PREFIXES) as [ExtensionName, { prefixes: readonly string[] }][]).find(([, e]) => e.prefixes.some((p) => name.startsWith(p)))?.[0];
+    const extension = (Object.entries(EXTENSION_PREFIXES) as [ExtensionName, { prefixes: readonly string[] }][]).find(([, e]) =>
+        e.prefixes.some((p) => name.startsWith(p)),
+    )?.[0];
     if (extension && !context.extensions.includes(extension)) {
         return `belongs to ${extension}, which is not in postgres.extensions, so the server would never read it`;
     }

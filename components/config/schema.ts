@@ -6,7 +6,7 @@ import { backupSchema } from "./backup";
 import { isDigestPinned } from "../platform/images";
 import { fixedParameterReason } from "./fixed-parameters";
 import { parameterProblems, pgauditLogProblem } from "./parameters";
-import { derivedSettingProblems } from "./derived-settings";
+import { derivedSettingProblems, type DerivedInputs } from "./derived-settings";
 import { cidr, databaseName, identifier, imageReference, memorySize, port, repositoryName, roleName } from "./primitives";
 import { CPU_RESOLUTION, DOCKER_MIN_CPUS, MAX_MEMORY_MB } from "../platform/limits";
 import { awsSettings } from "./targets/aws";
@@ -236,6 +236,57 @@ const migrations = z.strictObject({
 });
 
 
+type Issue = (path: (string | number)[], message: string) => void;
+
+/** What {@link serverSettingIssues} reads of the spec. */
+interface ServerSettingInputs extends DerivedInputs {
+    readonly target: string;
+    readonly postgres: DerivedInputs["postgres"] & { readonly parameters: Readonly<Record<string, string | number | boolean>>; readonly memory: string };
+}
+
+/**
+ * Server settings: a parameter the platform fixes, one the server's catalogue refuses (name or
+ * value), a derived setting out of the server's range, memory outside the auto-tuning's range.
+ */
+function serverSettingIssues(spec: ServerSettingInputs, issue: Issue): void {
+    const checked: Record<string, string | number | boolean> = {};
+    for (const [name, value] of Object.entries(spec.postgres.parameters)) {
+        const reason = fixedParameterReason(name);
+        if (reason) issue(["postgres", "parameters", name], `is fixed by the platform: ${reason}`);
+        else checked[name] = value;
+    }
+    const parameterContext = { version: spec.postgres.version, target: spec.target, extensions: spec.postgres.extensions };
+    for (const [name, message] of parameterProblems(checked, parameterContext)) issue(["postgres", "parameters", name], message);
+    for (const [path, message] of derivedSettingProblems(spec)) issue(path, message);
+
+    const memoryMb = parseMemoryMb(spec.postgres.memory);
+    if (memoryMb !== undefined && memoryMb < MIN_MEMORY_MB) {
+        issue(["postgres", "memory"], `must be at least ${MIN_MEMORY_MB}MB (the auto-tuning refuses less)`);
+    }
+    if (memoryMb !== undefined && memoryMb > MAX_MEMORY_MB) {
+        issue(["postgres", "memory"], `must be at most ${MAX_MEMORY_MB}MB (1 TiB): the image's auto-tuning refuses a larger POSTGRES_MEMORY`);
+    }
+}
+
+/**
+ * A user pg_hba.conf rule names what exists: names are quoted in pg_hba.conf, so anything else
+ * (a typo, `replication`, `sameuser`) is a rule that never matches, not a keyword; and a rule for
+ * the superuser never matches either (a fixed rule rejects it first).
+ */
+function hbaReferenceIssues(rules: readonly { readonly database: string; readonly user: string }[], databases: ReadonlySet<string>, roles: ReadonlySet<string>, issue: Issue): void {
+    const platformRoles = new Set<string>(Object.values(PLATFORM_ROLES));
+    rules.forEach((rule, i) => {
+        if (rule.database !== "all" && !databases.has(rule.database)) {
+            issue(["postgres", "hba", i, "database"], `"${rule.database}" is not one of postgres.databases (or all): the rule would never match`);
+        }
+        if (rule.user === SUPERUSER) {
+            issue(["postgres", "hba", i, "user"], `the superuser never logs in over the network: a fixed rule rejects it before any user rule`);
+        } else if (rule.user !== "all" && !roles.has(rule.user) && !platformRoles.has(rule.user)) {
+            issue(["postgres", "hba", i, "user"], `"${rule.user}" is not a role of this stack (per-database, postgres.roles or the platform's): the rule would never match`);
+        }
+    });
+}
+
 /** The whole stack configuration (`pg-platform:*`), before cross-field checks. */
 export const platformSchema = z.strictObject({
     /** Where PostgreSQL runs. Default: `docker`. */
@@ -274,23 +325,7 @@ export const platformSchema = z.strictObject({
         issue([spec.target], `target "${spec.target}" needs its own settings under pg-platform:${spec.target}`);
     }
 
-    const checked: Record<string, string | number | boolean> = {};
-    for (const [name, value] of Object.entries(spec.postgres.parameters)) {
-        const reason = fixedParameterReason(name);
-        if (reason) issue(["postgres", "parameters", name], `is fixed by the platform: ${reason}`);
-        else checked[name] = value;
-    }
-    const parameterContext = { version: spec.postgres.version, target: spec.target, extensions: spec.postgres.extensions };
-    for (const [name, message] of parameterProblems(checked, parameterContext)) issue(["postgres", "parameters", name], message);
-    for (const [path, message] of derivedSettingProblems(spec)) issue(path, message);
-
-    const memoryMb = parseMemoryMb(spec.postgres.memory);
-    if (memoryMb !== undefined && memoryMb < MIN_MEMORY_MB) {
-        issue(["postgres", "memory"], `must be at least ${MIN_MEMORY_MB}MB (the auto-tuning refuses less)`);
-    }
-    if (memoryMb !== undefined && memoryMb > MAX_MEMORY_MB) {
-        issue(["postgres", "memory"], `must be at most ${MAX_MEMORY_MB}MB (1 TiB): the image's auto-tuning refuses a larger POSTGRES_MEMORY`);
-    }
+    serverSettingIssues(spec, issue);
 
     // Platform and other reserved roles are refused by roleName itself; here only clashes
     // between the stack's own names.
@@ -333,19 +368,7 @@ export const platformSchema = z.strictObject({
             issue(["postgres", "roles", i, "database"], `"${role.database}" is not one of postgres.databases`);
         }
     });
-    // A user rule names what exists: names are quoted in pg_hba.conf, so anything else (a typo,
-    // `replication`, `sameuser`) is a rule that never matches, not a keyword.
-    const platformRoles = new Set<string>(Object.values(PLATFORM_ROLES));
-    spec.postgres.hba.forEach((rule, i) => {
-        if (rule.database !== "all" && !seenDatabases.has(rule.database)) {
-            issue(["postgres", "hba", i, "database"], `"${rule.database}" is not one of postgres.databases (or all): the rule would never match`);
-        }
-        if (rule.user === SUPERUSER) {
-            issue(["postgres", "hba", i, "user"], `the superuser never logs in over the network: a fixed rule rejects it before any user rule`);
-        } else if (rule.user !== "all" && !seenRoles.has(rule.user) && !platformRoles.has(rule.user)) {
-            issue(["postgres", "hba", i, "user"], `"${rule.user}" is not a role of this stack (per-database, postgres.roles or the platform's): the rule would never match`);
-        }
-    });
+    hbaReferenceIssues(spec.postgres.hba, seenDatabases, seenRoles, issue);
     if (spec.postgres.extensions.includes("pgvector") && !spec.image.extensions.includes("pgvector") && (spec.target === "docker" || spec.target === "kubernetes")) {
         issue(["image", "extensions"], "pgvector is in postgres.extensions, so the image must build it: add pgvector here");
     }

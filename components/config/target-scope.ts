@@ -30,8 +30,16 @@ const SCOPES: readonly Scope[] = [
     { path: ["kubernetes"], targets: ["kubernetes"], instead: {} },
     { path: ["aws"], targets: ["aws"], instead: {} },
     { path: ["gcp"], targets: ["gcp"], instead: {} },
-    { path: ["pooler", "transaction"], targets: ["docker", "kubernetes"], instead: { aws: "tune RDS Proxy with aws.proxy", gcp: "Cloud SQL has no pool the platform deploys" } },
-    { path: ["pooler", "session"], targets: ["docker", "kubernetes"], instead: { aws: "RDS Proxy has one pool; tune it with aws.proxy", gcp: "Cloud SQL has no pool the platform deploys" } },
+    {
+        path: ["pooler", "transaction"],
+        targets: ["docker", "kubernetes"],
+        instead: { aws: "tune RDS Proxy with aws.proxy", gcp: "Cloud SQL has no pool the platform deploys" },
+    },
+    {
+        path: ["pooler", "session"],
+        targets: ["docker", "kubernetes"],
+        instead: { aws: "RDS Proxy has one pool; tune it with aws.proxy", gcp: "Cloud SQL has no pool the platform deploys" },
+    },
 ];
 
 /**

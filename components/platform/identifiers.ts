@@ -93,7 +93,8 @@ export function quoteIdentifier(name: string, format: IdentifierFormat): string 
             if (name.includes('"')) throw new Error(`identifier ${JSON.stringify(name)} cannot be quoted for pg_hba.conf`);
             return `"${name}"`;
         case "pgbouncer":
-            if (!/^[A-Za-z0-9_]+$/.test(name) || name === "pgbouncer") throw new Error(`identifier ${JSON.stringify(name)} cannot be a pgbouncer.ini [databases] key`);
+            if (!/^[A-Za-z0-9_]+$/.test(name) || name === "pgbouncer")
+                throw new Error(`identifier ${JSON.stringify(name)} cannot be a pgbouncer.ini [databases] key`);
             return name;
         case "conninfo":
             return `'${name.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;

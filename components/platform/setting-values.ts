@@ -28,9 +28,7 @@ export interface SettingDescriptor {
 }
 
 /** A value the server accepts, in its base unit, or why it refuses it. */
-export type ParsedSetting =
-    | { readonly ok: true; readonly value: boolean | number | string }
-    | { readonly ok: false; readonly reason: string };
+export type ParsedSetting = { readonly ok: true; readonly value: boolean | number | string } | { readonly ok: false; readonly reason: string };
 
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;

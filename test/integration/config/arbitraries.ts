@@ -12,16 +12,43 @@ export const SHOWN_DIFFERENTLY = new Set(["tcp_keepalives_idle", "tcp_keepalives
 /** Values as people (and attackers) write them: numbers with units in any case, spacing, signs, bases, spellings. */
 export function valueFor(entry: CatalogueEntry): fc.Arbitrary<string> {
     const units = entry.unit ? acceptedUnits(entry.unit) : [];
-    const unit = fc.oneof(fc.constant(""), fc.constantFrom(...(units.length ? units : ["ms"])), fc.constantFrom("mb", "MB", "kb", "Gb", "min", "s", "h", "d", "us", "B", "TB", "x", "MBs"));
+    const unit = fc.oneof(
+        fc.constant(""),
+        fc.constantFrom(...(units.length ? units : ["ms"])),
+        fc.constantFrom("mb", "MB", "kb", "Gb", "min", "s", "h", "d", "us", "B", "TB", "x", "MBs"),
+    );
     const number = fc.oneof(
         fc.integer({ min: -3, max: 5000 }).map(String),
         fc.integer({ min: -2_147_483_648, max: 2_147_483_647 }).map(String),
         fc.double({ min: -1e4, max: 1e4, noNaN: true }).map((n) => String(Math.round(n * 1000) / 1000)),
-        fc.constantFrom("0", "-1", "010", "08", "0x10", "0X1f", "1e3", "1.5e2", ".5", "5.", "-0", "+7", "1e400", "inf", "-Infinity", "nan", "0x", "2147483648", "-2147483649", "9999999999"),
+        fc.constantFrom(
+            "0",
+            "-1",
+            "010",
+            "08",
+            "0x10",
+            "0X1f",
+            "1e3",
+            "1.5e2",
+            ".5",
+            "5.",
+            "-0",
+            "+7",
+            "1e400",
+            "inf",
+            "-Infinity",
+            "nan",
+            "0x",
+            "2147483648",
+            "-2147483649",
+            "9999999999",
+        ),
     );
     const spaced = fc.tuple(fc.constantFrom("", " "), number, fc.constantFrom("", " ", "  "), unit, fc.constantFrom("", " ")).map((parts) => parts.join(""));
     const words = fc.constantFrom("on", "off", "ON", "Off", "true", "t", "tr", "false", "f", "yes", "y", "no", "n", "o", "of", "1", "0", "", "maybe", "onn");
-    const enums = entry.values?.length ? fc.constantFrom(...entry.values).chain((v) => fc.constantFrom(v, v.toUpperCase(), `${v} `, `${v}x`)) : fc.constant("x");
+    const enums = entry.values?.length
+        ? fc.constantFrom(...entry.values).chain((v) => fc.constantFrom(v, v.toUpperCase(), `${v} `, `${v}x`))
+        : fc.constant("x");
     return fc.oneof(spaced, words, enums, fc.string({ maxLength: 6 }));
 }
 
@@ -36,10 +63,29 @@ const identifier = fc.oneof(
 
 /** A few settings of each kind the server takes at start without resources the test machine may lack. */
 const PARAMETERS = [
-    "jit", "random_page_cost", "seq_page_cost", "log_min_duration_statement", "log_temp_files", "default_statistics_target", "synchronous_commit",
-    "checkpoint_timeout", "work_mem", "maintenance_work_mem", "log_autovacuum_min_duration", "autovacuum_naptime", "track_io_timing", "log_statement",
-    "max_slot_wal_keep_size", "wal_compression", "ssl_min_protocol_version", "pgaudit.log", "auto_explain.log_analyze",
-    "pg_stat_statements.track", "vacuum_cost_limit", "geqo_threshold", "commit_delay",
+    "jit",
+    "random_page_cost",
+    "seq_page_cost",
+    "log_min_duration_statement",
+    "log_temp_files",
+    "default_statistics_target",
+    "synchronous_commit",
+    "checkpoint_timeout",
+    "work_mem",
+    "maintenance_work_mem",
+    "log_autovacuum_min_duration",
+    "autovacuum_naptime",
+    "track_io_timing",
+    "log_statement",
+    "max_slot_wal_keep_size",
+    "wal_compression",
+    "ssl_min_protocol_version",
+    "pgaudit.log",
+    "auto_explain.log_analyze",
+    "pg_stat_statements.track",
+    "vacuum_cost_limit",
+    "geqo_threshold",
+    "commit_delay",
 ];
 
 /** Names the config must refuse outright. */
@@ -62,29 +108,42 @@ function validValueFor(entry: CatalogueEntry): fc.Arbitrary<string | number | bo
 }
 
 export function stackArbitrary(version: TestPgVersion): fc.Arbitrary<Record<string, unknown>> {
-    const available = version === 15 ? ["pg_stat_statements", "auto_explain", "pg_cron", "pgaudit", "pg_trgm"] : ["pg_stat_statements", "auto_explain", "pg_trgm"];
+    const available =
+        version === 15 ? ["pg_stat_statements", "auto_explain", "pg_cron", "pgaudit", "pg_trgm"] : ["pg_stat_statements", "auto_explain", "pg_trgm"];
     const entries = catalogueFor(version).parameters;
-    const parameter = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...PARAMETERS) }, { weight: 1, arbitrary: fc.constantFrom(...BAD_PARAMETERS) }).chain((name) => {
-        const entry = entries.get(name);
-        const value: fc.Arbitrary<unknown> = entry
-            ? fc.oneof({ weight: 4, arbitrary: validValueFor(entry) }, { weight: 1, arbitrary: valueFor(entry) })
-            : fc.constantFrom("1", "ddl,role", "ddl,foo", "/etc/x");
-        return value.map((v) => [name, v] as const);
-    });
+    const parameter = fc
+        .oneof({ weight: 6, arbitrary: fc.constantFrom(...PARAMETERS) }, { weight: 1, arbitrary: fc.constantFrom(...BAD_PARAMETERS) })
+        .chain((name) => {
+            const entry = entries.get(name);
+            const value: fc.Arbitrary<unknown> = entry
+                ? fc.oneof({ weight: 4, arbitrary: validValueFor(entry) }, { weight: 1, arbitrary: valueFor(entry) })
+                : fc.constantFrom("1", "ddl,role", "ddl,foo", "/etc/x");
+            return value.map((v) => [name, v] as const);
+        });
     return fc
         .record({
             topology: fc.constantFrom("single", "primary", "primary"),
             extensions: fc.subarray(available),
             databases: fc.uniqueArray(identifier, { minLength: 1, maxLength: 3 }),
-            roles: fc.uniqueArray(fc.record({ name: identifier, access: fc.constantFrom("migrate", "readwrite", "readonly") }), { maxLength: 2, selector: (r) => r.name }),
-            hba: fc.array(fc.record({
-                user: fc.oneof({ weight: 3, arbitrary: fc.constant("all") }, { weight: 3, arbitrary: fc.constant("<app>") }, { weight: 1, arbitrary: identifier }),
-                address: fc.oneof(
-                    { weight: 6, arbitrary: fc.constantFrom("10.0.0.0/8", "192.168.0.0/16", "0.0.0.0/1", "::1/128", "fd00::/8", "0.0.0.0/0") },
-                    { weight: 1, arbitrary: fc.constantFrom("10.0.0.0/33", "samenet", "all") },
-                ),
-                method: fc.constantFrom("scram-sha-256", "scram-sha-256", "reject", "md5"),
-            }), { maxLength: 2 }),
+            roles: fc.uniqueArray(fc.record({ name: identifier, access: fc.constantFrom("migrate", "readwrite", "readonly") }), {
+                maxLength: 2,
+                selector: (r) => r.name,
+            }),
+            hba: fc.array(
+                fc.record({
+                    user: fc.oneof(
+                        { weight: 3, arbitrary: fc.constant("all") },
+                        { weight: 3, arbitrary: fc.constant("<app>") },
+                        { weight: 1, arbitrary: identifier },
+                    ),
+                    address: fc.oneof(
+                        { weight: 6, arbitrary: fc.constantFrom("10.0.0.0/8", "192.168.0.0/16", "0.0.0.0/1", "::1/128", "fd00::/8", "0.0.0.0/0") },
+                        { weight: 1, arbitrary: fc.constantFrom("10.0.0.0/33", "samenet", "all") },
+                    ),
+                    method: fc.constantFrom("scram-sha-256", "scram-sha-256", "reject", "md5"),
+                }),
+                { maxLength: 2 },
+            ),
             parameters: fc.array(parameter, { maxLength: 3 }),
             tls: fc.boolean(),
         })
@@ -97,10 +156,14 @@ export function stackArbitrary(version: TestPgVersion): fc.Arbitrary<Record<stri
                 extensions: s.extensions,
                 databases: s.databases.map((name) => ({ name })),
                 roles: s.roles.map((role) => ({ ...role, database: s.databases[0] })),
-                hba: s.hba.map((rule) => ({ type: "host", database: s.databases[0], ...rule, user: rule.user === "<app>" ? `${s.databases[0]}_app` : rule.user })),
+                hba: s.hba.map((rule) => ({
+                    type: "host",
+                    database: s.databases[0],
+                    ...rule,
+                    user: rule.user === "<app>" ? `${s.databases[0]}_app` : rule.user,
+                })),
                 parameters: Object.fromEntries(s.parameters),
                 tls: { enabled: s.tls },
             },
         }));
 }
-

@@ -39,8 +39,20 @@ function settableSettings(version: TestPgVersion): [string, CatalogueEntry][] {
     // Check hooks beyond the catalogue's range: the OS stack limit, transaction-scoped settings.
     // And settings that end the probing session or its next query (a 1 ms timeout, exit_on_error).
     const skip = new Set([
-        "max_stack_depth", "transaction_isolation", "transaction_read_only", "transaction_deferrable", "default_transaction_isolation", "session_authorization", "role", "temp_buffers",
-        "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "idle_session_timeout", "transaction_timeout", "exit_on_error",
+        "max_stack_depth",
+        "transaction_isolation",
+        "transaction_read_only",
+        "transaction_deferrable",
+        "default_transaction_isolation",
+        "session_authorization",
+        "role",
+        "temp_buffers",
+        "statement_timeout",
+        "lock_timeout",
+        "idle_in_transaction_session_timeout",
+        "idle_session_timeout",
+        "transaction_timeout",
+        "exit_on_error",
     ]);
     return [...catalogueFor(version).parameters.entries()].filter(
         ([name, entry]) => (entry.context === "user" || entry.context === "superuser") && entry.type !== "string" && !skip.has(name) && !name.includes("."),
@@ -151,7 +163,8 @@ describe.each(MAJORS)("generated stacks on PostgreSQL %i: refused with a key, or
                         const shown = await booted.server.query<{ setting: string }>("SELECT setting FROM pg_catalog.pg_settings WHERE name = $1", [name]);
                         const entry = catalogueFor(version).parameters.get(name);
                         const parsed = entry ? parseSettingValue(parameterText(value), entry) : undefined;
-                        if (parsed?.ok && shown[0]) expect(sameValue(entry as CatalogueEntry, parsed.value, shown[0].setting), `${name} = ${String(value)}`).toBe(true);
+                        if (parsed?.ok && shown[0])
+                            expect(sameValue(entry as CatalogueEntry, parsed.value, shown[0].setting), `${name} = ${String(value)}`).toBe(true);
                     }
                     // PgBouncer: starts on the rendered ini (startPgbouncer waits for its port) and
                     // serves the first database to its app role, unless a generated reject rule
@@ -161,7 +174,10 @@ describe.each(MAJORS)("generated stacks on PostgreSQL %i: refused with a key, or
                         if (!spec.postgres.hba.some((rule) => rule.method === "reject")) {
                             const database = spec.postgres.databases[0].name;
                             const user = `${database}_app`;
-                            const rows = await queryAs<{ db: string }>({ user, password: booted.secrets.passwords[user], port: pool.port, database }, "SELECT current_database() AS db");
+                            const rows = await queryAs<{ db: string }>(
+                                { user, password: booted.secrets.passwords[user], port: pool.port, database },
+                                "SELECT current_database() AS db",
+                            );
                             expect(rows[0].db).toBe(database);
                         }
                         await pool.process.stop();

@@ -43,7 +43,11 @@ beforeAll(async () => {
 async function applyInitSql(spec: PlatformSpec, secrets: ReturnType<typeof testSecrets>, env: Record<string, string> = {}) {
     const file = path.join(scratchDir("init"), "init.sql");
     writeServiceFile(file, renderInitSql(spec, secrets), 0o644);
-    const result = await run(PSQL, ["-X", "-q", "-h", server.socketDir, "-p", String(server.port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-f", file], { env: { PGPASSWORD: superuserPassword, ...env } });
+    const result = await run(
+        PSQL,
+        ["-X", "-q", "-h", server.socketDir, "-p", String(server.port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-f", file],
+        { env: { PGPASSWORD: superuserPassword, ...env } },
+    );
     expect(result, result.stderr).toMatchObject({ code: 0 });
     expect(result.stderr).not.toMatch(/ERROR/);
 }
@@ -66,15 +70,21 @@ describe("a database named postgres (issue 17's escalation), on real PostgreSQL 
         const forged: PlatformSpec = { ...spec, postgres: { ...spec.postgres, databases: [{ name: "postgres", extensions: [] }] } };
         const secrets = testSecrets(forged);
         await applyInitSql(forged, secrets);
-        const owner = await server.query<{ owner: string }>("SELECT pg_catalog.pg_get_userbyid(datdba) AS owner FROM pg_catalog.pg_database WHERE datname = 'postgres'");
+        const owner = await server.query<{ owner: string }>(
+            "SELECT pg_catalog.pg_get_userbyid(datdba) AS owner FROM pg_catalog.pg_database WHERE datname = 'postgres'",
+        );
         expect(owner[0].owner).toBe("postgres_migrate");
 
         await plant("postgres_migrate", secrets.passwords.postgres_migrate, "postgres");
         expect(await isSuperuser("postgres_migrate")).toBe(false);
         // The superuser's periodic probe, as it was: a new session in `postgres`, unqualified names.
-        const probe = await run(PSQL, ["-X", "-A", "-t", "-q", "-h", "127.0.0.1", "-p", String(server.port), "-U", "postgres", "-d", "postgres", "-c", OLD_HEALTHCHECK_QUERY], {
-            env: { PGPASSWORD: superuserPassword },
-        });
+        const probe = await run(
+            PSQL,
+            ["-X", "-A", "-t", "-q", "-h", "127.0.0.1", "-p", String(server.port), "-U", "postgres", "-d", "postgres", "-c", OLD_HEALTHCHECK_QUERY],
+            {
+                env: { PGPASSWORD: superuserPassword },
+            },
+        );
         expect(probe.code).toBe(0);
         expect(await isSuperuser("postgres_migrate")).toBe(true);
 
@@ -82,7 +92,8 @@ describe("a database named postgres (issue 17's escalation), on real PostgreSQL 
         await server.query("ALTER ROLE postgres_migrate NOSUPERUSER");
         await server.query("ALTER DATABASE postgres OWNER TO postgres");
         await server.query("ALTER DATABASE postgres RESET search_path");
-        for (const fn of ["pg_is_in_recovery()", "format(text, text, text)", "current_setting(text)", "now()"]) await server.query(`DROP FUNCTION public.${fn}`);
+        for (const fn of ["pg_is_in_recovery()", "format(text, text, text)", "current_setting(text)", "now()"])
+            await server.query(`DROP FUNCTION public.${fn}`);
     });
 
     it("after the fix: the config refuses the name, saying why", () => {
@@ -90,7 +101,9 @@ describe("a database named postgres (issue 17's escalation), on real PostgreSQL 
         expect(refuse).toThrow(ConfigError);
         expect(refuse).toThrow(/pg-platform:postgres\.databases\.0\.name: is reserved: "postgres" is PostgreSQL's maintenance database/);
         for (const name of ["template0", "template1", "pgbouncer"]) expect(() => parseSpec({ postgres: { databases: [{ name }] } })).toThrow(/is reserved/);
-        expect(() => parseSpec({ postgres: { roles: [{ name: "postgres", database: "app", access: "readonly" }] } })).toThrow(/is reserved: "postgres" is the bootstrap superuser/);
+        expect(() => parseSpec({ postgres: { roles: [{ name: "postgres", database: "app", access: "readonly" }] } })).toThrow(
+            /is reserved: "postgres" is the bootstrap superuser/,
+        );
     });
 
     it("after the fix: in a database its migrate role does own, neither the healthcheck nor the init SQL runs the owner's functions", async () => {
@@ -98,7 +111,10 @@ describe("a database named postgres (issue 17's escalation), on real PostgreSQL 
         const spec = parseSpec({ topology: "primary", postgres: { databases: [{ name: "app" }, { name: "select" }], extensions: ["pg_stat_statements"] } });
         const secrets = testSecrets(spec);
         await applyInitSql(spec, secrets);
-        for (const [role, database] of [["app_migrate", "app"], ["select_migrate", "select"]]) {
+        for (const [role, database] of [
+            ["app_migrate", "app"],
+            ["select_migrate", "select"],
+        ]) {
             await plant(role, secrets.passwords[role], database);
             // The real healthcheck.sh, as the superuser, connected to the owner's database.
             const health = await run(path.join(IMAGE_CONTEXT_DIR, "healthcheck.sh"), ["--role", "primary"], {
@@ -111,9 +127,13 @@ describe("a database named postgres (issue 17's escalation), on real PostgreSQL 
             await applyInitSql(spec, secrets);
             expect(await isSuperuser(role)).toBe(false);
             // The trap is real: the old unqualified query in that database does escalate.
-            await run(PSQL, ["-X", "-A", "-t", "-q", "-h", "127.0.0.1", "-p", String(server.port), "-U", "postgres", "-d", database, "-c", OLD_HEALTHCHECK_QUERY], {
-                env: { PGPASSWORD: superuserPassword },
-            });
+            await run(
+                PSQL,
+                ["-X", "-A", "-t", "-q", "-h", "127.0.0.1", "-p", String(server.port), "-U", "postgres", "-d", database, "-c", OLD_HEALTHCHECK_QUERY],
+                {
+                    env: { PGPASSWORD: superuserPassword },
+                },
+            );
             expect(await isSuperuser(role)).toBe(true);
             await server.query(`ALTER ROLE "${role}" NOSUPERUSER`);
         }

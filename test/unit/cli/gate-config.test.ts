@@ -39,9 +39,17 @@ describe("the gate's policy config: production stacks run every rule mandatory, 
     const levels = (config: ReturnType<typeof gate>["config"]) => rules.map((rule) => enforcementLevel(rule, config));
 
     it("raises lowered rules and says which", () => {
-        const result = gate('{ "tls-required": "advisory", "encrypted-and-protected": { "enforcementLevel": "disabled", "minimumBackupRetentionDays": 7 } }', true);
+        const result = gate(
+            '{ "tls-required": "advisory", "encrypted-and-protected": { "enforcementLevel": "disabled", "minimumBackupRetentionDays": 7 } }',
+            true,
+        );
         expect(levels(result.config).every((level) => level === "mandatory")).toBe(true);
-        expect(result.raised).toEqual(expect.arrayContaining([{ rule: "tls-required", from: "advisory" }, { rule: "encrypted-and-protected", from: "disabled" }]));
+        expect(result.raised).toEqual(
+            expect.arrayContaining([
+                { rule: "tls-required", from: "advisory" },
+                { rule: "encrypted-and-protected", from: "disabled" },
+            ]),
+        );
         expect((result.config["encrypted-and-protected"] as { minimumBackupRetentionDays: number }).minimumBackupRetentionDays).toBe(7);
     });
 

@@ -75,7 +75,14 @@ for (const [klass, title] of CLASSES) {
                 expect(run.code, output.slice(0, 4000)).toBe(1);
                 const { violations } = JSON.parse(run.stdout) as JsonReport;
                 const found = violations.filter((v) => v.policy === expected.policy && v.level === "mandatory");
-                expect(found.length, JSON.stringify(violations.map((v) => `${v.level} ${v.policy}: ${v.message}`), null, 1)).toBeGreaterThan(0);
+                expect(
+                    found.length,
+                    JSON.stringify(
+                        violations.map((v) => `${v.level} ${v.policy}: ${v.message}`),
+                        null,
+                        1,
+                    ),
+                ).toBeGreaterThan(0);
                 if (expected.says) expect(found.map((v) => v.message).join("\n")).toMatch(expected.says);
             }
         });
