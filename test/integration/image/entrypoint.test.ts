@@ -264,7 +264,7 @@ describe.runIf(process.getuid?.() === 0)("the entrypoint started as root", () =>
         const port = await freePort();
         const sock = scratchDir("entry-root-sock");
         const init = path.join(scratchDir("entry-root-init"), "init.sql");
-        writeServiceFile(init, "CREATE TABLE created_by_init (id int);\n");
+        writeServiceFile(init, "CREATE TABLE public.created_by_init (id int);\n");
         const server = startProcess(ENTRYPOINT, ["postgres", "-c", "listen_addresses=127.0.0.1", "-c", `port=${port}`, "-c", `unix_socket_directories=${sock}`], {
             env: { PATH, PGDATA: data, POSTGRES_PASSWORD_FILE: passwordFile, [INIT_SQL_ENV.name]: init, POSTGRES_MEMORY: "1024" },
             unprivileged: false,
@@ -276,7 +276,7 @@ describe.runIf(process.getuid?.() === 0)("the entrypoint started as root", () =>
                 const client = new Client({ host: "127.0.0.1", port, user: "postgres", password: SUPERUSER_PASSWORD, database: "postgres" });
                 await client.connect();
                 try {
-                    return (await client.query("SELECT to_regclass('created_by_init') IS NOT NULL AS created")).rows;
+                    return (await client.query("SELECT to_regclass('public.created_by_init') IS NOT NULL AS created")).rows;
                 } finally {
                     await client.end();
                 }
