@@ -5,9 +5,8 @@
  * `::ffff:127.0.0.1` are loopback; `10.0.0.0/8` is not public, `11.0.0.0/8` is.
  *
  * Addresses are parsed by ipaddr.js (strict forms only: four-part decimal IPv4, any valid IPv6
- * without a zone); the interval arithmetic is here. The same file lives in components/platform/
- * (for the config layer) and policies/shared/ (for the policy pack, which is published alone);
- * test/policies/shared-copies.test.ts holds the two byte for byte equal.
+ * without a zone); the interval arithmetic is here. It lives in the policy pack, which is
+ * published alone; the config layer reads it through components/platform/.
  */
 import ipaddr from "ipaddr.js";
 

@@ -5,9 +5,8 @@
  * is eight, `1.5GB` of a kB setting is 1572864, `30.1GB` rounds to whole MB first, `1 TB` is
  * out of int32 range, units are case-sensitive (`mb` is refused), `o` is no boolean.
  *
- * Pure and dependency-free. The same file lives in components/platform/ (for the config
- * layer) and policies/shared/ (for the policy pack, which is published alone);
- * test/policies/shared-copies.test.ts holds the two byte for byte equal.
+ * Pure and dependency-free. It lives in the policy pack, which is published alone; the config
+ * layer reads it through components/platform/, so the gate and the config judge alike.
  */
 
 /** A setting's type, as pg_settings.vartype names it. */

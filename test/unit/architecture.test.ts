@@ -17,13 +17,16 @@ function layerOf(file: string): string | undefined {
     const component = /^components\/([^/]+)\//.exec(file);
     if (component) return component[1];
     if (file === "components/program.ts") return "program";
+    if (file.startsWith("policies/shared/")) return "policies-shared";
     const top = /^(policies|cli|test|scripts)\//.exec(file);
     return top ? top[1] : undefined;
 }
 
 /** Project layers each layer may import (besides itself). */
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
-    platform: [],
+    // The pure modules the policy pack ships (it is published alone) are re-exported, not copied.
+    platform: ["policies-shared"],
+    "policies-shared": [],
     config: ["platform"],
     render: ["config", "platform"],
     image: ["config", "platform", "render"],
@@ -36,7 +39,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "target:aws": ["config", "platform", "render", "managed", "target-contract"],
     "target:gcp": ["config", "platform", "render", "managed", "target-contract"],
     program: ["config", "platform", "target-loader", "target-contract"],
-    policies: ["platform"],
+    policies: ["policies-shared"],
     cli: ["config", "platform", "render", "program", "policies", "target-contract", "image"],
 };
 
