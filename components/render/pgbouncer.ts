@@ -52,7 +52,7 @@ function tlsSettings(spec: PlatformSpec, layout: RuntimeLayout): Record<string, 
 function usersSection(spec: PlatformSpec, mode: PoolMode): string[] {
     if (mode !== "transaction") return [];
     const migrate = loginRoleSpecs(spec).filter((role) => role.kind === "migrate");
-    return ["[users]", ...migrate.map((role) => `${role.name} = pool_mode=session`), ""];
+    return ["[users]", ...migrate.map((role) => `${quoteIdentifier(role.name, "pgbouncer")} = pool_mode=session`), ""];
 }
 
 /** Whether PgBouncer `version` (`1.25.1`) is at least `minimum` (`1.21`). */
