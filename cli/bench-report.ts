@@ -154,13 +154,16 @@ export function targetLabel(target: string): string {
 }
 
 const fixed = (value: number, digits = 0) => value.toFixed(digits);
-const groupLabel = (tls: boolean, connections: ConnectionStyle) => `TLS ${tls ? "on" : "off"}, ${connections === "per-transaction" ? "new connection per transaction (-C)" : "persistent connections"}`;
+const groupLabel = (tls: boolean, connections: ConnectionStyle) =>
+    `TLS ${tls ? "on" : "off"}, ${connections === "per-transaction" ? "new connection per transaction (-C)" : "persistent connections"}`;
 
 /** The printed report: settings, every comparison (medians, spread, ratios), the capacity runs. */
 export function formatReport(settings: BenchSettings, rows: readonly BenchRow[], capacity: readonly CapacityResult[]): string {
     const lines = [
         `pgbench -S (select-only), ${settings.clients} clients, ${settings.seconds} s per run, ${settings.rounds} interleaved rounds, SCRAM, PostgreSQL ${settings.version}`,
-        `machine: ${Object.entries(settings.machine).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+        `machine: ${Object.entries(settings.machine)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", ")}`,
         ...settings.skipped.map((reason) => `not measured: ${reason}`),
     ];
     for (const tls of settings.tls) {
@@ -168,24 +171,42 @@ export function formatReport(settings: BenchSettings, rows: readonly BenchRow[],
             const group = compare(rows).filter((c) => c.tls === tls && c.connections === connections);
             if (group.length === 0) continue;
             lines.push("", `${groupLabel(tls, connections)}: median tps [min-max] and ratio to direct (median of per-round ratios [min-max])`);
-            lines.push(`  ${"direct".padEnd(36)} ${fixed(group[0].directTps.median).padStart(8)} tps [${fixed(group[0].directTps.min)}-${fixed(group[0].directTps.max)}]`);
+            lines.push(
+                `  ${"direct".padEnd(36)} ${fixed(group[0].directTps.median).padStart(8)} tps [${fixed(group[0].directTps.min)}-${fixed(group[0].directTps.max)}]`,
+            );
             for (const c of group) {
-                lines.push(`  ${targetLabel(c.target).padEnd(36)} ${fixed(c.tps.median).padStart(8)} tps [${fixed(c.tps.min)}-${fixed(c.tps.max)}]  ratio ${fixed(c.ratio.median, 2)} [${fixed(c.ratio.min, 2)}-${fixed(c.ratio.max, 2)}]`);
+                lines.push(
+                    `  ${targetLabel(c.target).padEnd(36)} ${fixed(c.tps.median).padStart(8)} tps [${fixed(c.tps.min)}-${fixed(c.tps.max)}]  ratio ${fixed(c.ratio.median, 2)} [${fixed(c.ratio.min, 2)}-${fixed(c.ratio.max, 2)}]`,
+                );
             }
         }
     }
     for (const run of capacity) {
-        lines.push("", `capacity: ${run.clients} clients at once, ${targetLabel(run.target)}, max_connections ${run.maxConnections}, ${run.seconds} s of SELECT 1 per client`);
+        lines.push(
+            "",
+            `capacity: ${run.clients} clients at once, ${targetLabel(run.target)}, max_connections ${run.maxConnections}, ${run.seconds} s of SELECT 1 per client`,
+        );
         const refused = Object.entries(run.refused);
-        lines.push(`  connected ${run.connected}, refused ${refused.reduce((n, [, count]) => n + count, 0)}${refused.length ? ` (${refused.map(([message, count]) => `${count}× "${message}"`).join("; ")})` : ""}, query errors ${run.queryErrors}, queries ${run.queries}`);
-        if (run.latencyMs) lines.push(`  query latency ms: p50 ${fixed(run.latencyMs.p50, 2)}, p95 ${fixed(run.latencyMs.p95, 2)}, p99 ${fixed(run.latencyMs.p99, 2)}, max ${fixed(run.latencyMs.max, 1)}`);
-        if (run.connectMs) lines.push(`  connect ms: p50 ${fixed(run.connectMs.p50, 1)}, p95 ${fixed(run.connectMs.p95, 1)}, p99 ${fixed(run.connectMs.p99, 1)}`);
+        lines.push(
+            `  connected ${run.connected}, refused ${refused.reduce((n, [, count]) => n + count, 0)}${refused.length ? ` (${refused.map(([message, count]) => `${count}× "${message}"`).join("; ")})` : ""}, query errors ${run.queryErrors}, queries ${run.queries}`,
+        );
+        if (run.latencyMs)
+            lines.push(
+                `  query latency ms: p50 ${fixed(run.latencyMs.p50, 2)}, p95 ${fixed(run.latencyMs.p95, 2)}, p99 ${fixed(run.latencyMs.p99, 2)}, max ${fixed(run.latencyMs.max, 1)}`,
+            );
+        if (run.connectMs)
+            lines.push(`  connect ms: p50 ${fixed(run.connectMs.p50, 1)}, p95 ${fixed(run.connectMs.p95, 1)}, p99 ${fixed(run.connectMs.p99, 1)}`);
     }
     return lines.join("\n");
 }
 
 /** The JSON document the bench writes: settings, every row, the comparisons, the capacity runs. */
-export function benchDocument(settings: BenchSettings, rows: readonly BenchRow[], capacity: readonly CapacityResult[], measuredAt: string): Record<string, unknown> {
+export function benchDocument(
+    settings: BenchSettings,
+    rows: readonly BenchRow[],
+    capacity: readonly CapacityResult[],
+    measuredAt: string,
+): Record<string, unknown> {
     return { measuredAt, settings, comparisons: compare(rows), capacity, rows };
 }
 
@@ -207,7 +228,8 @@ const COLOURS: Record<BenchPath, readonly string[]> = {
 export function renderSvg(settings: BenchSettings, rows: readonly BenchRow[]): string {
     const comparisons = compare(rows);
     const targets = [...new Set(comparisons.map((c) => c.target))];
-    const groups = settings.tls.flatMap((tls) => (["per-transaction", "persistent"] as const).map((connections) => ({ tls, connections })))
+    const groups = settings.tls
+        .flatMap((tls) => (["per-transaction", "persistent"] as const).map((connections) => ({ tls, connections })))
         .filter((g) => comparisons.some((c) => c.tls === g.tls && c.connections === g.connections));
     const width = 960;
     const height = 480;
@@ -235,7 +257,9 @@ export function renderSvg(settings: BenchSettings, rows: readonly BenchRow[]): s
         out.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(tick).toFixed(1)}" y2="${y(tick).toFixed(1)}" stroke="#e5e5e5"/>`);
         out.push(`<text x="${margin.left - 8}" y="${(y(tick) + 4).toFixed(1)}" text-anchor="end">${tick.toFixed(1)}×</text>`);
     }
-    out.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(1).toFixed(1)}" y2="${y(1).toFixed(1)}" stroke="#000000" stroke-dasharray="6 4"/>`);
+    out.push(
+        `<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(1).toFixed(1)}" y2="${y(1).toFixed(1)}" stroke="#000000" stroke-dasharray="6 4"/>`,
+    );
     groups.forEach((group, g) => {
         const x0 = margin.left + g * groupW;
         const present = targets.filter((t) => comparisons.some((c) => c.target === t && c.tls === group.tls && c.connections === group.connections));
@@ -243,10 +267,15 @@ export function renderSvg(settings: BenchSettings, rows: readonly BenchRow[]): s
         present.forEach((target, i) => {
             const c = comparisons.find((x) => x.target === target && x.tls === group.tls && x.connections === group.connections) as Comparison;
             const x = start + i * barW;
-            out.push(`<rect x="${(x + 2).toFixed(1)}" y="${y(c.ratio.median).toFixed(1)}" width="${(barW - 4).toFixed(1)}" height="${(y(0) - y(c.ratio.median)).toFixed(1)}" fill="${colour(target)}"><title>${escapeXml(`${targetLabel(target)}: ${c.ratio.median.toFixed(2)}× (${c.ratio.min.toFixed(2)}–${c.ratio.max.toFixed(2)})`)}</title></rect>`);
+            out.push(
+                `<rect x="${(x + 2).toFixed(1)}" y="${y(c.ratio.median).toFixed(1)}" width="${(barW - 4).toFixed(1)}" height="${(y(0) - y(c.ratio.median)).toFixed(1)}" fill="${colour(target)}"><title>${escapeXml(`${targetLabel(target)}: ${c.ratio.median.toFixed(2)}× (${c.ratio.min.toFixed(2)}–${c.ratio.max.toFixed(2)})`)}</title></rect>`,
+            );
             const mid = (x + barW / 2).toFixed(1);
             out.push(`<line x1="${mid}" x2="${mid}" y1="${y(c.ratio.min).toFixed(1)}" y2="${y(c.ratio.max).toFixed(1)}" stroke="#222222"/>`);
-            for (const v of [c.ratio.min, c.ratio.max]) out.push(`<line x1="${(x + barW / 2 - 5).toFixed(1)}" x2="${(x + barW / 2 + 5).toFixed(1)}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#222222"/>`);
+            for (const v of [c.ratio.min, c.ratio.max])
+                out.push(
+                    `<line x1="${(x + barW / 2 - 5).toFixed(1)}" x2="${(x + barW / 2 + 5).toFixed(1)}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#222222"/>`,
+                );
             out.push(`<text x="${mid}" y="${(y(c.ratio.max) - 4).toFixed(1)}" text-anchor="middle" font-size="11">${c.ratio.median.toFixed(2)}</text>`);
         });
         const label = `TLS ${group.tls ? "on" : "off"}`;
@@ -260,7 +289,9 @@ export function renderSvg(settings: BenchSettings, rows: readonly BenchRow[]): s
     const legendTop = y(0) + 50;
     const entry = (i: number) => ({ x: margin.left + (i % perRow) * legendW, y: legendTop + Math.floor(i / perRow) * 22 });
     const first = entry(0);
-    out.push(`<line x1="${first.x.toFixed(1)}" x2="${(first.x + 14).toFixed(1)}" y1="${first.y + 7}" y2="${first.y + 7}" stroke="#000000" stroke-dasharray="4 2"/>`);
+    out.push(
+        `<line x1="${first.x.toFixed(1)}" x2="${(first.x + 14).toFixed(1)}" y1="${first.y + 7}" y2="${first.y + 7}" stroke="#000000" stroke-dasharray="4 2"/>`,
+    );
     out.push(`<text x="${(first.x + 20).toFixed(1)}" y="${first.y + 12}">direct (= 1×)</text>`);
     targets.forEach((target, i) => {
         const at = entry(i + 1);

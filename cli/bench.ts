@@ -22,8 +22,16 @@ import { Client } from "pg";
 import { databaseRole } from "../components/platform/constants";
 import { filePaths, pgbouncerRunCommand, renderServices, tlsPaths, type RuntimeLayout } from "../components/render";
 import {
-    benchDocument, formatReport, parsePgbench, percentile, renderSvg,
-    type BenchRow, type BenchSettings, type BenchTarget, type CapacityResult, type ConnectionStyle,
+    benchDocument,
+    formatReport,
+    parsePgbench,
+    percentile,
+    renderSvg,
+    type BenchRow,
+    type BenchSettings,
+    type BenchTarget,
+    type CapacityResult,
+    type ConnectionStyle,
 } from "./bench-report";
 import { PG_BIN, SERVICE_USER, freePort, run, scratchDir, stopAll, waitForPort } from "./local/processes";
 import { startTcpRelay } from "./local/relay";
@@ -74,7 +82,10 @@ const authQueryOnly = (userlist: string) => `${userlist.split("\n")[0]}\n`;
 /** A PgBouncer pool run from the pinned major's image, on the host network, with the same rendered files. */
 export class ContainerPools {
     private readonly names: string[] = [];
-    constructor(private readonly docker: string, private readonly image: string) {}
+    constructor(
+        private readonly docker: string,
+        private readonly image: string,
+    ) {}
 
     private exec(args: string[]): string {
         return execFileSync(this.docker, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 }).trim();
@@ -82,7 +93,15 @@ export class ContainerPools {
 
     /** `PgBouncer 1.26.1` → `1.26`, asked of the image itself. */
     version(): { binary: string; version: string } {
-        const out = this.exec(["run", "--rm", "--entrypoint", "/bin/sh", this.image, "-c", "b=$(command -v pgbouncer || echo /usr/bin/pgbouncer); echo $b; $b --version"]);
+        const out = this.exec([
+            "run",
+            "--rm",
+            "--entrypoint",
+            "/bin/sh",
+            this.image,
+            "-c",
+            "b=$(command -v pgbouncer || echo /usr/bin/pgbouncer); echo $b; $b --version",
+        ]);
         const [binary, ...rest] = out.split("\n");
         const match = /PgBouncer (\d+\.\d+)/.exec(rest.join("\n"));
         if (!match) throw new Error(`${this.image} printed no PgBouncer version:\n${out}`);
@@ -93,7 +112,10 @@ export class ContainerPools {
     async start(booted: BootedPrimary, layout: RuntimeLayout, binary: string, userlist?: string): Promise<number> {
         const rendered = service(renderServices(booted.spec, booted.secrets, layout), "pooler-transaction");
         const paths = filePaths(layout);
-        installFiles({ ...rendered, files: rendered.files.map((f) => (f.path === paths.pgbouncerUserlist && userlist !== undefined ? { ...f, content: userlist } : f)) });
+        installFiles({
+            ...rendered,
+            files: rendered.files.map((f) => (f.path === paths.pgbouncerUserlist && userlist !== undefined ? { ...f, content: userlist } : f)),
+        });
         const uid = execFileSync("id", ["-u", SERVICE_USER], { encoding: "utf8" }).trim();
         const gid = execFileSync("id", ["-g", SERVICE_USER], { encoding: "utf8" }).trim();
         const name = `pgp-bench-pgbouncer-${layout.poolPorts.transaction}`;
@@ -139,7 +161,13 @@ async function poolLayout(booted: BootedPrimary, label: string): Promise<Runtime
 }
 
 /** PostgreSQL with TLS on or off, pools in front of it (1.18, and the container's when given) and a relay. */
-async function measuredStack(options: BenchOptions, tls: boolean, certificates: LocalCertificates | undefined, containers: ContainerPools | undefined, containerBinary: { binary: string; version: string } | undefined): Promise<{ booted: BootedPrimary; endpoints: Endpoint[] }> {
+async function measuredStack(
+    options: BenchOptions,
+    tls: boolean,
+    certificates: LocalCertificates | undefined,
+    containers: ContainerPools | undefined,
+    containerBinary: { binary: string; version: string } | undefined,
+): Promise<{ booted: BootedPrimary; endpoints: Endpoint[] }> {
     const spec = testSpec(options.version, {
         topology: "primary",
         postgres: { tls: { enabled: tls }, parameters: { max_connections: 300 } },
@@ -173,11 +201,19 @@ async function measuredStack(options: BenchOptions, tls: boolean, certificates: 
             if (tls && certificates) installCertificates(certificates, tlsPaths(layout, "pgbouncer"));
             return containers.start(booted, layout, containerBinary.binary, userlist);
         };
-        endpoints.push({ id: `pool-auth-query@${v}`, path: "pool-auth-query", pgbouncer: v, port: await containerPool(`authquery-${v}`, authQueryOnly(rendered.content)) });
+        endpoints.push({
+            id: `pool-auth-query@${v}`,
+            path: "pool-auth-query",
+            pgbouncer: v,
+            port: await containerPool(`authquery-${v}`, authQueryOnly(rendered.content)),
+        });
         endpoints.push({ id: `pool-verifiers@${v}`, path: "pool-verifiers", pgbouncer: v, port: await containerPool(`verifiers-${v}`) });
     }
     // The pgbench tables, made by the owner role straight on the server.
-    const init = await run(PGBENCH, ["-i", "-s", "1", "-q", "-p", String(booted.server.port)], { unprivileged: false, env: pgEnv(booted, databaseRole("app", "migrate"), tls) });
+    const init = await run(PGBENCH, ["-i", "-s", "1", "-q", "-p", String(booted.server.port)], {
+        unprivileged: false,
+        env: pgEnv(booted, databaseRole("app", "migrate"), tls),
+    });
     if (init.code !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
     return { booted, endpoints };
 }
@@ -191,10 +227,20 @@ function pgEnv(booted: BootedPrimary, role: string, tls: boolean): Record<string
 const measuredIn = (endpoint: Endpoint, connections: ConnectionStyle) => endpoint.path !== "relay" || connections === "persistent";
 
 /** Runs pgbench once against an endpoint. */
-async function pgbench(booted: BootedPrimary, endpoint: Endpoint, tls: boolean, connections: ConnectionStyle, options: BenchOptions): Promise<{ tps: number; latencyMs: number }> {
+async function pgbench(
+    booted: BootedPrimary,
+    endpoint: Endpoint,
+    tls: boolean,
+    connections: ConnectionStyle,
+    options: BenchOptions,
+): Promise<{ tps: number; latencyMs: number }> {
     const args = ["-S", "-n", "-c", String(options.clients), "-j", "2", "-T", String(options.seconds), "-p", String(endpoint.port)];
     if (connections === "per-transaction") args.push("-C");
-    const result = await run(PGBENCH, args, { unprivileged: false, env: pgEnv(booted, databaseRole("app", "readwrite"), tls), timeoutMs: (options.seconds + 60) * 1000 });
+    const result = await run(PGBENCH, args, {
+        unprivileged: false,
+        env: pgEnv(booted, databaseRole("app", "readwrite"), tls),
+        timeoutMs: (options.seconds + 60) * 1000,
+    });
     if (result.code !== 0) throw new Error(`pgbench (${endpoint.id}, TLS ${tls ? "on" : "off"}, ${connections}) failed: ${result.stderr}`);
     return parsePgbench(result.stdout);
 }
@@ -203,40 +249,55 @@ async function pgbench(booted: BootedPrimary, endpoint: Endpoint, tls: boolean, 
  * `clients` connections opened at once (each a SCRAM login), then each runs `SELECT 1` in a loop
  * for `seconds`; refusals counted by message, query errors counted, latencies kept.
  */
-export async function capacityRun(target: string, login: { port: number; user: string; password: string }, options: { clients: number; seconds: number; maxConnections: number }): Promise<CapacityResult> {
+export async function capacityRun(
+    target: string,
+    login: { port: number; user: string; password: string },
+    options: { clients: number; seconds: number; maxConnections: number },
+): Promise<CapacityResult> {
     const refused: Record<string, number> = {};
     const connectMs: number[] = [];
     const latency: number[] = [];
     let queryErrors = 0;
-    const opened = await Promise.all(Array.from({ length: options.clients }, async () => {
-        const client = new Client({ host: "127.0.0.1", port: login.port, user: login.user, password: login.password, database: "app", connectionTimeoutMillis: 90_000 });
-        client.on("error", () => undefined);
-        const started = performance.now();
-        try {
-            await client.connect();
-            connectMs.push(performance.now() - started);
-            return client;
-        } catch (error) {
-            const message = error instanceof Error ? error.message : String(error);
-            refused[message] = (refused[message] ?? 0) + 1;
-            await client.end().catch(() => undefined);
-            return undefined;
-        }
-    }));
-    const clients = opened.filter((c): c is Client => c !== undefined);
-    const deadline = performance.now() + options.seconds * 1000;
-    await Promise.all(clients.map(async (client) => {
-        while (performance.now() < deadline) {
+    const opened = await Promise.all(
+        Array.from({ length: options.clients }, async () => {
+            const client = new Client({
+                host: "127.0.0.1",
+                port: login.port,
+                user: login.user,
+                password: login.password,
+                database: "app",
+                connectionTimeoutMillis: 90_000,
+            });
+            client.on("error", () => undefined);
             const started = performance.now();
             try {
-                await client.query("SELECT 1");
-                latency.push(performance.now() - started);
-            } catch {
-                queryErrors++;
-                return;
+                await client.connect();
+                connectMs.push(performance.now() - started);
+                return client;
+            } catch (error) {
+                const message = error instanceof Error ? error.message : String(error);
+                refused[message] = (refused[message] ?? 0) + 1;
+                await client.end().catch(() => undefined);
+                return undefined;
             }
-        }
-    }));
+        }),
+    );
+    const clients = opened.filter((c): c is Client => c !== undefined);
+    const deadline = performance.now() + options.seconds * 1000;
+    await Promise.all(
+        clients.map(async (client) => {
+            while (performance.now() < deadline) {
+                const started = performance.now();
+                try {
+                    await client.query("SELECT 1");
+                    latency.push(performance.now() - started);
+                } catch {
+                    queryErrors++;
+                    return;
+                }
+            }
+        }),
+    );
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
     const stats = (values: number[]) => ({ p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99) });
     return {
@@ -338,7 +399,13 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
             await stopAll();
         }
         const settings: BenchSettings = {
-            rounds: options.rounds, seconds: options.seconds, clients: options.clients, version: options.version, tls: options.tls, targets, skipped,
+            rounds: options.rounds,
+            seconds: options.seconds,
+            clients: options.clients,
+            version: options.version,
+            tls: options.tls,
+            targets,
+            skipped,
             machine: { ...machine(options), ...(containerBinary ? { pinnedPgbouncer: `${containerBinary.version} (${options.container?.image})` } : {}) },
         };
         return { settings, rows, capacity: capacityResults };
@@ -356,7 +423,10 @@ export function localPgbouncerImage(): { docker: string; image: string } | undef
     if (!image) return undefined;
     let docker = process.env.PG_PLATFORM_DOCKER_CLI ?? "docker";
     try {
-        const status = execFileSync("bash", [path.resolve(__dirname, "../scripts/docker-engine.sh"), "status"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+        const status = execFileSync("bash", [path.resolve(__dirname, "../scripts/docker-engine.sh"), "status"], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "ignore"],
+        });
         docker = /^docker_cli=(.+)$/m.exec(status)?.[1] ?? docker;
         execFileSync(docker, ["image", "inspect", image], { stdio: "ignore" });
     } catch {
@@ -365,7 +435,8 @@ export function localPgbouncerImage(): { docker: string; image: string } | undef
     return { docker, image };
 }
 
-const USAGE = "usage: npm run bench -- [--rounds 1..20] [--seconds 1..60] [--clients 1..64] [--version 15|18] [--tls both|on|off] [--capacity-clients 0..2000] [--capacity-seconds 1..120] [--out DIR] [--no-container] | --from bench.json [--out DIR]";
+const USAGE =
+    "usage: npm run bench -- [--rounds 1..20] [--seconds 1..60] [--clients 1..64] [--version 15|18] [--tls both|on|off] [--capacity-clients 0..2000] [--capacity-seconds 1..120] [--out DIR] [--no-container] | --from bench.json [--out DIR]";
 
 async function main(): Promise<number> {
     let values;
@@ -389,8 +460,11 @@ async function main(): Promise<number> {
         return 2;
     }
     const numbers = {
-        rounds: [Number(values.rounds), 1, 20], seconds: [Number(values.seconds), 1, 60], clients: [Number(values.clients), 1, 64],
-        capacityClients: [Number(values["capacity-clients"]), 0, 2000], capacitySeconds: [Number(values["capacity-seconds"]), 1, 120],
+        rounds: [Number(values.rounds), 1, 20],
+        seconds: [Number(values.seconds), 1, 60],
+        clients: [Number(values.clients), 1, 64],
+        capacityClients: [Number(values["capacity-clients"]), 0, 2000],
+        capacitySeconds: [Number(values["capacity-seconds"]), 1, 120],
     } as const;
     const bad = Object.values(numbers).some(([value, min, max]) => !Number.isInteger(value) || value < min || value > max);
     const tls = ({ both: [false, true], on: [true], off: [false] } as Record<string, boolean[]>)[values.tls];
@@ -408,8 +482,14 @@ async function main(): Promise<number> {
         return 0;
     }
     const options: BenchOptions = {
-        rounds: numbers.rounds[0], seconds: numbers.seconds[0], clients: numbers.clients[0], version: Number(values.version) as 15 | 18, tls,
-        capacityClients: numbers.capacityClients[0], capacitySeconds: numbers.capacitySeconds[0], capacityMaxConnections: 100,
+        rounds: numbers.rounds[0],
+        seconds: numbers.seconds[0],
+        clients: numbers.clients[0],
+        version: Number(values.version) as 15 | 18,
+        tls,
+        capacityClients: numbers.capacityClients[0],
+        capacitySeconds: numbers.capacitySeconds[0],
+        capacityMaxConnections: 100,
         container: values["no-container"] ? undefined : localPgbouncerImage(),
     };
     try {
@@ -428,8 +508,11 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then((code) => process.exit(code), (error: unknown) => {
-        console.error(error);
-        void stopAll().finally(() => process.exit(1));
-    });
+    main().then(
+        (code) => process.exit(code),
+        (error: unknown) => {
+            console.error(error);
+            void stopAll().finally(() => process.exit(1));
+        },
+    );
 }

@@ -39,7 +39,14 @@ export interface CheckOptions {
 
 /** A mocked resource as the policy gate sees it. */
 export function gateResource(resource: MockedResource): GateResource {
-    return { urn: resource.urn, type: resource.type, name: resource.name, parent: resource.parent, props: resource.inputs, propertyDependencies: resource.propertyDependencies };
+    return {
+        urn: resource.urn,
+        type: resource.type,
+        name: resource.name,
+        parent: resource.parent,
+        props: resource.inputs,
+        propertyDependencies: resource.propertyDependencies,
+    };
 }
 
 /**
@@ -87,10 +94,7 @@ export function formatTree(stack: string, resources: readonly MockedResource[]):
 
 function formatViolations(violations: readonly Violation[]): string {
     if (violations.length === 0) return "Policies: no violations.";
-    return [
-        "Policy violations:",
-        ...violations.map((v) => `    [${v.level}] ${v.policy}  ${v.urn ?? "(stack)"}\n        ${v.message}`),
-    ].join("\n");
+    return ["Policy violations:", ...violations.map((v) => `    [${v.level}] ${v.policy}  ${v.urn ?? "(stack)"}\n        ${v.message}`)].join("\n");
 }
 
 /** What a `check` run printed and its exit code. */
@@ -153,7 +157,13 @@ async function check(args: readonly string[], console: Console): Promise<number>
         console.error(`note: ${rule} runs mandatory (the policy file says ${from}): production stacks run every rule mandatory`);
     }
     if (values.json) {
-        const resources = result.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, inputs: redactSecrets(r.rawInputs) }));
+        const resources = result.resources.map((r) => ({
+            urn: r.urn,
+            type: r.type,
+            name: r.name,
+            parent: r.parent ?? null,
+            inputs: redactSecrets(r.rawInputs),
+        }));
         console.log(JSON.stringify({ resources, violations: result.violations, duplicateUrns: result.duplicateUrns }, null, 2));
     } else {
         const shape = values.preview ? ", computed values unknown as in a first preview" : "";

@@ -59,7 +59,8 @@ function main(): number {
     const written = writeServices(services, path.resolve(values.out));
     for (const service of services) {
         console.log(`${service.name}/`);
-        for (const file of service.files) console.log(`  ${path.basename(file.path).padEnd(22)} -> ${file.path} (mode ${file.mode.toString(8).padStart(4, "0")})`);
+        for (const file of service.files)
+            console.log(`  ${path.basename(file.path).padEnd(22)} -> ${file.path} (mode ${file.mode.toString(8).padStart(4, "0")})`);
     }
     console.log(`\n${written.length} files written under ${path.resolve(values.out)}. Secrets are placeholders (<<pg-platform secret for ROLE>>).`);
     return 0;

@@ -42,7 +42,13 @@ function qualify(key: string): string {
 }
 
 function isSecure(value: unknown): value is { secure: string } {
-    return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && typeof (value as { secure?: unknown }).secure === "string";
+    return (
+        typeof value === "object" &&
+        value !== null &&
+        !Array.isArray(value) &&
+        Object.keys(value).length === 1 &&
+        typeof (value as { secure?: unknown }).secure === "string"
+    );
 }
 
 /** Replaces `secure:` leaves with {@link OPAQUE_SECRET}; reports whether any were found. */
@@ -100,7 +106,8 @@ function readYaml(file: string): Record<string, unknown> {
         },
         Node(_, node) {
             if (isScalar(node) || isMap(node) || isSeq(node)) {
-                if (node.anchor) problems.push(`${at(node.range?.[0])}: anchor &${node.anchor}: aliases and anchors are not accepted in a stack file; write the value out`);
+                if (node.anchor)
+                    problems.push(`${at(node.range?.[0])}: anchor &${node.anchor}: aliases and anchors are not accepted in a stack file; write the value out`);
             }
         },
         Pair(_, pair) {
@@ -110,19 +117,24 @@ function readYaml(file: string): Record<string, unknown> {
             }
             const key = isScalar(pair.key) ? pair.key.value : pair.key;
             if (typeof key === "string" && PROTOTYPE_KEYS.has(key)) {
-                problems.push(`${at(isScalar(pair.key) ? pair.key.range?.[0] : undefined)}: key "${key}" is refused (it names a JavaScript prototype property, never a setting)`);
+                problems.push(
+                    `${at(isScalar(pair.key) ? pair.key.range?.[0] : undefined)}: key "${key}" is refused (it names a JavaScript prototype property, never a setting)`,
+                );
             }
         },
     });
     if (problems.length > 0) throw new StackFileError(problems);
     const parsed: unknown = doc.toJS({ maxAliasCount: 0 });
     if (parsed === null || parsed === undefined) return {};
-    if (typeof parsed !== "object" || Array.isArray(parsed)) throw new StackFileError([`${name}:1: must be a mapping of keys (config:, ...), got ${Array.isArray(parsed) ? "a list" : typeof parsed}`]);
+    if (typeof parsed !== "object" || Array.isArray(parsed))
+        throw new StackFileError([`${name}:1: must be a mapping of keys (config:, ...), got ${Array.isArray(parsed) ? "a list" : typeof parsed}`]);
     const record = parsed as Record<string, unknown>;
     const config = record.config;
     if (config !== undefined && config !== null && (typeof config !== "object" || Array.isArray(config))) {
         const line = isMap(doc.contents) ? doc.contents.items.find((item) => isScalar(item.key) && item.key.value === "config")?.key : undefined;
-        throw new StackFileError([`${at(isScalar(line) ? line.range?.[0] : undefined)}: config: must be a mapping of keys to values, got ${Array.isArray(config) ? "a list" : typeof config}`]);
+        throw new StackFileError([
+            `${at(isScalar(line) ? line.range?.[0] : undefined)}: config: must be a mapping of keys to values, got ${Array.isArray(config) ? "a list" : typeof config}`,
+        ]);
     }
     return record;
 }
@@ -142,7 +154,10 @@ export function loadStackConfig(stack: string, projectDir: string = PROJECT_DIR)
     const onStack = new Set(Object.keys(values).map(qualify));
     const missing: string[] = [];
     for (const [key, declaration] of Object.entries(declared)) {
-        const isDeclaration = typeof declaration === "object" && declaration !== null && !Array.isArray(declaration) &&
+        const isDeclaration =
+            typeof declaration === "object" &&
+            declaration !== null &&
+            !Array.isArray(declaration) &&
             ["type", "description", "default", "value", "secret", "items"].some((field) => field in declaration);
         const value = isDeclaration ? ((declaration as { value?: unknown }).value ?? (declaration as { default?: unknown }).default) : declaration;
         if (value !== undefined && value !== null) config[qualify(key)] = encode(value);
@@ -152,7 +167,9 @@ export function loadStackConfig(stack: string, projectDir: string = PROJECT_DIR)
     }
     if (missing.length > 0) {
         const names = missing.map((key) => `'${key}'`).join(", ");
-        throw new ConfigError([`Stack '${stack}' is missing configuration value${missing.length > 1 ? "s" : ""} ${names}: Pulumi.yaml declares ${missing.length > 1 ? "them" : "it"} without a default, so the Pulumi CLI refuses the stack before the program runs`]);
+        throw new ConfigError([
+            `Stack '${stack}' is missing configuration value${missing.length > 1 ? "s" : ""} ${names}: Pulumi.yaml declares ${missing.length > 1 ? "them" : "it"} without a default, so the Pulumi CLI refuses the stack before the program runs`,
+        ]);
     }
     for (const [key, raw] of Object.entries(values)) {
         const { value, secret } = opaque(raw);

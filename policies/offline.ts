@@ -150,11 +150,7 @@ const PACK_VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, "package.j
  * stack rules once over all of them. Props are wrapped as @pulumi/policy wraps them, so a rule
  * that reads an unknown input yields the same advisory "can't run … during preview" finding.
  */
-export async function runPolicies(
-    resources: readonly GateResource[],
-    config: PolicyPackConfig,
-    policies: readonly Rule[] = rules,
-): Promise<Violation[]> {
+export async function runPolicies(resources: readonly GateResource[], config: PolicyPackConfig, policies: readonly Rule[] = rules): Promise<Violation[]> {
     const violations: Violation[] = [];
     const notApplicable = (): never => {
         throw new NotApplicable();
@@ -195,10 +191,7 @@ export async function runPolicies(
                 }
             } else if ("validateStack" in rule && rule.validateStack) {
                 try {
-                    await rule.validateStack(
-                        { resources: policyResources(resources), stackTags: new Map(), getConfig, notApplicable },
-                        report(undefined),
-                    );
+                    await rule.validateStack({ resources: policyResources(resources), stackTags: new Map(), getConfig, notApplicable }, report(undefined));
                 } catch (error) {
                     if (error instanceof UnknownValueError) reportUndecided(undefined, error);
                     else throw error;

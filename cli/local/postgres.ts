@@ -68,7 +68,17 @@ export async function initCluster(options: InitOptions): Promise<{ dataDir: stri
     const pwfile = path.join(base, "pwfile");
     writeServiceFile(pwfile, `${password}\n`);
     const result = await run(path.join(PG_BIN[options.version], "initdb"), [
-        "-D", dataDir, "-U", "postgres", "-A", "scram-sha-256", "--pwfile", pwfile, "-E", "UTF8", "--locale=C",
+        "-D",
+        dataDir,
+        "-U",
+        "postgres",
+        "-A",
+        "scram-sha-256",
+        "--pwfile",
+        pwfile,
+        "-E",
+        "UTF8",
+        "--locale=C",
     ]);
     fs.rmSync(pwfile);
     if (result.code !== 0) throw new Error(`initdb ${options.version} failed: ${result.stderr}`);
@@ -109,12 +119,16 @@ export async function startPostgres(options: StartPgOptions): Promise<PgServer> 
             await client.end();
         }
     };
-    await waitFor(`PostgreSQL ${options.version} on port ${port}`, async () => {
-        const state = await Promise.race([proc.exited.then(() => "exited" as const), Promise.resolve("running" as const)]);
-        if (state === "exited") throw new Error(`postgres exited:\n${proc.output()}`);
-        await query("SELECT 1");
-        return true;
-    }, 30_000).catch((error: Error) => {
+    await waitFor(
+        `PostgreSQL ${options.version} on port ${port}`,
+        async () => {
+            const state = await Promise.race([proc.exited.then(() => "exited" as const), Promise.resolve("running" as const)]);
+            if (state === "exited") throw new Error(`postgres exited:\n${proc.output()}`);
+            await query("SELECT 1");
+            return true;
+        },
+        30_000,
+    ).catch((error: Error) => {
         throw new Error(`${error.message}\n--- server log ---\n${proc.output()}`);
     });
     return {

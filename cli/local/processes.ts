@@ -23,9 +23,7 @@ const isRoot = () => process.getuid?.() === 0;
 
 /** The command line that runs `command` as {@link SERVICE_USER} when we are root, else as is. */
 export function asServiceUser(command: string, args: readonly string[]): [string, string[]] {
-    return isRoot()
-        ? ["setpriv", ["--reuid", SERVICE_USER, "--regid", SERVICE_USER, "--init-groups", "--", command, ...args]]
-        : [command, [...args]];
+    return isRoot() ? ["setpriv", ["--reuid", SERVICE_USER, "--regid", SERVICE_USER, "--init-groups", "--", command, ...args]] : [command, [...args]];
 }
 
 /** A port nobody listens on right now, on 127.0.0.1. */
@@ -179,15 +177,19 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 
 /** Waits until something accepts TCP connections on 127.0.0.1:port. */
 export function waitForPort(port: number, timeoutMs = 30_000): Promise<true> {
-    return waitFor(`127.0.0.1:${port}`, () =>
-        new Promise<boolean>((resolve) => {
-            const socket = net.connect(port, "127.0.0.1");
-            socket.once("connect", () => {
-                socket.destroy();
-                resolve(true);
-            });
-            socket.once("error", () => resolve(false));
-        }), timeoutMs);
+    return waitFor(
+        `127.0.0.1:${port}`,
+        () =>
+            new Promise<boolean>((resolve) => {
+                const socket = net.connect(port, "127.0.0.1");
+                socket.once("connect", () => {
+                    socket.destroy();
+                    resolve(true);
+                });
+                socket.once("error", () => resolve(false));
+            }),
+        timeoutMs,
+    );
 }
 
 /** Stops every process tests started and removes their scratch directories. */

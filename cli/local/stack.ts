@@ -2,10 +2,32 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
-import { CONTAINER_LAYOUT, filePaths, loginRoles, pgbouncerRunCommand, renderServices, type RenderedFile, type RenderSecrets, type RenderedService, type RuntimeLayout } from "../../components/render";
+import {
+    CONTAINER_LAYOUT,
+    filePaths,
+    loginRoles,
+    pgbouncerRunCommand,
+    renderServices,
+    type RenderedFile,
+    type RenderSecrets,
+    type RenderedService,
+    type RuntimeLayout,
+} from "../../components/render";
 import { parseSpec, type PlatformConfigInput, type PlatformSpec } from "../../components/config";
 import { initCluster, startPostgres, type PgServer, type TestPgVersion } from "./postgres";
-import { PG_BIN, freePort, giveToServiceUser, run, scratchDir, startProcess, waitFor, waitForPort, writeServiceFile, type ManagedProcess, type RunResult } from "./processes";
+import {
+    PG_BIN,
+    freePort,
+    giveToServiceUser,
+    run,
+    scratchDir,
+    startProcess,
+    waitFor,
+    waitForPort,
+    writeServiceFile,
+    type ManagedProcess,
+    type RunResult,
+} from "./processes";
 
 /**
  * Boots the services a rendered stack describes as real processes on 127.0.0.1: the files
@@ -19,12 +41,18 @@ export const PSQL = path.join(PG_BIN[15], "psql");
 /** A spec for tests: the given config on top of the chosen major's available extensions. */
 export function testSpec(version: TestPgVersion, config: PlatformConfigInput = {}): PlatformSpec {
     // 18 here is the npm build: no pg_cron or pgAudit (Debian's 15 has both).
-    const extensions = version === 15
-        ? ["pg_stat_statements", "auto_explain", "pg_cron", "pgaudit", "pg_trgm"] as const
-        : ["pg_stat_statements", "auto_explain", "pg_trgm"] as const;
+    const extensions =
+        version === 15
+            ? (["pg_stat_statements", "auto_explain", "pg_cron", "pgaudit", "pg_trgm"] as const)
+            : (["pg_stat_statements", "auto_explain", "pg_trgm"] as const);
     return parseSpec({
         ...config,
-        postgres: { databases: [{ name: "app", extensions: ["pg_trgm"] }], ...config.postgres, version, extensions: [...(config.postgres?.extensions ?? extensions)] },
+        postgres: {
+            databases: [{ name: "app", extensions: ["pg_trgm"] }],
+            ...config.postgres,
+            version,
+            extensions: [...(config.postgres?.extensions ?? extensions)],
+        },
     } as Record<string, unknown>);
 }
 
@@ -100,10 +128,25 @@ export function psqlFile(server: PgServer, file: string, database = "postgres"):
 /** A throwaway self-signed server certificate (`server.crt`, `server.key`) in `dir`, for the service user. */
 export async function selfSignedCertificate(dir: string): Promise<void> {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const result = await run("openssl", [
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=primary",
-        "-keyout", path.join(dir, "server.key"), "-out", path.join(dir, "server.crt"),
-    ], { unprivileged: false });
+    const result = await run(
+        "openssl",
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=primary",
+            "-keyout",
+            path.join(dir, "server.key"),
+            "-out",
+            path.join(dir, "server.crt"),
+        ],
+        { unprivileged: false },
+    );
     if (result.code !== 0) throw new Error(`openssl failed: ${result.stderr}`);
     fs.chmodSync(path.join(dir, "server.key"), 0o600);
     giveToServiceUser(dir);
@@ -136,8 +179,11 @@ export async function bootPrimary(spec: PlatformSpec, secrets: RenderSecrets = t
     const paths = filePaths(layout);
     const content = (p: string) => primary.files.find((f) => f.path === p)?.content;
     const server = await startPostgres({
-        version, ...cluster, port: layout.postgresPort,
-        postgresqlConf: content(paths.postgresqlConf), pgHbaConf: content(paths.pgHbaConf),
+        version,
+        ...cluster,
+        port: layout.postgresPort,
+        postgresqlConf: content(paths.postgresqlConf),
+        pgHbaConf: content(paths.pgHbaConf),
     });
     writeServiceFile(paths.initSql, content(paths.initSql) ?? "");
     const init = await psqlFile(server, paths.initSql);
@@ -194,7 +240,11 @@ export async function startPgbouncer(
 }
 
 /** Starts postgres_exporter with the rendered queries, environment and flags (plus `extraArgs`). */
-export async function startExporter(booted: BootedPrimary, env: Record<string, string>, args: readonly string[]): Promise<{ url: string; process: ManagedProcess }> {
+export async function startExporter(
+    booted: BootedPrimary,
+    env: Record<string, string>,
+    args: readonly string[],
+): Promise<{ url: string; process: ManagedProcess }> {
     installFiles(service(booted.services, "exporter"));
     const proc = startProcess("/usr/bin/prometheus-postgres-exporter", args, { env });
     await waitForPort(booted.layout.exporterPort, 15_000);
@@ -203,10 +253,14 @@ export async function startExporter(booted: BootedPrimary, env: Record<string, s
 
 /** Fetches a URL's body once it answers 200. */
 export function fetchText(url: string): Promise<string> {
-    return waitFor(url, async () => {
-        const response = await fetch(url);
-        return response.ok ? response.text() : undefined;
-    }, 15_000);
+    return waitFor(
+        url,
+        async () => {
+            const response = await fetch(url);
+            return response.ok ? response.text() : undefined;
+        },
+        15_000,
+    );
 }
 
 /** Local addresses something listens on for a TCP port (from /proc/net/tcp and tcp6). */
@@ -219,9 +273,14 @@ export function listeningAddresses(port: number): string[] {
             if (fields.length < 4 || fields[3] !== "0A") continue; // 0A = LISTEN
             const [hexAddress, hexPort] = fields[1].split(":");
             if (parseInt(hexPort, 16) !== port) continue;
-            addresses.push(hexAddress.length === 8
-                ? (hexAddress.match(/../g) ?? []).reverse().map((byte) => parseInt(byte, 16)).join(".")
-                : `ipv6:${hexAddress}`);
+            addresses.push(
+                hexAddress.length === 8
+                    ? (hexAddress.match(/../g) ?? [])
+                          .reverse()
+                          .map((byte) => parseInt(byte, 16))
+                          .join(".")
+                    : `ipv6:${hexAddress}`,
+            );
         }
     }
     return addresses;

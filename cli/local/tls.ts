@@ -26,11 +26,51 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 export async function localCertificates(): Promise<LocalCertificates> {
     const dir = scratchDir("local-ca");
     const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-    await openssl(["req", "-x509", ...ec, "-days", "1", "-subj", "/O=pg-platform/CN=local-ca", "-keyout", "ca.key", "-out", "ca.crt",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dir);
-    fs.writeFileSync(path.join(dir, "server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n");
+    await openssl(
+        [
+            "req",
+            "-x509",
+            ...ec,
+            "-days",
+            "1",
+            "-subj",
+            "/O=pg-platform/CN=local-ca",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+        dir,
+    );
+    fs.writeFileSync(
+        path.join(dir, "server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    );
     await openssl(["req", "-new", ...ec, "-subj", "/O=pg-platform/CN=localhost", "-keyout", "server.key", "-out", "server.csr"], dir);
-    await openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-extfile", "server.ext", "-out", "server.crt"], dir);
+    await openssl(
+        [
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.crt",
+        ],
+        dir,
+    );
     return { ca: path.join(dir, "ca.crt"), cert: path.join(dir, "server.crt"), key: path.join(dir, "server.key") };
 }
 

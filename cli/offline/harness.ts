@@ -126,7 +126,10 @@ export async function runUnderMocks<T>(program: () => T | Promise<T>, options: M
             newResource: (args) =>
                 preview
                     ? { id: undefined, state: args.inputs }
-                    : { id: `${args.name}-id`, state: { ...args.inputs, ...(options.computed?.(args.type, args.name, args.inputs) ?? mockState(args.type, args.name, args.inputs)) } },
+                    : {
+                          id: `${args.name}-id`,
+                          state: { ...args.inputs, ...(options.computed?.(args.type, args.name, args.inputs) ?? mockState(args.type, args.name, args.inputs)) },
+                      },
             call: (args) => mockCall(args.token, args.inputs),
         },
         options.project ?? "pg-platform",

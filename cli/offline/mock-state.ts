@@ -26,8 +26,12 @@ const COMPUTED: Readonly<Record<string, StateFn>> = {
         publicKeyPem: `-----BEGIN PUBLIC KEY-----\npub-${fakeHex(name, 32)}\n-----END PUBLIC KEY-----\n`,
     }),
     "tls:index/selfSignedCert:SelfSignedCert": (name) => ({ certPem: `-----BEGIN CERTIFICATE-----\nca-${fakeHex(name, 32)}\n-----END CERTIFICATE-----\n` }),
-    "tls:index/certRequest:CertRequest": (name) => ({ certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\ncsr-${fakeHex(name, 32)}\n-----END CERTIFICATE REQUEST-----\n` }),
-    "tls:index/locallySignedCert:LocallySignedCert": (name) => ({ certPem: `-----BEGIN CERTIFICATE-----\ncert-${fakeHex(name, 32)}\n-----END CERTIFICATE-----\n` }),
+    "tls:index/certRequest:CertRequest": (name) => ({
+        certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\ncsr-${fakeHex(name, 32)}\n-----END CERTIFICATE REQUEST-----\n`,
+    }),
+    "tls:index/locallySignedCert:LocallySignedCert": (name) => ({
+        certPem: `-----BEGIN CERTIFICATE-----\ncert-${fakeHex(name, 32)}\n-----END CERTIFICATE-----\n`,
+    }),
     "aws:rds/instance:Instance": (name, inputs) => ({
         identifier: inputs.identifier ?? name,
         address: `${name}.abc123.eu-west-1.rds.amazonaws.com`,
@@ -39,7 +43,11 @@ const COMPUTED: Readonly<Record<string, StateFn>> = {
     "aws:rds/parameterGroup:ParameterGroup": (name, inputs) => ({ name: inputs.name ?? `${String(inputs.namePrefix ?? name)}${fakeHex(name, 8)}` }),
     "aws:rds/subnetGroup:SubnetGroup": (name, inputs) => ({ name: inputs.name ?? `${String(inputs.namePrefix ?? name)}${fakeHex(name, 8)}` }),
     "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup": () => ({ name: "default" }),
-    "aws:rds/proxy:Proxy": (name, inputs) => ({ name: inputs.name ?? name, endpoint: `${name}.proxy-abc123.eu-west-1.rds.amazonaws.com`, arn: `arn:aws:rds:eu-west-1:123456789012:db-proxy:${name}` }),
+    "aws:rds/proxy:Proxy": (name, inputs) => ({
+        name: inputs.name ?? name,
+        endpoint: `${name}.proxy-abc123.eu-west-1.rds.amazonaws.com`,
+        arn: `arn:aws:rds:eu-west-1:123456789012:db-proxy:${name}`,
+    }),
     "aws:rds/proxyEndpoint:ProxyEndpoint": (name) => ({ endpoint: `${name}.endpoint.proxy-abc123.eu-west-1.rds.amazonaws.com` }),
     "aws:ec2/securityGroup:SecurityGroup": (name) => ({ id: `sg-${fakeHex(name, 17)}`, arn: `arn:aws:ec2:eu-west-1:123456789012:security-group/${name}` }),
     "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}` }),

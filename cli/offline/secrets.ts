@@ -16,9 +16,7 @@ function mapDeep(value: unknown, onSecret: (inner: unknown, path: string) => unk
     if (isSecretMarker(value)) return onSecret(value.value, path);
     if (Array.isArray(value)) return value.map((item, i) => mapDeep(item, onSecret, `${path}[${i}]`));
     if (typeof value === "object" && value !== null) {
-        return Object.fromEntries(
-            Object.entries(value).map(([key, item]) => [key, mapDeep(item, onSecret, path ? `${path}.${key}` : key)]),
-        );
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapDeep(item, onSecret, path ? `${path}.${key}` : key)]));
     }
     return value;
 }

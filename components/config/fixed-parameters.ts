@@ -34,7 +34,5 @@ export const FIXED_PARAMETERS: Readonly<Record<string, string>> = {
 
 /** The reason a parameter is fixed, or undefined when a stack may set it. */
 export function fixedParameterReason(name: string): string | undefined {
-    return Object.prototype.hasOwnProperty.call(FIXED_PARAMETERS, name.toLowerCase())
-        ? FIXED_PARAMETERS[name.toLowerCase()]
-        : undefined;
+    return Object.prototype.hasOwnProperty.call(FIXED_PARAMETERS, name.toLowerCase()) ? FIXED_PARAMETERS[name.toLowerCase()] : undefined;
 }

@@ -1,8 +1,14 @@
 /** Units accepted in a memory size, as multiples of one MiB. */
 const UNIT_MB: Readonly<Record<string, number>> = {
-    mb: 1, mib: 1, m: 1,
-    gb: 1024, gib: 1024, g: 1024,
-    tb: 1024 * 1024, tib: 1024 * 1024, t: 1024 * 1024,
+    mb: 1,
+    mib: 1,
+    m: 1,
+    gb: 1024,
+    gib: 1024,
+    g: 1024,
+    tb: 1024 * 1024,
+    tib: 1024 * 1024,
+    t: 1024 * 1024,
 };
 
 const SIZE = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]+)\s*$/;

@@ -15,7 +15,9 @@ export const identifier = z
     })
     .refine((name) => !name.startsWith("pg_"), { message: "names starting with pg_ are reserved by PostgreSQL" })
     // The platform keys passwords, files and roles by name in plain objects.
-    .refine((name) => !(name in Object.prototype), { message: "is a JavaScript object property name (such as __proto__ or constructor), which the platform cannot key a name by" });
+    .refine((name) => !(name in Object.prototype), {
+        message: "is a JavaScript object property name (such as __proto__ or constructor), which the platform cannot key a name by",
+    });
 
 const notReserved = (kind: "database" | "role") => (name: string, ctx: z.RefinementCtx) => {
     const reason = reservedNameReason(kind, name);
@@ -43,14 +45,17 @@ export const imageReference = z
     .string()
     .max(REPOSITORY_NAME_MAX + 128 + 72, { message: "is longer than any image reference a registry accepts" })
     .regex(IMAGE_REFERENCE, {
-        message: 'must be an image reference such as "ghcr.io/acme/postgres@sha256:<64 hex>" (lower-case path, tag of at most 128 characters, no spaces or control characters)',
+        message:
+            'must be an image reference such as "ghcr.io/acme/postgres@sha256:<64 hex>" (lower-case path, tag of at most 128 characters, no spaces or control characters)',
     });
 
 /** A registry repository (`[host[:port]/]path`), without tag or digest. */
 export const repositoryName = z
     .string()
     .max(REPOSITORY_NAME_MAX, { message: `is longer than the ${REPOSITORY_NAME_MAX} characters Docker accepts for a repository` })
-    .regex(REPOSITORY_NAME, { message: 'must be a repository such as "ghcr.io/acme/postgres" (lower-case path, no tag, digest, spaces or control characters)' });
+    .regex(REPOSITORY_NAME, {
+        message: 'must be a repository such as "ghcr.io/acme/postgres" (lower-case path, no tag, digest, spaces or control characters)',
+    });
 
 /**
  * Refuses a list of CIDR blocks whose union covers a whole family's public address space, by

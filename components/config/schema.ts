@@ -22,29 +22,27 @@ const parameterName = z
     // A record would drop it silently (it sets the object's prototype instead of a key).
     .refine((name) => !(name in Object.prototype), { message: "is not a parameter name (a JavaScript prototype property)" });
 
-const parameterValue = z.union([
-    z.string().refine((value) => !/[\n\r\0]/.test(value), { message: "must be a single line" }),
-    z.number(),
-    z.boolean(),
-]);
+const parameterValue = z.union([z.string().refine((value) => !/[\n\r\0]/.test(value), { message: "must be a single line" }), z.number(), z.boolean()]);
 
 /** Where clients reach the services from the host (publishing), never where servers listen. */
 const network = z.strictObject({
     /** Host interface every published port binds. Default: `127.0.0.1`. */
     bindAddress: z.union([z.ipv4(), z.ipv6()], { message: "must be an IPv4 or IPv6 address such as 127.0.0.1" }).default("127.0.0.1"),
     /** Host ports. */
-    ports: z.strictObject({
-        /** PostgreSQL primary (or single node). Default: 5432. */
-        postgres: port.default(5432),
-        /** PgBouncer transaction pool. Default: 6432. */
-        transactionPool: port.default(6432),
-        /** PgBouncer session pool. Default: 6433. */
-        sessionPool: port.default(6433),
-        /** postgres_exporter. Default: 9187. */
-        exporter: port.default(9187),
-        /** First replica; replica N uses this + N - 1. Default: 5442. */
-        replicaBase: port.default(5442),
-    }).prefault({}),
+    ports: z
+        .strictObject({
+            /** PostgreSQL primary (or single node). Default: 5432. */
+            postgres: port.default(5432),
+            /** PgBouncer transaction pool. Default: 6432. */
+            transactionPool: port.default(6432),
+            /** PgBouncer session pool. Default: 6433. */
+            sessionPool: port.default(6433),
+            /** postgres_exporter. Default: 9187. */
+            exporter: port.default(9187),
+            /** First replica; replica N uses this + N - 1. Default: 5442. */
+            replicaBase: port.default(5442),
+        })
+        .prefault({}),
 });
 
 const hbaRule = z.strictObject({
@@ -117,18 +115,28 @@ const cdc = z
     })
     .superRefine((value, ctx) => {
         if (value.enabled === false && value.databases.length > 0) {
-            ctx.addIssue({ code: "custom", path: ["enabled"], message: "is false while postgres.cdc.databases names databases: drop enabled, or the databases" });
+            ctx.addIssue({
+                code: "custom",
+                path: ["enabled"],
+                message: "is false while postgres.cdc.databases names databases: drop enabled, or the databases",
+            });
         }
     })
     .transform((value) => ({ enabled: value.enabled ?? value.databases.length > 0, databases: value.databases }));
 
 const postgres = z.strictObject({
     /** Major version. Default: 18. */
-    version: z.union(POSTGRES_VERSIONS.map((v) => z.literal(v)), { message: `must be one of ${POSTGRES_VERSIONS.join(", ")}` }).default(18),
+    version: z
+        .union(
+            POSTGRES_VERSIONS.map((v) => z.literal(v)),
+            { message: `must be one of ${POSTGRES_VERSIONS.join(", ")}` },
+        )
+        .default(18),
     /** Memory available to the server; drives auto-tuning and container limits. Default: `1GiB`. */
     memory: memorySize.default(SERVER_SIZE_DEFAULTS.memory),
     /** CPUs available to the server. Default: 1. */
-    cpus: z.number()
+    cpus: z
+        .number()
         .min(DOCKER_MIN_CPUS, { message: `must be at least ${DOCKER_MIN_CPUS} (Docker refuses fewer CPUs)` })
         .max(1024)
         .refine((cpus) => Math.abs(cpus / CPU_RESOLUTION - Math.round(cpus / CPU_RESOLUTION)) < 1e-6, {
@@ -140,26 +148,36 @@ const postgres = z.strictObject({
     /** Server-wide extensions: preloaded where needed and available to databases. */
     extensions: z.array(extension).default(["pg_stat_statements", "auto_explain", "pg_cron", "pgaudit"]),
     /** Databases, each with its migrate, app and read-only roles. Default: one named `app`. */
-    databases: z.array(database).min(1).default([{ name: "app", extensions: [] }]),
+    databases: z
+        .array(database)
+        .min(1)
+        .default([{ name: "app", extensions: [] }]),
     /** Further roles beyond the three made per database. Default: none. */
     roles: z.array(role).default([]),
     /** User pg_hba.conf rules, placed after the platform's fixed rules. Default: none. */
     hba: z.array(hbaRule).default([]),
     /** TLS for client connections (hostssl, hostnossl reject). Default: off. */
-    tls: z.strictObject({
-        enabled: z.boolean().default(false),
-        /**
-         * Where clients keep the stack's CA certificate (the `caCertificate` output): the URLs
-         * name it as `sslrootcert`, with `sslmode=verify-full`, so libpq (psql, psycopg) and
-         * node-postgres verify the server with it. A relative path is read from the client's
-         * working directory. Default: `ca.crt`.
-         */
-        caFile: z.string().regex(/^[A-Za-z0-9._/-]+$/, { message: "must be a file path of letters, digits, '.', '_', '-' and '/' (it goes into the URLs unescaped)" }).default("ca.crt"),
-    }).prefault({}),
+    tls: z
+        .strictObject({
+            enabled: z.boolean().default(false),
+            /**
+             * Where clients keep the stack's CA certificate (the `caCertificate` output): the URLs
+             * name it as `sslrootcert`, with `sslmode=verify-full`, so libpq (psql, psycopg) and
+             * node-postgres verify the server with it. A relative path is read from the client's
+             * working directory. Default: `ca.crt`.
+             */
+            caFile: z
+                .string()
+                .regex(/^[A-Za-z0-9._/-]+$/, { message: "must be a file path of letters, digits, '.', '_', '-' and '/' (it goes into the URLs unescaped)" })
+                .default("ca.crt"),
+        })
+        .prefault({}),
     /** Change data capture (Debezium-style logical decoding). Default: off. */
     cdc: cdc.prefault({}),
     /** pgaudit.log classes. Default: `ddl,role`. */
-    auditLog: z.string().regex(/^-?[a-z_]+(,\s*-?[a-z_]+)*$/, { message: "must be a comma-separated list of pgaudit classes" })
+    auditLog: z
+        .string()
+        .regex(/^-?[a-z_]+(,\s*-?[a-z_]+)*$/, { message: "must be a comma-separated list of pgaudit classes" })
         .superRefine((value, ctx) => {
             const problem = pgauditLogProblem(value);
             if (problem) ctx.addIssue({ code: "custom", message: problem });
@@ -213,7 +231,10 @@ const image = z.strictObject({
     /** Push the built image. Default: false. */
     push: z.boolean().default(false),
     /** Platforms built. Default: linux/amd64 and linux/arm64. */
-    platforms: z.array(z.enum(["linux/amd64", "linux/arm64"])).min(1).default(["linux/amd64", "linux/arm64"]),
+    platforms: z
+        .array(z.enum(["linux/amd64", "linux/arm64"]))
+        .min(1)
+        .default(["linux/amd64", "linux/arm64"]),
     /** Registry cache reference (`type=registry`). Default: none. */
     cacheRef: imageReference.optional(),
 });
@@ -226,15 +247,22 @@ const migrations = z.strictObject({
      * runs it once per change of image, command or environment, after the primary and pools are
      * healthy and before its outputs resolve; a failed run fails `pulumi up`. Default: none.
      */
-    image: z.string().refine(isDigestPinned, { message: "must be pinned by digest (repository@sha256:<64 hex digits>), so the same migrations run on every up" }).optional(),
+    image: z
+        .string()
+        .refine(isDigestPinned, { message: "must be pinned by digest (repository@sha256:<64 hex digits>), so the same migrations run on every up" })
+        .optional(),
     /** Command (with arguments) to run instead of the image's own. Default: the image's. */
     command: z.array(z.string().min(1)).min(1).optional(),
     /** Extra plain environment (never secrets; the connection arrives as DATABASE_URL). Default: none. */
-    env: z.record(envName, z.string().refine((value) => !/[\n\r\0]/.test(value), { message: "must be a single line" })).default({}),
+    env: z
+        .record(
+            envName,
+            z.string().refine((value) => !/[\n\r\0]/.test(value), { message: "must be a single line" }),
+        )
+        .default({}),
     /** How long a run may take before `pulumi up` fails. Default: 600. */
     timeoutSeconds: z.number().int().min(10).max(86_400).default(600),
 });
-
 
 type Issue = (path: (string | number)[], message: string) => void;
 
@@ -273,7 +301,12 @@ function serverSettingIssues(spec: ServerSettingInputs, issue: Issue): void {
  * (a typo, `replication`, `sameuser`) is a rule that never matches, not a keyword; and a rule for
  * the superuser never matches either (a fixed rule rejects it first).
  */
-function hbaReferenceIssues(rules: readonly { readonly database: string; readonly user: string }[], databases: ReadonlySet<string>, roles: ReadonlySet<string>, issue: Issue): void {
+function hbaReferenceIssues(
+    rules: readonly { readonly database: string; readonly user: string }[],
+    databases: ReadonlySet<string>,
+    roles: ReadonlySet<string>,
+    issue: Issue,
+): void {
     const platformRoles = new Set<string>(Object.values(PLATFORM_ROLES));
     rules.forEach((rule, i) => {
         if (rule.database !== "all" && !databases.has(rule.database)) {
@@ -282,112 +315,125 @@ function hbaReferenceIssues(rules: readonly { readonly database: string; readonl
         if (rule.user === SUPERUSER) {
             issue(["postgres", "hba", i, "user"], `the superuser never logs in over the network: a fixed rule rejects it before any user rule`);
         } else if (rule.user !== "all" && !roles.has(rule.user) && !platformRoles.has(rule.user)) {
-            issue(["postgres", "hba", i, "user"], `"${rule.user}" is not a role of this stack (per-database, postgres.roles or the platform's): the rule would never match`);
+            issue(
+                ["postgres", "hba", i, "user"],
+                `"${rule.user}" is not a role of this stack (per-database, postgres.roles or the platform's): the rule would never match`,
+            );
         }
     });
 }
 
 /** The whole stack configuration (`pg-platform:*`), before cross-field checks. */
-export const platformSchema = z.strictObject({
-    /** Where PostgreSQL runs. Default: `docker`. */
-    target: z.enum(["docker", "kubernetes", "aws", "gcp"]).default("docker"),
-    /** `single` node, or a `primary` with poolers, exporter and optional replicas. Default: `single`. */
-    topology: z.enum(["single", "primary"]).default("single"),
-    /** Streaming (or managed read) replicas; only with `primary`. Default: 0. */
-    replicas: z.number().int().min(0).max(15).default(0),
-    /** Production safeguards: deletion protection, longer retention, HA. Default: false. */
-    production: z.boolean().default(false),
-    network: network.prefault({}),
-    postgres: postgres.prefault({}),
-    pooler: pooler.prefault({}),
-    exporter: exporter.prefault({}),
-    image: image.prefault({}),
-    backup: backupSchema.prefault({}),
-    /** A one-shot migration job as `<db>_migrate` through the session pool (self-hosted targets). Default: none. */
-    migrations: migrations.prefault({}),
-    docker: dockerSettings.optional(),
-    kubernetes: kubernetesSettings.optional(),
-    aws: awsSettings.optional(),
-    gcp: gcpSettings.optional(),
-}).superRefine((spec, ctx) => {
-    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+export const platformSchema = z
+    .strictObject({
+        /** Where PostgreSQL runs. Default: `docker`. */
+        target: z.enum(["docker", "kubernetes", "aws", "gcp"]).default("docker"),
+        /** `single` node, or a `primary` with poolers, exporter and optional replicas. Default: `single`. */
+        topology: z.enum(["single", "primary"]).default("single"),
+        /** Streaming (or managed read) replicas; only with `primary`. Default: 0. */
+        replicas: z.number().int().min(0).max(15).default(0),
+        /** Production safeguards: deletion protection, longer retention, HA. Default: false. */
+        production: z.boolean().default(false),
+        network: network.prefault({}),
+        postgres: postgres.prefault({}),
+        pooler: pooler.prefault({}),
+        exporter: exporter.prefault({}),
+        image: image.prefault({}),
+        backup: backupSchema.prefault({}),
+        /** A one-shot migration job as `<db>_migrate` through the session pool (self-hosted targets). Default: none. */
+        migrations: migrations.prefault({}),
+        docker: dockerSettings.optional(),
+        kubernetes: kubernetesSettings.optional(),
+        aws: awsSettings.optional(),
+        gcp: gcpSettings.optional(),
+    })
+    .superRefine((spec, ctx) => {
+        const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
 
-    if (spec.replicas > 0 && spec.topology !== "primary") {
-        issue(["replicas"], `replicas need topology "primary" (topology is "${spec.topology}")`);
-    }
-    if (spec.migrations.image !== undefined && (spec.target === "aws" || spec.target === "gcp")) {
-        issue(["migrations", "image"], `the ${spec.target} target runs no migration job: run the migration image in your pipeline against sessionPoolUrl (or primaryUrl) before deploying the applications (README: Migrations)`);
-    }
-    if (spec.migrations.image === undefined && (spec.migrations.command !== undefined || Object.keys(spec.migrations.env).length > 0)) {
-        issue(["migrations", "image"], "is required when migrations.command or migrations.env is set");
-    }
-    if (spec.target !== "docker" && spec[spec.target] === undefined) {
-        issue([spec.target], `target "${spec.target}" needs its own settings under pg-platform:${spec.target}`);
-    }
-
-    serverSettingIssues(spec, issue);
-
-    // Platform and other reserved roles are refused by roleName itself; here only clashes
-    // between the stack's own names.
-    const seenRoles = new Set<string>();
-    const seenDatabases = new Set<string>();
-    spec.postgres.databases.forEach((db, i) => {
-        if (seenDatabases.has(db.name)) issue(["postgres", "databases", i, "name"], `database "${db.name}" is listed twice`);
-        seenDatabases.add(db.name);
-        for (const role of databaseRoleNames(db.name)) {
-            if (role.length > 63) issue(["postgres", "databases", i, "name"], `is too long: its role "${role}" would pass 63 characters`);
-            seenRoles.add(role);
+        if (spec.replicas > 0 && spec.topology !== "primary") {
+            issue(["replicas"], `replicas need topology "primary" (topology is "${spec.topology}")`);
         }
-        for (const ext of db.extensions) {
-            if (!spec.postgres.extensions.includes(ext)) {
-                issue(["postgres", "databases", i, "extensions"], `"${ext}" must also be in postgres.extensions`);
+        if (spec.migrations.image !== undefined && (spec.target === "aws" || spec.target === "gcp")) {
+            issue(
+                ["migrations", "image"],
+                `the ${spec.target} target runs no migration job: run the migration image in your pipeline against sessionPoolUrl (or primaryUrl) before deploying the applications (README: Migrations)`,
+            );
+        }
+        if (spec.migrations.image === undefined && (spec.migrations.command !== undefined || Object.keys(spec.migrations.env).length > 0)) {
+            issue(["migrations", "image"], "is required when migrations.command or migrations.env is set");
+        }
+        if (spec.target !== "docker" && spec[spec.target] === undefined) {
+            issue([spec.target], `target "${spec.target}" needs its own settings under pg-platform:${spec.target}`);
+        }
+
+        serverSettingIssues(spec, issue);
+
+        // Platform and other reserved roles are refused by roleName itself; here only clashes
+        // between the stack's own names.
+        const seenRoles = new Set<string>();
+        const seenDatabases = new Set<string>();
+        spec.postgres.databases.forEach((db, i) => {
+            if (seenDatabases.has(db.name)) issue(["postgres", "databases", i, "name"], `database "${db.name}" is listed twice`);
+            seenDatabases.add(db.name);
+            for (const role of databaseRoleNames(db.name)) {
+                if (role.length > 63) issue(["postgres", "databases", i, "name"], `is too long: its role "${role}" would pass 63 characters`);
+                seenRoles.add(role);
             }
+            for (const ext of db.extensions) {
+                if (!spec.postgres.extensions.includes(ext)) {
+                    issue(["postgres", "databases", i, "extensions"], `"${ext}" must also be in postgres.extensions`);
+                }
+            }
+        });
+        const cdcDatabases = new Set<string>();
+        spec.postgres.cdc.databases.forEach((db, i) => {
+            const path = ["postgres", "cdc", "databases", i];
+            if (!seenDatabases.has(db.name)) issue([...path, "name"], `"${db.name}" is not one of postgres.databases`);
+            // The platform's own pg_hba.conf rules write `replication` bare, as the keyword.
+            if (db.name === "replication")
+                issue([...path, "name"], `"replication" is pg_hba.conf's keyword for physical replication: CDC needs a database of another name`);
+            if (cdcDatabases.has(db.name)) issue([...path, "name"], `database "${db.name}" is listed twice`);
+            cdcDatabases.add(db.name);
+            seenRoles.add(cdcNames(db.name).role);
+            if (db.tables !== "all") {
+                const seen = new Set<string>();
+                db.tables.forEach((table, j) => {
+                    if (seen.has(table)) issue([...path, "tables", j], `"${table}" is listed twice`);
+                    seen.add(table);
+                });
+            }
+        });
+        spec.postgres.roles.forEach((role, i) => {
+            if (seenRoles.has(role.name)) issue(["postgres", "roles", i, "name"], `"${role.name}" is already a platform or per-database role`);
+            seenRoles.add(role.name);
+            if (!seenDatabases.has(role.database)) {
+                issue(["postgres", "roles", i, "database"], `"${role.database}" is not one of postgres.databases`);
+            }
+        });
+        hbaReferenceIssues(spec.postgres.hba, seenDatabases, seenRoles, issue);
+        if (
+            spec.postgres.extensions.includes("pgvector") &&
+            !spec.image.extensions.includes("pgvector") &&
+            (spec.target === "docker" || spec.target === "kubernetes")
+        ) {
+            issue(["image", "extensions"], "pgvector is in postgres.extensions, so the image must build it: add pgvector here");
         }
-    });
-    const cdcDatabases = new Set<string>();
-    spec.postgres.cdc.databases.forEach((db, i) => {
-        const path = ["postgres", "cdc", "databases", i];
-        if (!seenDatabases.has(db.name)) issue([...path, "name"], `"${db.name}" is not one of postgres.databases`);
-        // The platform's own pg_hba.conf rules write `replication` bare, as the keyword.
-        if (db.name === "replication") issue([...path, "name"], `"replication" is pg_hba.conf's keyword for physical replication: CDC needs a database of another name`);
-        if (cdcDatabases.has(db.name)) issue([...path, "name"], `database "${db.name}" is listed twice`);
-        cdcDatabases.add(db.name);
-        seenRoles.add(cdcNames(db.name).role);
-        if (db.tables !== "all") {
-            const seen = new Set<string>();
-            db.tables.forEach((table, j) => {
-                if (seen.has(table)) issue([...path, "tables", j], `"${table}" is listed twice`);
-                seen.add(table);
-            });
-        }
-    });
-    spec.postgres.roles.forEach((role, i) => {
-        if (seenRoles.has(role.name)) issue(["postgres", "roles", i, "name"], `"${role.name}" is already a platform or per-database role`);
-        seenRoles.add(role.name);
-        if (!seenDatabases.has(role.database)) {
-            issue(["postgres", "roles", i, "database"], `"${role.database}" is not one of postgres.databases`);
-        }
-    });
-    hbaReferenceIssues(spec.postgres.hba, seenDatabases, seenRoles, issue);
-    if (spec.postgres.extensions.includes("pgvector") && !spec.image.extensions.includes("pgvector") && (spec.target === "docker" || spec.target === "kubernetes")) {
-        issue(["image", "extensions"], "pgvector is in postgres.extensions, so the image must build it: add pgvector here");
-    }
 
-    const ports = spec.network.ports;
-    const used: [string, number][] = [["postgres", ports.postgres]];
-    if (spec.topology === "primary" && spec.pooler.enabled) {
-        used.push(["transactionPool", ports.transactionPool], ["sessionPool", ports.sessionPool]);
-    }
-    if (spec.topology === "primary" && spec.exporter.enabled) used.push(["exporter", ports.exporter]);
-    for (let n = 0; n < spec.replicas; n++) used.push([n === 0 ? "replicaBase" : `replicaBase+${n}`, ports.replicaBase + n]);
-    const owner = new Map<number, string>();
-    for (const [key, value] of used) {
-        const first = owner.get(value);
-        if (value > 65535) issue(["network", "ports", "replicaBase"], `replica ports run past 65535 (${key} = ${value})`);
-        else if (first) issue(["network", "ports", key.split("+")[0]], `port ${value} is already used by network.ports.${first}`);
-        else owner.set(value, key);
-    }
-});
+        const ports = spec.network.ports;
+        const used: [string, number][] = [["postgres", ports.postgres]];
+        if (spec.topology === "primary" && spec.pooler.enabled) {
+            used.push(["transactionPool", ports.transactionPool], ["sessionPool", ports.sessionPool]);
+        }
+        if (spec.topology === "primary" && spec.exporter.enabled) used.push(["exporter", ports.exporter]);
+        for (let n = 0; n < spec.replicas; n++) used.push([n === 0 ? "replicaBase" : `replicaBase+${n}`, ports.replicaBase + n]);
+        const owner = new Map<number, string>();
+        for (const [key, value] of used) {
+            const first = owner.get(value);
+            if (value > 65535) issue(["network", "ports", "replicaBase"], `replica ports run past 65535 (${key} = ${value})`);
+            else if (first) issue(["network", "ports", key.split("+")[0]], `port ${value} is already used by network.ports.${first}`);
+            else owner.set(value, key);
+        }
+    });
 
 /** The validated, defaulted stack configuration every component and renderer reads. */
 export type PlatformSpec = z.output<typeof platformSchema>;

@@ -6,7 +6,15 @@
 import { IMAGE_DIGEST, isDigestPinned } from "../platform/images";
 import { ConfigError, type PlatformSpec } from "../config";
 import { PROJECT } from "../platform/constants";
-import { POSTGRES_BASE_IMAGE, POSTGRES_IMAGE_MAJOR, POSTGRES_IMAGE_VERSION, buildArgs, builtExtensions, extensionManifest, type ManifestEntry } from "./extensions";
+import {
+    POSTGRES_BASE_IMAGE,
+    POSTGRES_IMAGE_MAJOR,
+    POSTGRES_IMAGE_VERSION,
+    buildArgs,
+    builtExtensions,
+    extensionManifest,
+    type ManifestEntry,
+} from "./extensions";
 
 /** Repository a build is named under when `image.repository` is not set (a local, unpushed build). */
 export const LOCAL_REPOSITORY = "pg-platform/postgres";
@@ -75,7 +83,9 @@ export function resolveImage(spec: PlatformSpec): ImageSource {
     if (problems.length > 0) throw new ConfigError(problems);
 
     const repository = image.repository ?? LOCAL_REPOSITORY;
-    const optional = builtExtensions(spec).filter((pin) => pin.optional).map((pin) => `-${pin.name}`);
+    const optional = builtExtensions(spec)
+        .filter((pin) => pin.optional)
+        .map((pin) => `-${pin.name}`);
     return {
         kind: "build",
         plan: {

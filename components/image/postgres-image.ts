@@ -46,7 +46,10 @@ export class PostgresImage extends pulumi.ComponentResource {
         const source = resolveImage(args.spec);
         if (source.kind === "prebuilt") {
             if (!source.pinned) {
-                pulumi.log.warn(`${PROJECT}:image.prebuilt ${source.ref} is not pinned by digest (the pinned-images policy reports it); use <repository>@sha256:<digest>`, this);
+                pulumi.log.warn(
+                    `${PROJECT}:image.prebuilt ${source.ref} is not pinned by digest (the pinned-images policy reports it); use <repository>@sha256:<digest>`,
+                    this,
+                );
             }
             this.imageRef = pulumi.output(source.ref);
             this.extensions = pulumi.output([]);
@@ -76,6 +79,8 @@ function imageArgs(plan: ImageBuildPlan, args: PostgresImageArgs): dockerBuild.I
         buildOnPreview: false,
         cacheFrom: cache ? [{ registry: { ref: cache } }] : undefined,
         // A cache that cannot be written must not fail the deployment.
-        cacheTo: cache ? [{ registry: { ref: cache, mode: dockerBuild.CacheMode.Max, imageManifest: true, ociMediaTypes: true, ignoreError: true } }] : undefined,
+        cacheTo: cache
+            ? [{ registry: { ref: cache, mode: dockerBuild.CacheMode.Max, imageManifest: true, ociMediaTypes: true, ignoreError: true } }]
+            : undefined,
     };
 }

@@ -10,16 +10,20 @@ import { APP_SCHEMA, type DatabasePlan } from "./roles";
  * `keepers` makes a new one. Default: none.
  */
 export function managedPassword(name: string, parent: pulumi.Resource, keepers?: Record<string, string>): random.RandomPassword {
-    return new random.RandomPassword(name, {
-        keepers,
-        length: 32,
-        special: true,
-        overrideSpecial: "-_.~",
-        minUpper: 2,
-        minLower: 2,
-        minNumeric: 2,
-        minSpecial: 2,
-    }, { parent });
+    return new random.RandomPassword(
+        name,
+        {
+            keepers,
+            length: 32,
+            special: true,
+            overrideSpecial: "-_.~",
+            minUpper: 2,
+            minLower: 2,
+            minNumeric: 2,
+            minSpecial: 2,
+        },
+        { parent },
+    );
 }
 
 /** Arguments of {@link DatabaseRoles}. */
@@ -63,17 +67,24 @@ export class DatabaseRoles extends pulumi.ComponentResource {
         for (const role of args.plan.roles) {
             const password = managedPassword(`${name}-${role.name}-password`, this);
             passwords[role.name] = pulumi.secret(password.result);
-            roles.set(role.name, new postgresql.Role(`${name}-role-${role.name}`, {
-                name: role.name,
-                login: true,
-                password: password.result,
-                connectionLimit: role.connectionLimit,
-                roles: [...role.memberOf],
-                inherit: true,
-                superuser: false,
-                createDatabase: false,
-                createRole: false,
-            }, opts(...role.memberOf.map((member) => roles.get(member)))));
+            roles.set(
+                role.name,
+                new postgresql.Role(
+                    `${name}-role-${role.name}`,
+                    {
+                        name: role.name,
+                        login: true,
+                        password: password.result,
+                        connectionLimit: role.connectionLimit,
+                        roles: [...role.memberOf],
+                        inherit: true,
+                        superuser: false,
+                        createDatabase: false,
+                        createRole: false,
+                    },
+                    opts(...role.memberOf.map((member) => roles.get(member))),
+                ),
+            );
         }
 
         for (const db of args.plan.databases) {
@@ -82,23 +93,31 @@ export class DatabaseRoles extends pulumi.ComponentResource {
             }
         }
         for (const grant of args.plan.grants) {
-            new postgresql.Grant(`${name}-grant-${grant.database}-${grant.role}-${grant.objectType}`, {
-                role: grant.role,
-                database: grant.database,
-                objectType: grant.objectType,
-                schema: grant.objectType === "database" ? undefined : APP_SCHEMA,
-                privileges: [...grant.privileges],
-            }, opts(databases.get(grant.database), roles.get(grant.role)));
+            new postgresql.Grant(
+                `${name}-grant-${grant.database}-${grant.role}-${grant.objectType}`,
+                {
+                    role: grant.role,
+                    database: grant.database,
+                    objectType: grant.objectType,
+                    schema: grant.objectType === "database" ? undefined : APP_SCHEMA,
+                    privileges: [...grant.privileges],
+                },
+                opts(databases.get(grant.database), roles.get(grant.role)),
+            );
         }
         for (const grant of args.plan.defaultPrivileges) {
-            new postgresql.DefaultPrivileges(`${name}-default-${grant.database}-${grant.role}-${grant.objectType}`, {
-                role: grant.role,
-                database: grant.database,
-                owner: grant.owner,
-                // No schema: database-wide, so schemas a migration makes are covered too.
-                objectType: grant.objectType,
-                privileges: [...grant.privileges],
-            }, opts(databases.get(grant.database), roles.get(grant.role), roles.get(grant.owner)));
+            new postgresql.DefaultPrivileges(
+                `${name}-default-${grant.database}-${grant.role}-${grant.objectType}`,
+                {
+                    role: grant.role,
+                    database: grant.database,
+                    owner: grant.owner,
+                    // No schema: database-wide, so schemas a migration makes are covered too.
+                    objectType: grant.objectType,
+                    privileges: [...grant.privileges],
+                },
+                opts(databases.get(grant.database), roles.get(grant.role), roles.get(grant.owner)),
+            );
         }
 
         this.passwords = passwords;

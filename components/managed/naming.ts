@@ -31,7 +31,10 @@ const HASH_LENGTH = 6;
  * whole stack name so two long names stay apart.
  */
 export function managedBaseName(stack: string): string {
-    const slug = stack.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+    const slug = stack
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-+|-+$/g, "");
     if (slug !== "" && slug.length <= MAX_STACK_PART) return `${PROJECT}-${slug}`;
     const hash = createHash("sha256").update(stack).digest("hex").slice(0, HASH_LENGTH);
     const kept = slug.slice(0, MAX_STACK_PART - HASH_LENGTH - 1).replace(/-+$/, "");

@@ -76,7 +76,12 @@ const PRIVILEGES: Readonly<Record<Access, Readonly<Record<GrantPlan["objectType"
     // The migrate role owns the schema's objects without owning the database, so the admin
     // keeps the database and a leaked migrate password cannot drop it.
     migrate: { database: ["CONNECT", "CREATE", "TEMPORARY"], schema: ["CREATE", "USAGE"], table: ["ALL"], sequence: ["ALL"] },
-    readwrite: { database: ["CONNECT", "TEMPORARY"], schema: ["USAGE"], table: ["SELECT", "INSERT", "UPDATE", "DELETE"], sequence: ["SELECT", "USAGE", "UPDATE"] },
+    readwrite: {
+        database: ["CONNECT", "TEMPORARY"],
+        schema: ["USAGE"],
+        table: ["SELECT", "INSERT", "UPDATE", "DELETE"],
+        sequence: ["SELECT", "USAGE", "UPDATE"],
+    },
     readonly: { database: ["CONNECT", "TEMPORARY"], schema: ["USAGE"], table: ["SELECT"], sequence: ["SELECT"] },
 };
 

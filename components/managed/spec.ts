@@ -40,14 +40,20 @@ export function managedSpecProblems(spec: PlatformSpec, caps: ManagedCapabilitie
     const primary = spec.topology === "primary";
 
     if (primary && spec.pooler.enabled && !caps.pool) {
-        at("pooler.enabled", `the ${caps.target} target has no transaction pool the platform can deploy; set pooler.enabled: false (run PgBouncer beside the application if it needs one)`);
+        at(
+            "pooler.enabled",
+            `the ${caps.target} target has no transaction pool the platform can deploy; set pooler.enabled: false (run PgBouncer beside the application if it needs one)`,
+        );
     }
     if (primary && spec.exporter.enabled) {
         at("exporter.enabled", `the ${caps.target} target runs no postgres_exporter; metrics come from ${caps.metrics}. Set exporter.enabled: false`);
     }
     const image = spec.image;
     if (image.extensions.length > 0 || image.prebuilt || image.repository || image.push || image.cacheRef) {
-        at("image", `the ${caps.target} target runs the provider's PostgreSQL build, not the platform image; remove pg-platform:image (pgvector needs only postgres.extensions here)`);
+        at(
+            "image",
+            `the ${caps.target} target runs the provider's PostgreSQL build, not the platform image; remove pg-platform:image (pgvector needs only postgres.extensions here)`,
+        );
     }
     if (spec.postgres.memory !== SERVER_SIZE_DEFAULTS.memory || spec.postgres.cpus !== SERVER_SIZE_DEFAULTS.cpus) {
         at("postgres.memory", `sizes self-hosted servers; on ${caps.target} the size is ${caps.size}. Remove postgres.memory and postgres.cpus`);
@@ -61,7 +67,10 @@ export function managedSpecProblems(spec: PlatformSpec, caps: ManagedCapabilitie
             at(`postgres.databases.${i}.extensions`, `pg_cron can only be created in the first database ("${first}", its cron.database_name)`);
         }
         if (i > 0 && caps.apiCreatesDatabases === "first" && !caps.manageDatabases) {
-            at(`postgres.databases.${i}.name`, `"${db.name}" cannot be created by the ${caps.target} API (it creates only the first database); set ${caps.manageDatabasesKey}: true or list one database`);
+            at(
+                `postgres.databases.${i}.name`,
+                `"${db.name}" cannot be created by the ${caps.target} API (it creates only the first database); set ${caps.manageDatabasesKey}: true or list one database`,
+            );
         }
     });
     if (spec.postgres.roles.length > 0 && !caps.manageDatabases) {

@@ -38,7 +38,7 @@ export const PLATFORM_ROLES = {
 /** Schema holding the PgBouncer auth_query function, kept out of `public` on purpose. */
 export const POOLER_AUTH_SCHEMA = "pgbouncer";
 
-/** Suffixes of the three least-privilege roles made for every database (seeds 003, 004). */
+/** Suffixes of the three least-privilege roles made for every database: owner for migrations, read-write for applications, read-only for reporting. */
 export const DATABASE_ROLE_SUFFIXES = {
     migrate: "_migrate",
     readwrite: "_app",
@@ -78,18 +78,11 @@ export const CDC_SCHEMA = "platform_cdc";
 /** The logical decoding plugin the platform's CDC slots use (Debezium's default, built in). */
 export const CDC_PLUGIN = "pgoutput";
 
-/** Below this the auto-tuning refuses to start PostgreSQL (seed 001). */
+/** Below this the auto-tuning refuses to start PostgreSQL: the tuned buffers and connections would not fit. */
 export const MIN_MEMORY_MB = 512;
 
 /** Extensions the platform knows how to build, preload and create. */
-export const KNOWN_EXTENSIONS = [
-    "pg_cron",
-    "pgaudit",
-    "pg_stat_statements",
-    "auto_explain",
-    "pg_trgm",
-    "pgvector",
-] as const;
+export const KNOWN_EXTENSIONS = ["pg_cron", "pgaudit", "pg_stat_statements", "auto_explain", "pg_trgm", "pgvector"] as const;
 
 /** An extension the platform knows. */
 export type ExtensionName = (typeof KNOWN_EXTENSIONS)[number];

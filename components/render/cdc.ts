@@ -33,8 +33,9 @@ function upkeepFunction(db: CdcDatabase): string {
     const { role, publication } = cdcNames(db.name);
     const owner = databaseRole(db.name, "migrate");
     const roleOid = (name: string) => `(SELECT oid FROM pg_catalog.pg_roles WHERE rolname = ${literal(name)})`;
-    const body = db.tables === "all"
-        ? `DECLARE
+    const body =
+        db.tables === "all"
+            ? `DECLARE
     rel regclass;
     nsp name;
 BEGIN
@@ -47,7 +48,7 @@ BEGIN
         CONTINUE WHEN pg_catalog.has_schema_privilege(${literal(role)}, nsp, 'USAGE');
         EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %I', nsp, ${literal(role)});
     END LOOP;`
-        : `DECLARE
+            : `DECLARE
     wanted text[] := ARRAY[${db.tables.map(literal).join(", ")}];
     rel regclass;
     qualified text;

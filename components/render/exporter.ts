@@ -29,9 +29,10 @@ const WAL_POSITION = "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn
  */
 export const EXPORTER_QUERIES: Readonly<Record<string, CustomQuery>> = {
     [`${EXPORTER_METRIC_PREFIX}_replication`]: {
-        query: "SELECT application_name AS replica, COALESCE(EXTRACT(EPOCH FROM replay_lag), 0)::float8 AS replay_lag_seconds, "
-            + "COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0)::float8 AS replay_lag_bytes "
-            + "FROM pg_stat_replication WHERE NOT pg_is_in_recovery()",
+        query:
+            "SELECT application_name AS replica, COALESCE(EXTRACT(EPOCH FROM replay_lag), 0)::float8 AS replay_lag_seconds, " +
+            "COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0)::float8 AS replay_lag_bytes " +
+            "FROM pg_stat_replication WHERE NOT pg_is_in_recovery()",
         master: true,
         metrics: [
             { replica: label("application_name of the standby (the replica's slot name)") },
@@ -40,8 +41,9 @@ export const EXPORTER_QUERIES: Readonly<Record<string, CustomQuery>> = {
         ],
     },
     [`${EXPORTER_METRIC_PREFIX}_replication_slot`]: {
-        query: `SELECT slot_name, slot_type, active::int AS active, COALESCE(pg_wal_lsn_diff(${WAL_POSITION}, restart_lsn), 0)::float8 AS retained_bytes, `
-            + "COALESCE(safe_wal_size, -1)::float8 AS safe_wal_size_bytes FROM pg_replication_slots",
+        query:
+            `SELECT slot_name, slot_type, active::int AS active, COALESCE(pg_wal_lsn_diff(${WAL_POSITION}, restart_lsn), 0)::float8 AS retained_bytes, ` +
+            "COALESCE(safe_wal_size, -1)::float8 AS safe_wal_size_bytes FROM pg_replication_slots",
         master: true,
         metrics: [
             { slot_name: label("Replication slot") },
@@ -52,23 +54,18 @@ export const EXPORTER_QUERIES: Readonly<Record<string, CustomQuery>> = {
         ],
     },
     [`${EXPORTER_METRIC_PREFIX}_connections`]: {
-        query: "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::float8 AS used, "
-            + "current_setting('max_connections')::float8 AS max, current_setting('superuser_reserved_connections')::float8 AS reserved",
+        query:
+            "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::float8 AS used, " +
+            "current_setting('max_connections')::float8 AS max, current_setting('superuser_reserved_connections')::float8 AS reserved",
         master: true,
-        metrics: [
-            { used: gauge("Client connections open") },
-            { max: gauge("max_connections") },
-            { reserved: gauge("Connections reserved for superusers") },
-        ],
+        metrics: [{ used: gauge("Client connections open") }, { max: gauge("max_connections") }, { reserved: gauge("Connections reserved for superusers") }],
     },
     [`${EXPORTER_METRIC_PREFIX}_postmaster`]: {
-        query: "SELECT EXTRACT(EPOCH FROM pg_postmaster_start_time())::float8 AS start_time_seconds, "
-            + "EXTRACT(EPOCH FROM now() - pg_postmaster_start_time())::float8 AS uptime_seconds",
+        query:
+            "SELECT EXTRACT(EPOCH FROM pg_postmaster_start_time())::float8 AS start_time_seconds, " +
+            "EXTRACT(EPOCH FROM now() - pg_postmaster_start_time())::float8 AS uptime_seconds",
         master: true,
-        metrics: [
-            { start_time_seconds: gauge("Unix time the server started") },
-            { uptime_seconds: gauge("Seconds since the server started") },
-        ],
+        metrics: [{ start_time_seconds: gauge("Unix time the server started") }, { uptime_seconds: gauge("Seconds since the server started") }],
     },
     [`${EXPORTER_METRIC_PREFIX}_database`]: {
         query: "SELECT datname, pg_database_size(datname)::float8 AS size_bytes FROM pg_database WHERE datallowconn AND NOT datistemplate",
@@ -76,8 +73,9 @@ export const EXPORTER_QUERIES: Readonly<Record<string, CustomQuery>> = {
         metrics: [{ datname: label("Database") }, { size_bytes: gauge("Disk space the database uses") }],
     },
     [`${EXPORTER_METRIC_PREFIX}_memory_setting`]: {
-        query: "SELECT name AS setting, source, (setting::numeric * CASE unit WHEN '8kB' THEN 8192 WHEN 'kB' THEN 1024 WHEN 'MB' THEN 1048576 ELSE 1 END)::float8 AS bytes "
-            + "FROM pg_settings WHERE name IN ('shared_buffers', 'effective_cache_size', 'maintenance_work_mem', 'work_mem')",
+        query:
+            "SELECT name AS setting, source, (setting::numeric * CASE unit WHEN '8kB' THEN 8192 WHEN 'kB' THEN 1024 WHEN 'MB' THEN 1048576 ELSE 1 END)::float8 AS bytes " +
+            "FROM pg_settings WHERE name IN ('shared_buffers', 'effective_cache_size', 'maintenance_work_mem', 'work_mem')",
         master: true,
         metrics: [
             { setting: label("Memory parameter the image's auto-tuning sets") },

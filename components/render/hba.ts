@@ -33,8 +33,14 @@ export { SUPERUSER };
  */
 export function hbaRules(spec: PlatformSpec): HbaRule[] {
     const tcp = spec.postgres.tls.enabled ? "hostssl" : "host";
-    const fixed = (type: HbaRule["type"], database: string, user: string, method: HbaRule["method"], address?: string): HbaRule =>
-        ({ type, database, user, address, method, part: "fixed" });
+    const fixed = (type: HbaRule["type"], database: string, user: string, method: HbaRule["method"], address?: string): HbaRule => ({
+        type,
+        database,
+        user,
+        address,
+        method,
+        part: "fixed",
+    });
 
     const rules: HbaRule[] = [
         // The container's entrypoint and operators with a shell run as the OS user postgres.
@@ -81,7 +87,10 @@ function hbaName(rule: HbaRule, name: string): string {
 /** pg_hba.conf text for {@link hbaRules}. */
 export function renderPgHba(spec: PlatformSpec): string {
     const rules = hbaRules(spec);
-    const lines = ["# pg_hba.conf rendered by pg-platform: SCRAM only, first match wins.", "# TYPE      DATABASE     USER                ADDRESS          METHOD"];
+    const lines = [
+        "# pg_hba.conf rendered by pg-platform: SCRAM only, first match wins.",
+        "# TYPE      DATABASE     USER                ADDRESS          METHOD",
+    ];
     for (const part of ["fixed", "user", "default"] as const) {
         const section = rules.filter((r) => r.part === part);
         if (section.length === 0) continue;

@@ -15,6 +15,7 @@ import { renderPostgresqlConf, type ServerRole } from "./postgresql-conf";
 import { pgbackrestConfPath, renderPgbackrestConf } from "./pgbackrest";
 import { hasExporter, hasPooler } from "../config";
 
+export * from "./cdc";
 export * from "./exporter";
 export * from "./hba";
 export * from "./init-sql";

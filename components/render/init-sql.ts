@@ -25,11 +25,7 @@ const ident = (name: string) => quoteIdentifier(name, "sql");
  * every unqualified name here is the catalog's. A rerun's "already exists" notices would drown
  * real messages, so only warnings are shown.
  */
-const connect = (database: string) => [
-    `\\connect ${ident(database)}`,
-    "SET search_path = pg_catalog, pg_temp;",
-    "SET client_min_messages = warning;",
-];
+const connect = (database: string) => [`\\connect ${ident(database)}`, "SET search_path = pg_catalog, pg_temp;", "SET client_min_messages = warning;"];
 
 /** Schema the platform creates extensions in (each database's own `public`). */
 const EXTENSION_SCHEMA = "public";
@@ -100,7 +96,9 @@ function clusterStatements(spec: PlatformSpec): string[] {
         lines.push("", "-- One physical slot per replica; slots of removed replicas are dropped once idle.");
         for (let n = 1; n <= spec.replicas; n++) {
             const slot = literal(replicaSlotName(n));
-            lines.push(`SELECT pg_catalog.pg_create_physical_replication_slot(${slot}, true) WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_replication_slots WHERE slot_name = ${slot});`);
+            lines.push(
+                `SELECT pg_catalog.pg_create_physical_replication_slot(${slot}, true) WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_replication_slots WHERE slot_name = ${slot});`,
+            );
         }
         lines.push(
             `SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots WHERE slot_name ~ '^replica_[0-9]+$' AND substring(slot_name FROM 9)::int > ${spec.replicas} AND NOT active;`,
@@ -189,7 +187,9 @@ function databaseStatements(spec: PlatformSpec, index: number): string[] {
         // The CDC role streams from and snapshots its own database; with failover slots each
         // replica's slot-sync worker reads slot positions through the first CDC database.
         ...(cdcDatabase(spec, name) ? [`GRANT CONNECT ON DATABASE ${db} TO ${ident(cdcNames(name).role)};`] : []),
-        ...(hasFailoverSlots(spec) && spec.postgres.cdc.databases[0].name === name ? [`GRANT CONNECT ON DATABASE ${db} TO ${ident(PLATFORM_ROLES.replication)};`] : []),
+        ...(hasFailoverSlots(spec) && spec.postgres.cdc.databases[0].name === name
+            ? [`GRANT CONNECT ON DATABASE ${db} TO ${ident(PLATFORM_ROLES.replication)};`]
+            : []),
         ...connect(name),
         // Since 15 `public` belongs to pg_database_owner (the migrate role); PUBLIC keeps only USAGE.
         // Grants reach tables through the owner's default privileges alone: a blanket
@@ -201,7 +201,8 @@ function databaseStatements(spec: PlatformSpec, index: number): string[] {
     // Objects an extra migrate login creates must belong to the owner role, or the app roles'
     // default privileges (granted for the owner) would not cover them.
     for (const role of loginRoleSpecs(spec)) {
-        if (role.kind === "migrate" && role.memberOf && role.database === name) lines.push(`ALTER ROLE ${ident(role.name)} IN DATABASE ${db} SET role = ${literal(role.memberOf)};`);
+        if (role.kind === "migrate" && role.memberOf && role.database === name)
+            lines.push(`ALTER ROLE ${ident(role.name)} IN DATABASE ${db} SET role = ${literal(role.memberOf)};`);
     }
     const extensions = databaseExtensions(spec, index);
     lines.push(...extensions.map(createExtension));

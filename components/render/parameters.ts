@@ -5,7 +5,6 @@ import { EXPLAIN_FACTOR } from "../config/derived-settings";
 /** Order preloads are written in: statistics first, so they see the other modules' queries. */
 const PRELOAD_ORDER = ["pg_stat_statements", "auto_explain", "pg_cron", "pgaudit"] as const;
 
-
 /** The libraries `shared_preload_libraries` lists for the spec's extensions, in a stable order. */
 export function preloadLibraries(spec: PlatformSpec): string[] {
     return PRELOAD_ORDER.filter((name) => PRELOAD_EXTENSIONS.includes(name) && spec.postgres.extensions.includes(name));

@@ -91,7 +91,8 @@ export function renderPgbouncerIni(spec: PlatformSpec, mode: PoolMode, layout: R
     // The key as PgBouncer reads `[databases]` names (a plain word), dbname= as a quoted
     // connection-string value, so no database name can be read as PgBouncer syntax.
     const databases = spec.postgres.databases.map(
-        (db) => `${quoteIdentifier(db.name, "pgbouncer")} = host=${layout.primary.host} port=${layout.primary.port} dbname=${quoteIdentifier(db.name, "conninfo")}`,
+        (db) =>
+            `${quoteIdentifier(db.name, "pgbouncer")} = host=${layout.primary.host} port=${layout.primary.port} dbname=${quoteIdentifier(db.name, "conninfo")}`,
     );
     const settings: Record<string, string> = {
         listen_addr: layout.listenAddress,
@@ -134,7 +135,9 @@ const POOLED_KINDS: ReadonlySet<RoleKind> = new Set<RoleKind>(["migrate", "readw
 
 /** Roles the pools authenticate from the userlist, by their verifiers, in creation order. */
 export function pooledRoles(spec: PlatformSpec): string[] {
-    return loginRoleSpecs(spec).filter((role) => POOLED_KINDS.has(role.kind)).map((role) => role.name);
+    return loginRoleSpecs(spec)
+        .filter((role) => POOLED_KINDS.has(role.kind))
+        .map((role) => role.name);
 }
 
 /**

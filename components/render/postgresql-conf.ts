@@ -3,6 +3,8 @@ import { parseMemoryMb } from "../config/memory";
 import { fixedParameterReason } from "../config/fixed-parameters";
 import { PLATFORM_ROLES } from "../platform/constants";
 import { filePaths, type RuntimeLayout } from "./layout";
+import { hasFailoverSlots } from "./roles";
+import { quoteIdentifier } from "../platform/identifiers";
 import { sharedParameters } from "./parameters";
 import { checkUserParameters, parameterAvailable } from "../config/parameter-versions";
 
@@ -55,12 +57,14 @@ export function primaryConninfo(spec: PlatformSpec, layout: RuntimeLayout, n: nu
         `user=${PLATFORM_ROLES.replication}`,
         `passfile=${paths.replicationPassfile}`,
         `application_name=${replicaSlotName(n)}`,
+        // Slot synchronisation (17+) reads the primary's slots through a database; streaming ignores it.
+        ...(hasFailoverSlots(spec) ? [`dbname=${quoteIdentifier(spec.postgres.cdc.databases[0].name, "conninfo")}`] : []),
         `sslmode=${replicationSslmode(spec)}`,
         ...(spec.postgres.tls.enabled ? [`sslrootcert=${paths.tlsCa}`] : []),
     ].join(" ");
 }
 
-/** Base settings every server gets (seed 001): logging, statistics, autovacuum, I/O. */
+/** Base settings every server gets: logging, statistics, autovacuum, I/O. */
 function baseParameters(spec: PlatformSpec): Record<string, string> {
     const shared = sharedParameters(spec);
     // pg_cron's default connects over TCP as the job owner, which SCRAM-only hba would make
@@ -114,8 +118,14 @@ function walParameters(spec: PlatformSpec): Record<string, string> {
 }
 
 function roleParameters(spec: PlatformSpec, role: ServerRole, layout: RuntimeLayout, replica: number): Record<string, string> {
-    if (role !== "replica") return {};
+    if (role !== "replica") {
+        // A CDC connector is sent only what every replica has confirmed, so a promoted replica's
+        // synced slot is never behind the position the connector saw (17+).
+        return hasFailoverSlots(spec) ? { synchronized_standby_slots: Array.from({ length: spec.replicas }, (_, i) => replicaSlotName(i + 1)).join(",") } : {};
+    }
     return {
+        // Failover slots: keep a copy of the CDC slots, at the position the connector confirmed (17+).
+        ...(hasFailoverSlots(spec) ? { sync_replication_slots: "on" } : {}),
         hot_standby: "on",
         // Report the oldest snapshot so the primary's vacuum keeps what replica queries read.
         hot_standby_feedback: "on",

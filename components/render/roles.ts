@@ -26,15 +26,27 @@ export interface LoginRole {
  */
 export function loginRoleSpecs(spec: PlatformSpec): LoginRole[] {
     const roles: LoginRole[] = spec.postgres.databases.flatMap((db) =>
-        (["migrate", "readwrite", "readonly"] as const).map((access) => ({ name: databaseRole(db.name, access), kind: access, database: db.name, connectionLimit: -1 })),
+        (["migrate", "readwrite", "readonly"] as const).map((access) => ({
+            name: databaseRole(db.name, access),
+            kind: access,
+            database: db.name,
+            connectionLimit: -1,
+        })),
     );
     for (const role of spec.postgres.roles) {
-        roles.push({ name: role.name, kind: role.access, database: role.database, connectionLimit: role.connectionLimit, memberOf: databaseRole(role.database, role.access) });
+        roles.push({
+            name: role.name,
+            kind: role.access,
+            database: role.database,
+            connectionLimit: role.connectionLimit,
+            memberOf: databaseRole(role.database, role.access),
+        });
     }
     // A connector needs a replication connection and one for snapshots and metadata; a few spare.
     for (const db of spec.postgres.cdc.databases) roles.push({ name: cdcNames(db.name).role, kind: "cdc", database: db.name, connectionLimit: 5 });
     // Each replica streams, and with failover slots its slot-sync worker connects too.
-    if (spec.replicas > 0) roles.push({ name: PLATFORM_ROLES.replication, kind: "replication", connectionLimit: (hasFailoverSlots(spec) ? 2 : 1) * spec.replicas + 2 });
+    if (spec.replicas > 0)
+        roles.push({ name: PLATFORM_ROLES.replication, kind: "replication", connectionLimit: (hasFailoverSlots(spec) ? 2 : 1) * spec.replicas + 2 });
     if (hasExporter(spec)) roles.push({ name: PLATFORM_ROLES.exporter, kind: "exporter", connectionLimit: 5 });
     if (hasPooler(spec)) roles.push({ name: PLATFORM_ROLES.poolerAuth, kind: "poolerAuth", connectionLimit: -1 });
     return roles;

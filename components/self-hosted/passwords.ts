@@ -8,6 +8,8 @@ import * as random from "@pulumi/random";
  */
 export function rolePasswords(parent: pulumi.Resource, name: string, roles: readonly string[]): pulumi.Output<Record<string, string>> {
     // Letters and digits only: the value goes into URLs, libpq passfiles and PgBouncer's userlist unescaped.
-    const entries = roles.map((role) => [role, new random.RandomPassword(`${name}-${role}-password`, { length: 32, special: false }, { parent }).result] as const);
+    const entries = roles.map(
+        (role) => [role, new random.RandomPassword(`${name}-${role}-password`, { length: 32, special: false }, { parent }).result] as const,
+    );
     return pulumi.secret(pulumi.all(Object.fromEntries(entries)));
 }

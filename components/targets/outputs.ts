@@ -69,14 +69,12 @@ export function postgresUrl(args: {
     query?: string;
 }): pulumi.Output<string> {
     return pulumi.secret(
-        pulumi
-            .all([args.user, args.password, args.host, args.port, args.database])
-            .apply(([user, password, host, port, database]) => {
-                const hostPart = host.includes(":") ? `[${host}]` : host;
-                const query = args.query ? `?${args.query}` : "";
-                const credentials = password === undefined ? encodeURIComponent(user) : `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
-                return `postgresql://${credentials}@${hostPart}:${port}/${encodeURIComponent(database)}${query}`;
-            }),
+        pulumi.all([args.user, args.password, args.host, args.port, args.database]).apply(([user, password, host, port, database]) => {
+            const hostPart = host.includes(":") ? `[${host}]` : host;
+            const query = args.query ? `?${args.query}` : "";
+            const credentials = password === undefined ? encodeURIComponent(user) : `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
+            return `postgresql://${credentials}@${hostPart}:${port}/${encodeURIComponent(database)}${query}`;
+        }),
     );
 }
 

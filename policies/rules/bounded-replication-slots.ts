@@ -27,11 +27,14 @@ function unbounded(where: string, value: string | undefined, why: string): strin
  */
 function renderedFileFindings(resource: InspectedResource): string[] {
     const files = readableFiles(resource, RENDERED_FILES.postgresql);
-    return [...files.unreadable, ...files.contents.flatMap((content) => {
-        const settings = parsePostgresConf(content);
-        if (settings.get("wal_level") === "minimal" || settings.get("max_replication_slots") === "0") return [];
-        return unbounded("postgresql.conf", settings.get(SETTING), "replication slots are enabled");
-    })];
+    return [
+        ...files.unreadable,
+        ...files.contents.flatMap((content) => {
+            const settings = parsePostgresConf(content);
+            if (settings.get("wal_level") === "minimal" || settings.get("max_replication_slots") === "0") return [];
+            return unbounded("postgresql.conf", settings.get(SETTING), "replication slots are enabled");
+        }),
+    ];
 }
 
 const LOGICAL = "logical decoding (CDC) is on";

@@ -22,7 +22,8 @@ const CLOUD_SQL_DEFAULT_RETAINED_BACKUPS = 7;
 export const encryptedAndProtected = resourceRule<EncryptedAndProtectedConfig>(
     {
         name: "encrypted-and-protected",
-        description: "RDS and Cloud SQL primaries: storage encrypted, deletion protection on, backups with point-in-time recovery kept long enough, Multi-AZ / regional.",
+        description:
+            "RDS and Cloud SQL primaries: storage encrypted, deletion protection on, backups with point-in-time recovery kept long enough, Multi-AZ / regional.",
         severity: "high",
         enforcementLevel: "advisory",
         remediationSteps: [
@@ -47,9 +48,13 @@ export const encryptedAndProtected = resourceRule<EncryptedAndProtectedConfig>(
             const minimum = config.minimumBackupRetentionDays;
             const retention = instance.backupRetentionPeriod;
             return [
-                ...(instance.storageEncrypted === true ? [] : ["storageEncrypted is not true; encrypt the storage (it cannot be turned on later without a snapshot restore)"]),
+                ...(instance.storageEncrypted === true
+                    ? []
+                    : ["storageEncrypted is not true; encrypt the storage (it cannot be turned on later without a snapshot restore)"]),
                 ...(instance.deletionProtection === true ? [] : ["deletionProtection is not true; turn it on"]),
-                ...(retention !== undefined && retention >= minimum ? [] : [`backupRetentionPeriod is ${retention ?? "not set"}; keep at least ${minimum} days of backups`]),
+                ...(retention !== undefined && retention >= minimum
+                    ? []
+                    : [`backupRetentionPeriod is ${retention ?? "not set"}; keep at least ${minimum} days of backups`]),
                 ...(instance.multiAz === true ? [] : ["multiAz is not true; run a standby in a second availability zone"]),
             ];
         },
@@ -68,7 +73,9 @@ export const encryptedAndProtected = resourceRule<EncryptedAndProtectedConfig>(
                     ? []
                     : ["backups with point-in-time recovery are off; set settings.backupConfiguration.enabled and pointInTimeRecoveryEnabled to true"]),
                 ...(retained >= minimum ? [] : [`only ${retained} automated backups are retained; keep at least ${minimum}`]),
-                ...(settings?.availabilityType === "REGIONAL" ? [] : [`availabilityType is ${settings?.availabilityType ?? "ZONAL (the default)"}; set it to REGIONAL`]),
+                ...(settings?.availabilityType === "REGIONAL"
+                    ? []
+                    : [`availabilityType is ${settings?.availabilityType ?? "ZONAL (the default)"}; set it to REGIONAL`]),
             ];
         },
     },

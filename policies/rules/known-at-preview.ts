@@ -95,20 +95,28 @@ const same = (a: Maybe<string | undefined>, b: Maybe<string | undefined>) => a =
 
 /** The opaque source a volume reference names, if any (an unknown name could be any of them). */
 function opaqueMatch(ref: SourceRef, opaque: readonly SourceRef[]): SourceRef | undefined {
-    return opaque.find((source) => source.kind === ref.kind && same(source.namespace, ref.namespace) && (ref.name === UNKNOWN || source.name === UNKNOWN || source.name === ref.name));
+    return opaque.find(
+        (source) =>
+            source.kind === ref.kind && same(source.namespace, ref.namespace) && (ref.name === UNKNOWN || source.name === UNKNOWN || source.name === ref.name),
+    );
 }
 
 /** The sources a volume projects, with the items each limits itself to. */
 function volumeSources(volume: KubernetesVolume, namespace: Maybe<string | undefined>): { ref: SourceRef; items: Maybe<KubernetesKeyItems | undefined> }[] {
     const found: { ref: SourceRef; items: Maybe<KubernetesKeyItems | undefined> }[] = [];
     const secret = known(() => volume.secret);
-    if (secret !== UNKNOWN && secret) found.push({ ref: { kind: "Secret", namespace, name: known(() => secret.secretName) }, items: known(() => secret.items) });
+    if (secret !== UNKNOWN && secret)
+        found.push({ ref: { kind: "Secret", namespace, name: known(() => secret.secretName) }, items: known(() => secret.items) });
     const configMap = known(() => volume.configMap);
-    if (configMap !== UNKNOWN && configMap) found.push({ ref: { kind: "ConfigMap", namespace, name: known(() => configMap.name) }, items: known(() => configMap.items) });
+    if (configMap !== UNKNOWN && configMap)
+        found.push({ ref: { kind: "ConfigMap", namespace, name: known(() => configMap.name) }, items: known(() => configMap.items) });
     const sources = knownItems(() => volume.projected?.sources);
     for (const source of sources === UNKNOWN ? [] : sources) {
         if (source === UNKNOWN) continue;
-        for (const [kind, read] of [["Secret", () => source.secret], ["ConfigMap", () => source.configMap]] as const) {
+        for (const [kind, read] of [
+            ["Secret", () => source.secret],
+            ["ConfigMap", () => source.configMap],
+        ] as const) {
             const part = known(read);
             if (part !== UNKNOWN && part) found.push({ ref: { kind, namespace, name: known(() => part.name) }, items: known(() => part.items) });
         }
@@ -151,11 +159,15 @@ function podFindings(resource: PolicyResource, opaque: readonly SourceRef[]): st
                 const label = `${source.kind} ${typeof source.name === "string" ? source.name : "(name unknown)"}`;
                 const names = mountedNames(mount, items);
                 if (names === UNKNOWN) {
-                    findings.push(`${where} mounts every key of ${label} at ${mount.mountPath}, and ${notKnownYet(`that ${source.kind}'s data`)}: it could carry a ${CONFIG_FILES.join(", ")}; mount only the keys it needs (subPath or items), and ship rendered configuration in a ConfigMap`);
+                    findings.push(
+                        `${where} mounts every key of ${label} at ${mount.mountPath}, and ${notKnownYet(`that ${source.kind}'s data`)}: it could carry a ${CONFIG_FILES.join(", ")}; mount only the keys it needs (subPath or items), and ship rendered configuration in a ConfigMap`,
+                    );
                     continue;
                 }
                 for (const name of names.filter((file) => CONFIG_FILES.includes(file))) {
-                    findings.push(`${where} mounts ${name} from ${label}, and ${notKnownYet(`that ${source.kind}'s data`)}; ship rendered configuration in a ConfigMap built from known values`);
+                    findings.push(
+                        `${where} mounts ${name} from ${label}, and ${notKnownYet(`that ${source.kind}'s data`)}; ship rendered configuration in a ConfigMap built from known values`,
+                    );
                 }
             }
         }

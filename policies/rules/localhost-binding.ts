@@ -34,13 +34,19 @@ export function publicRangeFindings(what: string, cidrs: readonly string[], allo
     if (found.wholeFamilies.length > 0) {
         messages.push(`${what} admits ${listed}, every public IPv${found.wholeFamilies.join(" and IPv")} address; ${remedy}`);
     } else if (found.publicBeyondAllowed.length > 0) {
-        messages.push(`${what} admits ${listed}, which includes public addresses ${describeRanges(found.publicBeyondAllowed)} not in ${RULE}.allowedPublicRanges; ${remedy}`);
+        messages.push(
+            `${what} admits ${listed}, which includes public addresses ${describeRanges(found.publicBeyondAllowed)} not in ${RULE}.allowedPublicRanges; ${remedy}`,
+        );
     }
     return messages;
 }
 
 /** The sources of a NetworkPolicy's ingress ipBlocks, each block minus its `except`. */
-function networkPolicyRanges(spec: { readonly ingress?: readonly { readonly from?: readonly { readonly ipBlock?: { readonly cidr: string; readonly except?: readonly string[] } }[] }[] } | undefined): { ranges: AddressRange[]; texts: string[] } {
+function networkPolicyRanges(
+    spec:
+        | { readonly ingress?: readonly { readonly from?: readonly { readonly ipBlock?: { readonly cidr: string; readonly except?: readonly string[] } }[] }[] }
+        | undefined,
+): { ranges: AddressRange[]; texts: string[] } {
     const ranges: AddressRange[] = [];
     const texts: string[] = [];
     for (const rule of spec?.ingress ?? []) {
@@ -63,13 +69,17 @@ const sgCidrs = (block: SecurityGroupCidrs) => [...(block.cidrBlocks ?? []), ...
  * publishes one there, whatever Service fronts the pod.
  */
 function podFindings(resource: InspectedResource): string[] {
-    const hostNetwork = kubernetesPodSpec(resource)?.hostNetwork === true
-        ? [`${resource.name} runs its pods with hostNetwork, which exposes every port they listen on to the node's interfaces; remove hostNetwork`]
-        : [];
+    const hostNetwork =
+        kubernetesPodSpec(resource)?.hostNetwork === true
+            ? [`${resource.name} runs its pods with hostNetwork, which exposes every port they listen on to the node's interfaces; remove hostNetwork`]
+            : [];
     const hostPorts = kubernetesContainers(resource).flatMap((container) =>
         (container.ports ?? [])
             .filter((port) => port.hostPort !== undefined && !(port.hostIP !== undefined && isLoopback(port.hostIP)))
-            .map((port) => `container ${container.name ?? "(unnamed)"} port ${port.containerPort} has hostPort ${port.hostPort} on ${port.hostIP ?? "every node address"}; remove hostPort and reach it through a ClusterIP Service`),
+            .map(
+                (port) =>
+                    `container ${container.name ?? "(unnamed)"} port ${port.containerPort} has hostPort ${port.hostPort} on ${port.hostIP ?? "every node address"}; remove hostPort and reach it through a ClusterIP Service`,
+            ),
     );
     return [...hostNetwork, ...hostPorts];
 }
@@ -84,7 +94,8 @@ function applyExceptions(messages: string[], { resource, config }: CheckContext<
 export const localhostBinding = resourceRule<LocalhostBindingConfig>(
     {
         name: RULE,
-        description: "Published ports bind loopback only; Services stay ClusterIP and pods use no hostNetwork or hostPort; RDS is not publicly accessible; Cloud SQL admits no 0.0.0.0/0.",
+        description:
+            "Published ports bind loopback only; Services stay ClusterIP and pods use no hostNetwork or hostPort; RDS is not publicly accessible; Cloud SQL admits no 0.0.0.0/0.",
         severity: "high",
         enforcementLevel: "mandatory",
         remediationSteps: [
@@ -95,26 +106,39 @@ export const localhostBinding = resourceRule<LocalhostBindingConfig>(
         configSchema: {
             properties: {
                 exceptions: { type: "array", items: { type: "string" }, default: [], description: "Logical names of resources exempt from the rule." },
-                allowedPublicRanges: { type: "array", items: { type: "string" }, default: [], description: "Public CIDR blocks clients may come from (never a family's whole public space)." },
+                allowedPublicRanges: {
+                    type: "array",
+                    items: { type: "string" },
+                    default: [],
+                    description: "Public CIDR blocks clients may come from (never a family's whole public space).",
+                },
             },
         },
     },
     adjustChecks<LocalhostBindingConfig>(
         {
             [TYPES.dockerContainer]: (container, { resource }) => [
-                ...(container.networkMode === "host" ? [`container ${resource.name} uses host networking, which exposes every port it listens on to the host's interfaces`] : []),
+                ...(container.networkMode === "host"
+                    ? [`container ${resource.name} uses host networking, which exposes every port it listens on to the host's interfaces`]
+                    : []),
                 ...(container.ports ?? []).flatMap((port) => {
                     const published = `container port ${port.internal} (host ${port.external ?? "random"})`;
-                    if (port.ip === undefined || port.ip === "") return [`${published} has no ip, so Docker publishes it on every interface (0.0.0.0); set ip to 127.0.0.1 or ::1`];
+                    if (port.ip === undefined || port.ip === "")
+                        return [`${published} has no ip, so Docker publishes it on every interface (0.0.0.0); set ip to 127.0.0.1 or ::1`];
                     return isLoopback(port.ip) ? [] : [`${published} is published on ${port.ip}; bind 127.0.0.1 or ::1`];
                 }),
             ],
             ...forTypes<LocalhostBindingConfig>(KUBERNETES_POD_OWNERS, ({ resource }) => podFindings(resource)),
             [TYPES.kubernetesService]: (service) => [
-                ...(service.spec?.type === undefined || service.spec.type === "ClusterIP" ? [] : [`Service type ${service.spec.type} exposes the database outside the cluster; use ClusterIP`]),
-                ...((service.spec?.externalIPs ?? []).length > 0 ? [`Service externalIPs ${service.spec?.externalIPs?.join(", ")} expose the database on node addresses; remove them`] : []),
+                ...(service.spec?.type === undefined || service.spec.type === "ClusterIP"
+                    ? []
+                    : [`Service type ${service.spec.type} exposes the database outside the cluster; use ClusterIP`]),
+                ...((service.spec?.externalIPs ?? []).length > 0
+                    ? [`Service externalIPs ${service.spec?.externalIPs?.join(", ")} expose the database on node addresses; remove them`]
+                    : []),
             ],
-            [TYPES.rdsInstance]: (instance) => (instance.publiclyAccessible === true ? ["publiclyAccessible is true; RDS instances stay private (publiclyAccessible: false)"] : []),
+            [TYPES.rdsInstance]: (instance) =>
+                instance.publiclyAccessible === true ? ["publiclyAccessible is true; RDS instances stay private (publiclyAccessible: false)"] : [],
             [TYPES.cloudSqlInstance]: (instance, { config }) => {
                 const ip = instance.settings?.ipConfiguration;
                 // Cloud SQL turns public IPv4 on unless told otherwise; its authorized networks decide who reaches it.
@@ -123,7 +147,12 @@ export const localhostBinding = resourceRule<LocalhostBindingConfig>(
                 return publicRangeFindings("public IPv4", networks, config.allowedPublicRanges, "set ipv4Enabled: false, or authorize only known networks");
             },
             [TYPES.securityGroupIngressRule]: (rule, { config }) =>
-                publicRangeFindings("the security group rule", [rule.cidrIpv4, rule.cidrIpv6].filter((c): c is string => typeof c === "string"), config.allowedPublicRanges, SG_REMEDY),
+                publicRangeFindings(
+                    "the security group rule",
+                    [rule.cidrIpv4, rule.cidrIpv6].filter((c): c is string => typeof c === "string"),
+                    config.allowedPublicRanges,
+                    SG_REMEDY,
+                ),
             [TYPES.securityGroupRule]: (rule, { config }) =>
                 rule.type === "ingress" ? publicRangeFindings("the security group rule", sgCidrs(rule), config.allowedPublicRanges, SG_REMEDY) : [],
             [TYPES.securityGroup]: (group, { config }) =>
@@ -131,7 +160,13 @@ export const localhostBinding = resourceRule<LocalhostBindingConfig>(
             [TYPES.kubernetesNetworkPolicy]: (policy, { config }) => {
                 const { ranges, texts } = networkPolicyRanges(policy.spec);
                 const cidrs = ranges.flatMap((range) => describeRanges([range], Infinity).split(", "));
-                return publicRangeFindings("the NetworkPolicy's ipBlocks", cidrs, config.allowedPublicRanges, "admit clients by pod and namespace selectors, or private ranges", texts.join(", "));
+                return publicRangeFindings(
+                    "the NetworkPolicy's ipBlocks",
+                    cidrs,
+                    config.allowedPublicRanges,
+                    "admit clients by pod and namespace selectors, or private ranges",
+                    texts.join(", "),
+                );
             },
         },
         applyExceptions,

@@ -38,7 +38,10 @@ function substitute(text: string, args: ReadonlyMap<string, string>): string {
  * substituted; earlier stages (`FROM builder`) and `scratch` are not images and are left out.
  */
 export function dockerfileBaseImages(dockerfile: string, buildArgs: Readonly<Record<string, string>> = {}): string[] {
-    const instructions = dockerfile.replace(/\\\r?\n/g, " ").split(/\r?\n/).map((line) => line.trim());
+    const instructions = dockerfile
+        .replace(/\\\r?\n/g, " ")
+        .split(/\r?\n/)
+        .map((line) => line.trim());
     const args = new Map<string, string>();
     const stages = new Set<string>();
     const images: string[] = [];
@@ -75,8 +78,16 @@ export const pinnedImages = resourceRule(
         ].join(" "),
     },
     {
-        [TYPES.dockerContainer]: (container) => imageFinding("image", known(() => container.image)),
-        [TYPES.dockerRemoteImage]: (image) => imageFinding("image", known(() => image.name)),
+        [TYPES.dockerContainer]: (container) =>
+            imageFinding(
+                "image",
+                known(() => container.image),
+            ),
+        [TYPES.dockerRemoteImage]: (image) =>
+            imageFinding(
+                "image",
+                known(() => image.name),
+            ),
         [TYPES.dockerBuildImage]: (image) => [
             // A Dockerfile given by location is read by BuildKit on the deploying machine, out of the gate's sight.
             ...dockerfileBaseImages(image.dockerfile?.inline ?? "", image.buildArgs ?? {}).flatMap((base) => imageFinding("Dockerfile base image", base)),
@@ -85,7 +96,12 @@ export const pinnedImages = resourceRule(
                 .flatMap(([name, context]) => imageFinding(`named context ${name} image`, context.location.slice("docker-image://".length))),
         ],
         ...forTypes(KUBERNETES_POD_OWNERS, ({ resource }) =>
-            kubernetesContainers(resource).flatMap((container) => imageFinding(`container ${container.name ?? "(unnamed)"} image`, known(() => container.image))),
+            kubernetesContainers(resource).flatMap((container) =>
+                imageFinding(
+                    `container ${container.name ?? "(unnamed)"} image`,
+                    known(() => container.image),
+                ),
+            ),
         ),
     },
 );

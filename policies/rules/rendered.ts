@@ -65,7 +65,9 @@ export function renderedFiles(resource: InspectedResource, basename: RenderedFil
 export function readableFiles(resource: InspectedResource, basename: RenderedFileName): { readonly contents: string[]; readonly unreadable: string[] } {
     const files = renderedFiles(resource, basename);
     const contents = files.filter((file): file is string => file !== UNKNOWN);
-    const unreadable = files.filter((file) => file === UNKNOWN).map(() => `${notKnownYet(`the ${basename} that ${resource.name} ships`)}; render it from the stack's configuration alone`);
+    const unreadable = files
+        .filter((file) => file === UNKNOWN)
+        .map(() => `${notKnownYet(`the ${basename} that ${resource.name} ships`)}; render it from the stack's configuration alone`);
     return { contents, unreadable };
 }
 

@@ -26,7 +26,9 @@ export function forTypes<C>(types: readonly ResourceType[], check: ResourceCheck
 /** The same checks with every result passed through `adjust` (e.g. to clear an exempt resource's findings). */
 export function adjustChecks<C>(checks: Checks<C>, adjust: (messages: string[], context: CheckContext<C>) => string[]): Checks<C> {
     const entries = Object.entries(checks) as [ResourceType, Check<ResourceType, C>][];
-    return Object.fromEntries(entries.map(([type, check]) => [type, (props: ResourceProps[ResourceType], context: CheckContext<C>) => adjust(check(props, context), context)]));
+    return Object.fromEntries(
+        entries.map(([type, check]) => [type, (props: ResourceProps[ResourceType], context: CheckContext<C>) => adjust(check(props, context), context)]),
+    );
 }
 
 /** The rule's metadata, as CrossGuard shows it; every field is required here on purpose. */

@@ -1,6 +1,15 @@
 import { ALLOWED_HBA_METHODS, PASSWORD_ENCRYPTION, RDS_ACCEPTED_PASSWORD_AUTH_METHOD, RDS_PROXY_CLIENT_AUTH } from "../platform";
 import { parseHba, parseIni, parsePostgresConf, readableFiles, RENDERED_FILES } from "./rendered";
-import { KUBERNETES_POD_OWNERS, TYPES, cloudSqlFlags, isPostgresFamily, kubernetesContainers, rdsParameters, type InspectedResource, type KubernetesContainer } from "./resources";
+import {
+    KUBERNETES_POD_OWNERS,
+    TYPES,
+    cloudSqlFlags,
+    isPostgresFamily,
+    kubernetesContainers,
+    rdsParameters,
+    type InspectedResource,
+    type KubernetesContainer,
+} from "./resources";
 import { forTypes, resourceRule } from "./rule";
 import { UNKNOWN, isSet, known, knownItems, notKnownYet } from "./unknowns";
 
@@ -73,7 +82,9 @@ function kubernetesEnvFindings(containers: readonly KubernetesContainer[]): stri
             if (value === UNKNOWN) return [unreadableEnv(`the value of ${HOST_AUTH_ENV} in ${where}`)];
             // Taken from a ConfigMap or Secret (valueFrom): the gate cannot read it, so it cannot pass.
             if (value === undefined) {
-                return [`${where} takes ${HOST_AUTH_ENV} from a ConfigMap or Secret, which the gate cannot check; remove it or set it inline to ${PASSWORD_ENCRYPTION}`];
+                return [
+                    `${where} takes ${HOST_AUTH_ENV} from a ConfigMap or Secret, which the gate cannot check; remove it or set it inline to ${PASSWORD_ENCRYPTION}`,
+                ];
             }
             return hostAuthFinding(where, value);
         });
@@ -120,7 +131,9 @@ export const scramOnlyAuth = resourceRule(
         // A group name made from a namePrefix is unknown in a preview, but set: the group itself is checked above.
         [TYPES.rdsInstance]: (instance) =>
             (instance.engine === undefined || instance.engine === "postgres") && !isSet(() => instance.parameterGroupName)
-                ? [`no parameterGroupName: the engine's default parameter group accepts md5 logins; use a group with rds.accepted_password_auth_method = ${RDS_ACCEPTED_PASSWORD_AUTH_METHOD}`]
+                ? [
+                      `no parameterGroupName: the engine's default parameter group accepts md5 logins; use a group with rds.accepted_password_auth_method = ${RDS_ACCEPTED_PASSWORD_AUTH_METHOD}`,
+                  ]
                 : [],
         [TYPES.rdsProxy]: (proxy) =>
             proxy.engineFamily !== "POSTGRESQL"
@@ -132,7 +145,9 @@ export const scramOnlyAuth = resourceRule(
                   ),
         [TYPES.cloudSqlInstance]: (instance) => {
             const value = cloudSqlFlags(instance).get("password_encryption");
-            return value !== undefined && value !== PASSWORD_ENCRYPTION ? [`database flag password_encryption is ${value}; it must be ${PASSWORD_ENCRYPTION}`] : [];
+            return value !== undefined && value !== PASSWORD_ENCRYPTION
+                ? [`database flag password_encryption is ${value}; it must be ${PASSWORD_ENCRYPTION}`]
+                : [];
         },
     },
 );

@@ -20,7 +20,7 @@ function netmaskPrefix(mask: string): number | undefined {
     const range = parseAddressRange(mask);
     if (!range) return undefined;
     const bits = range.start.toString(2).padStart(range.family === 4 ? 32 : 128, "0");
-    return /^1*0*$/.test(bits) ? bits.indexOf("0") === -1 ? bits.length : bits.indexOf("0") : undefined;
+    return /^1*0*$/.test(bits) ? (bits.indexOf("0") === -1 ? bits.length : bits.indexOf("0")) : undefined;
 }
 
 /**
@@ -86,7 +86,9 @@ function tlsFloorFindings(where: string, settings: ReadonlyMap<string, string>):
     const max = settings.get("ssl_max_protocol_version");
     return [
         ...(min !== undefined && belowFloor(min) ? [`${where} ssl_min_protocol_version is ${min}; the floor is ${TLS_FLOOR} (TLSv1.2 or TLSv1.3)`] : []),
-        ...(max !== undefined && max !== "" && belowFloor(max) ? [`${where} ssl_max_protocol_version is ${max}, below the ${TLS_FLOOR} floor; leave it unset`] : []),
+        ...(max !== undefined && max !== "" && belowFloor(max)
+            ? [`${where} ssl_max_protocol_version is ${max}, below the ${TLS_FLOOR} floor; leave it unset`]
+            : []),
     ];
 }
 
@@ -95,7 +97,10 @@ function poolerProtocolFindings(sections: ReadonlyMap<string, ReadonlyMap<string
     return ["client_tls_protocols", "server_tls_protocols"].flatMap((key) => {
         const value = sections.get("pgbouncer")?.get(key);
         if (value === undefined) return [];
-        const words = value.toLowerCase().split(/[\s,]+/).filter(Boolean);
+        const words = value
+            .toLowerCase()
+            .split(/[\s,]+/)
+            .filter(Boolean);
         const weak = words.filter((word) => word === "all" || word === "legacy" || belowFloor(word));
         return weak.length > 0 ? [`pgbouncer.ini ${key} = ${value} allows TLS below ${TLS_FLOOR}; set it to secure`] : [];
     });
@@ -108,7 +113,8 @@ function renderedFileFindings(resource: InspectedResource): string[] {
     const floor = confFiles.contents.flatMap((content) => tlsFloorFindings("postgresql.conf", parsePostgresConf(content)));
     const hba = hbaFiles.contents.flatMap((content) =>
         plainTextRules(parseHba(content)).map(
-            (rule) => `pg_hba.conf line ${rule.line} (${rule.text}) admits connections without TLS; use hostssl, or put "hostnossl all all all reject" before it`,
+            (rule) =>
+                `pg_hba.conf line ${rule.line} (${rule.text}) admits connections without TLS; use hostssl, or put "hostnossl all all all reject" before it`,
         ),
     );
     const pooler = poolerFiles.contents.flatMap((content) => {
@@ -126,7 +132,8 @@ function renderedFileFindings(resource: InspectedResource): string[] {
 export const tlsRequired = resourceRule(
     {
         name: "tls-required",
-        description: "Connections from beyond the host are encrypted, with TLS 1.2 or later: hostssl (or hostnossl reject) in pg_hba.conf, PgBouncer client TLS, rds.force_ssl, RDS Proxy requireTls, Cloud SQL ENCRYPTED_ONLY; ssl_min_protocol_version and PgBouncer's tls_protocols never below TLSv1.2.",
+        description:
+            "Connections from beyond the host are encrypted, with TLS 1.2 or later: hostssl (or hostnossl reject) in pg_hba.conf, PgBouncer client TLS, rds.force_ssl, RDS Proxy requireTls, Cloud SQL ENCRYPTED_ONLY; ssl_min_protocol_version and PgBouncer's tls_protocols never below TLSv1.2.",
         severity: "high",
         enforcementLevel: "advisory",
         remediationSteps: [
@@ -144,7 +151,12 @@ export const tlsRequired = resourceRule(
             const major = Number(/(\d+)$/.exec(group.family)?.[1]);
             const floor = tlsFloorFindings("parameter", parameters);
             if (forceSsl === undefined) {
-                return [...(major >= RDS_FORCE_SSL_DEFAULT_FROM ? [] : [`parameter rds.force_ssl is not set and family ${group.family} defaults it to 0; set it to 1`]), ...floor];
+                return [
+                    ...(major >= RDS_FORCE_SSL_DEFAULT_FROM
+                        ? []
+                        : [`parameter rds.force_ssl is not set and family ${group.family} defaults it to 0; set it to 1`]),
+                    ...floor,
+                ];
             }
             return [...(forceSsl === "1" ? [] : [`parameter rds.force_ssl is ${forceSsl}; set it to 1`]), ...floor];
         },

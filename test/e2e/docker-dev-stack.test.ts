@@ -30,9 +30,26 @@ const NETWORK = `pgp-e2e-${RUN_ID}`;
 /** The dev stack's configuration, with the local images, free host ports and this run's network. */
 async function e2eConfig(images: LocalImages, overrides: Record<string, unknown> = {}): Promise<Record<string, string>> {
     const { config } = loadStackConfig("dev");
-    const decoded = Object.fromEntries(Object.entries(config).map(([key, text]) => [key, (() => { try { return JSON.parse(text) as unknown; } catch { return text; } })()]));
+    const decoded = Object.fromEntries(
+        Object.entries(config).map(([key, text]) => [
+            key,
+            (() => {
+                try {
+                    return JSON.parse(text) as unknown;
+                } catch {
+                    return text;
+                }
+            })(),
+        ]),
+    );
     const network = decoded["pg-platform:network"] as { bindAddress: string; ports: Record<string, number> };
-    const ports = { postgres: await freePort(), transactionPool: await freePort(), sessionPool: await freePort(), exporter: await freePort(), replicaBase: await freePort() };
+    const ports = {
+        postgres: await freePort(),
+        transactionPool: await freePort(),
+        sessionPool: await freePort(),
+        exporter: await freePort(),
+        replicaBase: await freePort(),
+    };
     const merged: Record<string, unknown> = {
         ...decoded,
         "pg-platform:image": { prebuilt: images.postgres, pgbouncer: images.pgbouncer, exporter: images.exporter },
@@ -89,7 +106,11 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
 }
 
 /** The long-running containers (one-shots such as the pools' auth writers run to completion and stop). */
-const containerNames = (resources: readonly MockedResource[]) => [...containersOf(resources)].filter(([, inputs]) => !inputs.attach).map(([name]) => name).sort();
+const containerNames = (resources: readonly MockedResource[]) =>
+    [...containersOf(resources)]
+        .filter(([, inputs]) => !inputs.attach)
+        .map(([name]) => name)
+        .sort();
 
 async function engineList(kind: "container" | "network" | "volume"): Promise<string[]> {
     const args = kind === "container" ? ["ps", "--all", "--format", "{{.Names}}"] : [kind, "ls", "--format", "{{.Name}}"];
@@ -122,7 +143,13 @@ describe("the dev stack on a real Docker engine", () => {
     });
 
     it("brings every container to healthy", async () => {
-        expect(containerNames(run.resources)).toEqual([`${NETWORK}-exporter`, `${NETWORK}-pooler-session`, `${NETWORK}-pooler-transaction`, `${NETWORK}-primary`, `${NETWORK}-replica-1`]);
+        expect(containerNames(run.resources)).toEqual([
+            `${NETWORK}-exporter`,
+            `${NETWORK}-pooler-session`,
+            `${NETWORK}-pooler-transaction`,
+            `${NETWORK}-primary`,
+            `${NETWORK}-replica-1`,
+        ]);
         for (const name of containerNames(run.resources)) {
             const health = await docker(["inspect", "--format", "{{.State.Health.Status}}", name]);
             expect(health.stdout.trim(), name).toBe("healthy");
@@ -149,7 +176,9 @@ describe("the dev stack on a real Docker engine", () => {
         });
         expect(replicated.body).toBe("written through the pool");
         // The read-only URL is a standby and its role cannot write.
-        await expect(query(out.readOnlyUrl, out.caCertificate, "INSERT INTO e2e_notes VALUES (2, 'no')")).rejects.toThrow(/read-only transaction|permission denied/);
+        await expect(query(out.readOnlyUrl, out.caCertificate, "INSERT INTO e2e_notes VALUES (2, 'no')")).rejects.toThrow(
+            /read-only transaction|permission denied/,
+        );
     });
 
     it("refuses a client that trusts another CA than the stack's", async () => {
@@ -212,7 +241,11 @@ describe("the dev stack on a real Docker engine", () => {
             const inputs = after.get(name);
             if (inputs) await applyContainer(inputs);
         }
-        const rows = await query<{ body: string; wm: string }>(next.outputs.primaryUrl, next.outputs.caCertificate, "SELECT body, current_setting('work_mem') AS wm FROM e2e_notes WHERE id = 1");
+        const rows = await query<{ body: string; wm: string }>(
+            next.outputs.primaryUrl,
+            next.outputs.caCertificate,
+            "SELECT body, current_setting('work_mem') AS wm FROM e2e_notes WHERE id = 1",
+        );
         expect(rows).toEqual([{ body: "written through the pool", wm: "8MB" }]);
         run = next;
         out = next.outputs;
@@ -227,11 +260,21 @@ describe("the dev stack on a real Docker engine", () => {
         process.kill(pid, "SIGKILL");
         await new Promise((resolve) => setTimeout(resolve, 3000));
         await waitHealthy(primary, 300);
-        expect(await query<{ body: string }>(out.primaryUrl, out.caCertificate, "SELECT body FROM e2e_notes WHERE id = 1")).toEqual([{ body: "written through the pool" }]);
+        expect(await query<{ body: string }>(out.primaryUrl, out.caCertificate, "SELECT body FROM e2e_notes WHERE id = 1")).toEqual([
+            { body: "written through the pool" },
+        ]);
     });
 
     it("refuses a copy bound to 0.0.0.0 in the policy gate, naming the binding rule, before anything is created", async () => {
-        const copy = await deployed(await e2eConfig(images, { "pg-platform:network": { bindAddress: "0.0.0.0", ports: { postgres: 15433, transactionPool: 16432, sessionPool: 16433, exporter: 19187, replicaBase: 15442 } }, "pg-platform:docker": { networkName: `${NETWORK}-open` } }));
+        const copy = await deployed(
+            await e2eConfig(images, {
+                "pg-platform:network": {
+                    bindAddress: "0.0.0.0",
+                    ports: { postgres: 15433, transactionPool: 16432, sessionPool: 16433, exporter: 19187, replicaBase: 15442 },
+                },
+                "pg-platform:docker": { networkName: `${NETWORK}-open` },
+            }),
+        );
         const violations = await runPolicies(copy.resources.map(gateResource), loadPolicyConfig("dev"));
         expect(violations.filter((v) => v.level === "mandatory").map((v) => v.policy)).toContain("localhost-binding");
         expect((await engineList("container")).filter((name) => name.startsWith(`${NETWORK}-open`))).toEqual([]);

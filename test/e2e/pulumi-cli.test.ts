@@ -20,7 +20,12 @@ let env: NodeJS.ProcessEnv;
 function engineEnv(): NodeJS.ProcessEnv {
     const script = `set -a; eval "$(bash '${path.join(PROJECT_DIR, "scripts/install-pulumi.sh")}' --print-env)"; env -0`;
     const printed = execFileSync("bash", ["-c", script], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 3_000_000 });
-    const values = Object.fromEntries(printed.split("\0").filter(Boolean).map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]));
+    const values = Object.fromEntries(
+        printed
+            .split("\0")
+            .filter(Boolean)
+            .map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]),
+    );
     return { ...values, PULUMI_CONFIG_PASSPHRASE: "e2e-only-passphrase" };
 }
 
@@ -42,7 +47,11 @@ function copyStack(dir: string, stack: string): void {
 }
 
 function pulumi(dir: string, args: readonly string[]): { code: number; output: string } {
-    const result = spawnSync("pulumi", [...args, "--non-interactive", "--cwd", dir], { env: { ...env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}` }, encoding: "utf8", timeout: 300_000 });
+    const result = spawnSync("pulumi", [...args, "--non-interactive", "--cwd", dir], {
+        env: { ...env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}` },
+        encoding: "utf8",
+        timeout: 300_000,
+    });
     return { code: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
 }
 
@@ -76,7 +85,9 @@ describe("the real Pulumi CLI", () => {
     });
 
     it("refuses a stack lacking a key declared without a default, and npm run check refuses it the same way", () => {
-        const declared = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8").replace(/^config:\n/m, "config:\n  aws:\n    description: AWS settings (declared without a default)\n");
+        const declared = fs
+            .readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")
+            .replace(/^config:\n/m, "config:\n  aws:\n    description: AWS settings (declared without a default)\n");
         const dir = projectCopy("refuse", declared);
         copyStack(dir, "dev");
         initStack(dir, "dev");
@@ -99,7 +110,15 @@ describe("the real Pulumi CLI", () => {
         const dir = projectCopy("policy");
         copyStack(dir, "dev");
         initStack(dir, "dev");
-        const preview = pulumi(dir, ["preview", "--stack", "dev", "--policy-pack", path.join(PROJECT_DIR, "policies"), "--policy-pack-config", path.join(PROJECT_DIR, "policies/config/dev.json")]);
+        const preview = pulumi(dir, [
+            "preview",
+            "--stack",
+            "dev",
+            "--policy-pack",
+            path.join(PROJECT_DIR, "policies"),
+            "--policy-pack-config",
+            path.join(PROJECT_DIR, "policies/config/dev.json"),
+        ]);
         expect(preview.code, preview.output).toBe(0);
         expect(preview.output).toMatch(/pg-platform-guardrails@v[\d.]+ \(local: /);
     }, 300_000);

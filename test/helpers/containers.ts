@@ -37,10 +37,12 @@ export interface EngineStatus {
 }
 
 function parseStatus(text: string): EngineStatus {
-    const values = new Map(text.split("\n").flatMap((line) => {
-        const at = line.indexOf("=");
-        return at > 0 ? [[line.slice(0, at), line.slice(at + 1)] as const] : [];
-    }));
+    const values = new Map(
+        text.split("\n").flatMap((line) => {
+            const at = line.indexOf("=");
+            return at > 0 ? [[line.slice(0, at), line.slice(at + 1)] as const] : [];
+        }),
+    );
     const engine = values.get("engine");
     return {
         dockerCli: values.get("docker_cli") || "docker",
@@ -143,12 +145,21 @@ function parseImages(text: string): LocalImages {
     const images = record(record(parsed).images);
     const ref = (name: string): string => {
         const value = images[name];
-        if (typeof value !== "string" || !DIGEST_REF.test(value)) throw new Error(`build-images.sh gave no digest reference for ${name} (got ${JSON.stringify(value)})`);
+        if (typeof value !== "string" || !DIGEST_REF.test(value))
+            throw new Error(`build-images.sh gave no digest reference for ${name} (got ${JSON.stringify(value)})`);
         return value;
     };
     const registry = record(parsed).registry;
     if (typeof registry !== "string") throw new Error("build-images.sh gave no registry address");
-    return { registry, debian: ref("debian"), postgresBase: ref("postgres-base"), postgres: ref("postgres"), pgbouncer: ref("pgbouncer"), exporter: ref("postgres-exporter"), postgresUpgrade: ref("postgres-upgrade") };
+    return {
+        registry,
+        debian: ref("debian"),
+        postgresBase: ref("postgres-base"),
+        postgres: ref("postgres"),
+        pgbouncer: ref("pgbouncer"),
+        exporter: ref("postgres-exporter"),
+        postgresUpgrade: ref("postgres-upgrade"),
+    };
 }
 
 let images: Promise<LocalImages> | undefined;
@@ -285,7 +296,10 @@ export async function upload(container: string, files: readonly ContainerFile[])
         for (const [owner, paths] of byOwner) {
             const [uid, gid] = owner.split(":");
             // Only the files go into the archive, so the folders above them keep the image's owners.
-            await pipe(["tar", "--numeric-owner", `--owner=${uid}`, `--group=${gid}`, "-C", staging, "-c", "--", ...paths], [dockerCli, "cp", "-", `${container}:/`]);
+            await pipe(
+                ["tar", "--numeric-owner", `--owner=${uid}`, `--group=${gid}`, "-C", staging, "-c", "--", ...paths],
+                [dockerCli, "cp", "-", `${container}:/`],
+            );
         }
     } finally {
         fs.rmSync(staging, { recursive: true, force: true });
@@ -336,7 +350,14 @@ export async function runContainer(options: ContainerOptions): Promise<TestConta
         const [command, ...rest] = options.healthcheck.test;
         // The CLI takes a shell string; quote each word so it runs as the exec form would.
         const quoted = [command, ...rest].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(" ");
-        args.push("--health-cmd", quoted, "--health-interval", `${options.healthcheck.intervalSeconds ?? 2}s`, "--health-retries", String(options.healthcheck.retries ?? 3));
+        args.push(
+            "--health-cmd",
+            quoted,
+            "--health-interval",
+            `${options.healthcheck.intervalSeconds ?? 2}s`,
+            "--health-retries",
+            String(options.healthcheck.retries ?? 3),
+        );
     }
     const [entrypoint, ...leading] = options.entrypoint ?? [];
     if (entrypoint !== undefined) args.push("--entrypoint", entrypoint);
@@ -348,7 +369,8 @@ export async function runContainer(options: ContainerOptions): Promise<TestConta
 }
 
 function containerHandle(id: string, name: string): TestContainer {
-    const state = async () => JSON.parse(await dockerOk(["inspect", "--format", "{{json .State}}", id])) as { Status: string; ExitCode: number; Health?: { Status: string } };
+    const state = async () =>
+        JSON.parse(await dockerOk(["inspect", "--format", "{{json .State}}", id])) as { Status: string; ExitCode: number; Health?: { Status: string } };
     const logs = async () => {
         const result = await docker(["logs", id]);
         return result.stdout + result.stderr;
@@ -416,7 +438,9 @@ export async function removeAll(): Promise<void> {
 function removeAllSync(): void {
     const list = (args: string[]) => {
         try {
-            return execFileSync(dockerCli, [...args, "--filter", `label=${TEST_LABEL}=${RUN_ID}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split("\n").filter(Boolean);
+            return execFileSync(dockerCli, [...args, "--filter", `label=${TEST_LABEL}=${RUN_ID}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+                .split("\n")
+                .filter(Boolean);
         } catch {
             return [];
         }

@@ -62,7 +62,8 @@ export function createArgs(inputs: ContainerInputs): string[] {
         args.push("--network", network.name);
         for (const alias of network.aliases ?? []) args.push("--network-alias", alias);
     }
-    for (const port of inputs.ports ?? []) args.push("--publish", `${port.ip.includes(":") ? `[${port.ip}]` : port.ip}:${port.external}:${port.internal}/${port.protocol ?? "tcp"}`);
+    for (const port of inputs.ports ?? [])
+        args.push("--publish", `${port.ip.includes(":") ? `[${port.ip}]` : port.ip}:${port.external}:${port.internal}/${port.protocol ?? "tcp"}`);
     for (const volume of inputs.volumes ?? []) args.push("--volume", `${volume.volumeName}:${volume.containerPath}${volume.readOnly ? ":ro" : ""}`);
     for (const label of inputs.labels ?? []) args.push("--label", `${label.label}=${label.value}`);
     if (inputs.networkMode) args.push("--network", inputs.networkMode);
@@ -106,7 +107,11 @@ function uploadsOf(inputs: ContainerInputs): ContainerFile[] {
 export async function waitHealthy(name: string, timeoutSeconds: number): Promise<void> {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
-        const state = JSON.parse(await ok(["inspect", "--format", "{{json .State}}", name])) as { Status: string; ExitCode: number; Health?: { Status: string } };
+        const state = JSON.parse(await ok(["inspect", "--format", "{{json .State}}", name])) as {
+            Status: string;
+            ExitCode: number;
+            Health?: { Status: string };
+        };
         if (state.Health?.Status === "healthy") return;
         if (state.Status === "exited" || state.Status === "dead" || Date.now() > deadline) {
             const logs = await docker(["logs", "--tail", "60", name]);
@@ -139,7 +144,8 @@ export async function applyContainer(inputs: ContainerInputs): Promise<void> {
  * stopped first with its grace period when it sets `destroyGraceSeconds`, else removed by force.
  */
 export async function removeContainer(inputs: ContainerInputs): Promise<void> {
-    if (inputs.destroyGraceSeconds !== undefined) await ok(["stop", "--time", String(inputs.destroyGraceSeconds), inputs.name], (inputs.destroyGraceSeconds + 60) * 1000);
+    if (inputs.destroyGraceSeconds !== undefined)
+        await ok(["stop", "--time", String(inputs.destroyGraceSeconds), inputs.name], (inputs.destroyGraceSeconds + 60) * 1000);
     await ok(["rm", "--force", inputs.name], 300_000);
 }
 

@@ -38,7 +38,10 @@ function subjectArg(subject: Subject | undefined): string {
 function privateKey(inputs: Record<string, unknown>): Record<string, unknown> {
     return withTemp((dir) => {
         const algorithm = String(inputs.algorithm ?? "RSA");
-        const keyArgs = algorithm === "ECDSA" ? ["-algorithm", "EC", "-pkeyopt", `ec_paramgen_curve:${String(inputs.ecdsaCurve ?? "P256").replace("P", "P-")}`] : ["-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${Number(inputs.rsaBits ?? 2048)}`];
+        const keyArgs =
+            algorithm === "ECDSA"
+                ? ["-algorithm", "EC", "-pkeyopt", `ec_paramgen_curve:${String(inputs.ecdsaCurve ?? "P256").replace("P", "P-")}`]
+                : ["-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${Number(inputs.rsaBits ?? 2048)}`];
         openssl(["genpkey", ...keyArgs, "-out", "key.pem"], dir);
         return { privateKeyPem: fs.readFileSync(path.join(dir, "key.pem"), "utf8"), publicKeyPem: openssl(["pkey", "-in", "key.pem", "-pubout"], dir) };
     });
@@ -47,7 +50,11 @@ function privateKey(inputs: Record<string, unknown>): Record<string, unknown> {
 /** The X.509 v3 extensions the provider sets from `allowedUses`, `isCaCertificate` and the names. */
 function extensions(inputs: Record<string, unknown>, names: { dns: readonly string[]; ip: readonly string[] }): string {
     const uses = (inputs.allowedUses as string[] | undefined) ?? [];
-    const keyUsage = uses.filter((use) => ["digital_signature", "key_encipherment", "cert_signing", "crl_signing"].includes(use)).map((use) => ({ digital_signature: "digitalSignature", key_encipherment: "keyEncipherment", cert_signing: "keyCertSign", crl_signing: "cRLSign" })[use]);
+    const keyUsage = uses
+        .filter((use) => ["digital_signature", "key_encipherment", "cert_signing", "crl_signing"].includes(use))
+        .map(
+            (use) => ({ digital_signature: "digitalSignature", key_encipherment: "keyEncipherment", cert_signing: "keyCertSign", crl_signing: "cRLSign" })[use],
+        );
     const extended = uses.filter((use) => ["server_auth", "client_auth"].includes(use)).map((use) => (use === "server_auth" ? "serverAuth" : "clientAuth"));
     const lines = [`basicConstraints = critical, CA:${inputs.isCaCertificate ? "TRUE" : "FALSE"}`, "subjectKeyIdentifier = hash"];
     if (keyUsage.length > 0) lines.push(`keyUsage = critical, ${keyUsage.join(", ")}`);
@@ -69,8 +76,14 @@ function requestConfig(extensionLines: string): string {
 function selfSigned(inputs: Record<string, unknown>): Record<string, unknown> {
     return withTemp((dir) => {
         fs.writeFileSync(path.join(dir, "key.pem"), String(inputs.privateKeyPem));
-        fs.writeFileSync(path.join(dir, "req.cnf"), requestConfig(extensions(inputs, { dns: (inputs.dnsNames as string[]) ?? [], ip: (inputs.ipAddresses as string[]) ?? [] })));
-        const certPem = openssl(["req", "-new", "-x509", "-key", "key.pem", "-subj", subjectArg(inputs.subject as Subject), "-days", days(inputs), "-config", "req.cnf"], dir);
+        fs.writeFileSync(
+            path.join(dir, "req.cnf"),
+            requestConfig(extensions(inputs, { dns: (inputs.dnsNames as string[]) ?? [], ip: (inputs.ipAddresses as string[]) ?? [] })),
+        );
+        const certPem = openssl(
+            ["req", "-new", "-x509", "-key", "key.pem", "-subj", subjectArg(inputs.subject as Subject), "-days", days(inputs), "-config", "req.cnf"],
+            dir,
+        );
         return { certPem };
     });
 }
@@ -96,7 +109,10 @@ function locallySigned(inputs: Record<string, unknown>): Record<string, unknown>
         fs.writeFileSync(path.join(dir, "ca.pem"), String(inputs.caCertPem));
         fs.writeFileSync(path.join(dir, "ca-key.pem"), String(inputs.caPrivateKeyPem));
         fs.writeFileSync(path.join(dir, "ext.cnf"), extensions(inputs, names));
-        const certPem = openssl(["x509", "-req", "-in", "req.pem", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-days", days(inputs), "-extfile", "ext.cnf"], dir);
+        const certPem = openssl(
+            ["x509", "-req", "-in", "req.pem", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-days", days(inputs), "-extfile", "ext.cnf"],
+            dir,
+        );
         return { certPem };
     });
 }

@@ -29,8 +29,23 @@ export async function makeCa(name: string): Promise<TestCa> {
     const dir = scratchDir(`ca-${name}`);
     const cert = path.join(dir, `${name}.crt`);
     const key = path.join(dir, `${name}.key`);
-    await openssl(dir, ["req", "-x509", ...EC_KEY, "-days", "1", "-subj", `/O=pg-platform/CN=${name}`, "-keyout", key, "-out", cert,
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"]);
+    await openssl(dir, [
+        "req",
+        "-x509",
+        ...EC_KEY,
+        "-days",
+        "1",
+        "-subj",
+        `/O=pg-platform/CN=${name}`,
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+    ]);
     return { cert, key };
 }
 
@@ -46,7 +61,23 @@ export async function installCertificate(ca: TestCa, service: TlsServiceName, fi
     const san = [...names.dnsNames.map((n) => `DNS:${n}`), ...names.ipAddresses.map((ip) => `IP:${ip}`)].join(",");
     fs.writeFileSync(`${base}.ext`, `subjectAltName=${san}\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
     await openssl(dir, ["req", "-new", ...EC_KEY, "-subj", `/O=pg-platform/CN=${names.commonName}`, "-keyout", `${base}.key`, "-out", `${base}.csr`]);
-    await openssl(dir, ["x509", "-req", "-in", `${base}.csr`, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial", "-days", "1", "-extfile", `${base}.ext`, "-out", `${base}.crt`]);
+    await openssl(dir, [
+        "x509",
+        "-req",
+        "-in",
+        `${base}.csr`,
+        "-CA",
+        ca.cert,
+        "-CAkey",
+        ca.key,
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        `${base}.ext`,
+        "-out",
+        `${base}.crt`,
+    ]);
     fs.mkdirSync(path.dirname(files.cert), { recursive: true });
     writeServiceFile(files.cert, fs.readFileSync(`${base}.crt`, "utf8"), 0o644);
     writeServiceFile(files.ca, fs.readFileSync(verifyWith.cert, "utf8"), 0o644);

@@ -36,7 +36,10 @@ describe("the pack on the aws target's real output", () => {
 
     it("scram-only-auth: the parameter group one edit away from accepting md5, and the proxy one edit away from MD5 clients", async () => {
         const params = edited(one(production, PARAMS), setParameter("rds.accepted_password_auth_method", "md5+scram"));
-        const proxy = edited(one(production, PROXY), (props) => ({ ...props, auths: (props.auths as Props[]).map((a) => ({ ...a, clientPasswordAuthType: "POSTGRES_MD5" })) }));
+        const proxy = edited(one(production, PROXY), (props) => ({
+            ...props,
+            auths: (props.auths as Props[]).map((a) => ({ ...a, clientPasswordAuthType: "POSTGRES_MD5" })),
+        }));
         expect(await messages("scram-only-auth", [params, proxy])).toEqual([
             "parameter rds.accepted_password_auth_method is md5+scram, so md5 logins are accepted; set it to scram",
             "auths[0] clientPasswordAuthType is POSTGRES_MD5; set it to POSTGRES_SCRAM_SHA_256",

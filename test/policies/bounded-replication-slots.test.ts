@@ -33,7 +33,8 @@ describe("bounded-replication-slots on rendered postgresql.conf (Docker, Kuberne
 
 describe("bounded-replication-slots on managed targets with logical decoding", () => {
     it("RDS: bounded when rds.logical_replication is on, ignored when off", async () => {
-        const group = (parameters: { name: string; value: string }[]) => resource("aws:rds/parameterGroup:ParameterGroup", "prod-params", { family: "postgres17", parameters });
+        const group = (parameters: { name: string; value: string }[]) =>
+            resource("aws:rds/parameterGroup:ParameterGroup", "prod-params", { family: "postgres17", parameters });
         const logical = { name: "rds.logical_replication", value: "1" };
         expect(await messages(RULE, [group([]), group([logical, { name: "max_slot_wal_keep_size", value: "10240" }])])).toEqual([]);
         expect(await messages(RULE, group([logical]))).toEqual([
@@ -68,6 +69,8 @@ describe("bounded-replication-slots reads the value as PostgreSQL does", () => {
 
     // The server refuses these at start: a wrong-case unit, below -1, past int32, no number.
     it.each(["-1mb", "-2", "-1GB", "3000000GB", "unlimited", ""])("%s is refused as the server would", async (value) => {
-        expect(await messages(RULE, conf(value))).toEqual([expect.stringMatching(new RegExp(`^postgresql\\.conf sets max_slot_wal_keep_size = .*, which PostgreSQL refuses \\(`))]);
+        expect(await messages(RULE, conf(value))).toEqual([
+            expect.stringMatching(new RegExp(`^postgresql\\.conf sets max_slot_wal_keep_size = .*, which PostgreSQL refuses \\(`)),
+        ]);
     });
 });

@@ -17,7 +17,8 @@ describe("policies on a stack that declares CDC", () => {
     });
 
     it("catch a CDC rule turned to md5 or to plain TCP", async () => {
-        const hba = (line: string) => containerWithFiles("pg-primary", { "pg_hba.conf": `local all postgres peer\n${line}\nhostssl all all all scram-sha-256\n` });
+        const hba = (line: string) =>
+            containerWithFiles("pg-primary", { "pg_hba.conf": `local all postgres peer\n${line}\nhostssl all all all scram-sha-256\n` });
         expect(await messages("scram-only-auth", hba('hostssl "app" "app_cdc" all md5'))).not.toEqual([]);
         expect(await messages("tls-required", hba('host "app" "app_cdc" all scram-sha-256'))).not.toEqual([]);
     });

@@ -30,7 +30,8 @@ describe("the pack on the docker target's real output (the committed dev stack)"
     });
 
     it("the real files and containers are SCRAM-only, loopback-bound, pinned and slot-bounded", async () => {
-        for (const rule of ["scram-only-auth", "localhost-binding", "pinned-images", "bounded-replication-slots"]) expect(await messages(rule, dev), rule).toEqual([]);
+        for (const rule of ["scram-only-auth", "localhost-binding", "pinned-images", "bounded-replication-slots"])
+            expect(await messages(rule, dev), rule).toEqual([]);
         const primary = one(dev, CONTAINER, "-primary");
         expect(upload(primary.props, "pg_hba.conf").content).toContain("scram-sha-256");
         expect(upload(primary.props, "postgresql.conf").content).toContain("max_slot_wal_keep_size");
@@ -39,8 +40,13 @@ describe("the pack on the docker target's real output (the committed dev stack)"
     it("scram-only-auth: the real pg_hba.conf with an md5 rule appended", async () => {
         const primary = one(dev, CONTAINER, "-primary");
         const line = upload(primary.props, "pg_hba.conf").content.split("\n").length;
-        const md5 = edited(primary, editUpload("pg_hba.conf", (content) => `${content}host all all 10.0.0.0/8 md5\n`));
-        expect(await messages("scram-only-auth", md5)).toEqual([`pg_hba.conf line ${line} (host all all 10.0.0.0/8 md5) uses method md5; allowed methods: scram-sha-256, peer, reject`]);
+        const md5 = edited(
+            primary,
+            editUpload("pg_hba.conf", (content) => `${content}host all all 10.0.0.0/8 md5\n`),
+        );
+        expect(await messages("scram-only-auth", md5)).toEqual([
+            `pg_hba.conf line ${line} (host all all 10.0.0.0/8 md5) uses method md5; allowed methods: scram-sha-256, peer, reject`,
+        ]);
     });
 
     it("localhost-binding: the real primary with its port's ip dropped", async () => {
@@ -52,11 +58,16 @@ describe("the pack on the docker target's real output (the committed dev stack)"
 
     it("pinned-images: the real pooler pointed at a tag", async () => {
         const pooler = edited(one(dev, CONTAINER, "-pooler-transaction"), (props) => ({ ...props, image: "edoburu/pgbouncer:latest" }));
-        expect(await messages("pinned-images", pooler)).toEqual(["image edoburu/pgbouncer:latest is not pinned by digest; reference it as <repository>@sha256:<digest>"]);
+        expect(await messages("pinned-images", pooler)).toEqual([
+            "image edoburu/pgbouncer:latest is not pinned by digest; reference it as <repository>@sha256:<digest>",
+        ]);
     });
 
     it("bounded-replication-slots: the real primary's postgresql.conf without its bound", async () => {
-        const primary = edited(one(dev, CONTAINER, "-primary"), editUpload("postgresql.conf", (content) => content.replace(/^max_slot_wal_keep_size.*$/m, "")));
+        const primary = edited(
+            one(dev, CONTAINER, "-primary"),
+            editUpload("postgresql.conf", (content) => content.replace(/^max_slot_wal_keep_size.*$/m, "")),
+        );
         expect(await messages("bounded-replication-slots", primary)).toEqual([
             "postgresql.conf does not set max_slot_wal_keep_size although replication slots are enabled: an inactive slot then keeps WAL until the disk fills; set it (postgres.maxSlotWalKeepSize, default 10GB)",
         ]);
@@ -68,7 +79,10 @@ describe("the pack on the docker target's real output (the committed dev stack)"
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgp-plain-"));
         dirs.push(dir);
         fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-        fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  pg-platform:target: docker\n  pg-platform:topology: primary\n  pg-platform:replicas: 1\n");
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.dev.yaml"),
+            "config:\n  pg-platform:target: docker\n  pg-platform:topology: primary\n  pg-platform:replicas: 1\n",
+        );
         const withoutTls = gate((await checkStack("dev", { projectDir: dir })).resources);
         const plain = (await messages("tls-required", one(withoutTls, CONTAINER, "-primary"))).filter((m) => m.startsWith("pg_hba.conf"));
         expect(plain).toEqual([

@@ -32,12 +32,18 @@ describe("encrypted-and-protected on RDS", () => {
     it("reads the minimum retention from the policy config, 7 by default", async () => {
         const week = instance({ backupRetentionPeriod: 7 });
         expect(await messages(RULE, week)).toEqual([]);
-        expect(await messages(RULE, week, { [RULE]: { minimumBackupRetentionDays: 14 } })).toEqual(["backupRetentionPeriod is 7; keep at least 14 days of backups"]);
-        expect(await messages(RULE, instance({ backupRetentionPeriod: undefined }))).toEqual(["backupRetentionPeriod is not set; keep at least 7 days of backups"]);
+        expect(await messages(RULE, week, { [RULE]: { minimumBackupRetentionDays: 14 } })).toEqual([
+            "backupRetentionPeriod is 7; keep at least 14 days of backups",
+        ]);
+        expect(await messages(RULE, instance({ backupRetentionPeriod: undefined }))).toEqual([
+            "backupRetentionPeriod is not set; keep at least 7 days of backups",
+        ]);
     });
 
     it("leaves read replicas alone (they inherit encryption and backups from the primary)", async () => {
-        expect(await messages(RULE, resource("aws:rds/instance:Instance", "prod-replica-1", { instanceClass: "db.r6g.large", replicateSourceDb: "prod-primary" }))).toEqual([]);
+        expect(
+            await messages(RULE, resource("aws:rds/instance:Instance", "prod-replica-1", { instanceClass: "db.r6g.large", replicateSourceDb: "prod-primary" })),
+        ).toEqual([]);
     });
 });
 
@@ -49,7 +55,11 @@ describe("encrypted-and-protected on Cloud SQL", () => {
         backupConfiguration: { enabled: true, pointInTimeRecoveryEnabled: true, backupRetentionSettings: { retainedBackups: 30, retentionUnit: "COUNT" } },
     };
     const instance = (overrides: Record<string, unknown>, top: Record<string, unknown> = {}) =>
-        resource("gcp:sql/databaseInstance:DatabaseInstance", "gcp-primary", { databaseVersion: "POSTGRES_17", settings: { ...settings, ...overrides }, ...top });
+        resource("gcp:sql/databaseInstance:DatabaseInstance", "gcp-primary", {
+            databaseVersion: "POSTGRES_17",
+            settings: { ...settings, ...overrides },
+            ...top,
+        });
 
     it("passes a regional, protected primary with PITR and 30 retained backups", async () => {
         expect(await messages(RULE, instance({}))).toEqual([]);
@@ -60,7 +70,11 @@ describe("encrypted-and-protected on Cloud SQL", () => {
     });
 
     it("names every missing safeguard", async () => {
-        const bare = instance({ availabilityType: undefined, deletionProtectionEnabled: undefined, backupConfiguration: { enabled: true, backupRetentionSettings: { retainedBackups: 3 } } });
+        const bare = instance({
+            availabilityType: undefined,
+            deletionProtectionEnabled: undefined,
+            backupConfiguration: { enabled: true, backupRetentionSettings: { retainedBackups: 3 } },
+        });
         expect(await messages(RULE, bare)).toEqual([
             "deletion protection is off; set settings.deletionProtectionEnabled: true and leave deletionProtection on",
             "backups with point-in-time recovery are off; set settings.backupConfiguration.enabled and pointInTimeRecoveryEnabled to true",
@@ -73,6 +87,8 @@ describe("encrypted-and-protected on Cloud SQL", () => {
     });
 
     it("leaves read replicas alone (Cloud SQL refuses backups on them)", async () => {
-        expect(await messages(RULE, instance({ backupConfiguration: undefined, availabilityType: "ZONAL" }, { masterInstanceName: "gcp-primary" }))).toEqual([]);
+        expect(await messages(RULE, instance({ backupConfiguration: undefined, availabilityType: "ZONAL" }, { masterInstanceName: "gcp-primary" }))).toEqual(
+            [],
+        );
     });
 });

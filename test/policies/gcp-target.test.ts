@@ -37,14 +37,23 @@ describe("the pack on the gcp target's real output", () => {
         const open = await deployed(deploy, { ...BASE, gcp: { ...GCP, publicIp: true, authorizedNetworks: ["0.0.0.0/1"] } }, "staging");
         const primary = one(open, INSTANCE, "-primary");
         expect(await messages("localhost-binding", open)).toEqual([
-            expect.stringMatching(new RegExp(`^public IPv4 admits 0\\.0\\.0\\.0/1, which includes public addresses 1\\.0\\.0\\.0/8, .* not in localhost-binding\\.allowedPublicRanges; set ipv4Enabled: false, or authorize only known networks \\(or add "${primary.name}" to localhost-binding\\.exceptions`)),
+            expect.stringMatching(
+                new RegExp(
+                    `^public IPv4 admits 0\\.0\\.0\\.0/1, which includes public addresses 1\\.0\\.0\\.0/8, .* not in localhost-binding\\.allowedPublicRanges; set ipv4Enabled: false, or authorize only known networks \\(or add "${primary.name}" to localhost-binding\\.exceptions`,
+                ),
+            ),
         ]);
         expect(await messages("localhost-binding", open, { "localhost-binding": { exceptions: [primary.name] } })).toEqual([]);
     });
 
     it("tls-required: sslMode one edit away from allowing unencrypted connections", async () => {
-        const primary = edited(one(production, INSTANCE, "-primary"), editSettings((s) => ({ ...s, ipConfiguration: { ...s.ipConfiguration, sslMode: "ALLOW_UNENCRYPTED_AND_ENCRYPTED" } })));
-        expect(await messages("tls-required", primary)).toEqual(["settings.ipConfiguration.sslMode is ALLOW_UNENCRYPTED_AND_ENCRYPTED; set it to ENCRYPTED_ONLY"]);
+        const primary = edited(
+            one(production, INSTANCE, "-primary"),
+            editSettings((s) => ({ ...s, ipConfiguration: { ...s.ipConfiguration, sslMode: "ALLOW_UNENCRYPTED_AND_ENCRYPTED" } })),
+        );
+        expect(await messages("tls-required", primary)).toEqual([
+            "settings.ipConfiguration.sslMode is ALLOW_UNENCRYPTED_AND_ENCRYPTED; set it to ENCRYPTED_ONLY",
+        ]);
     });
 
     it("encrypted-and-protected: a non-production stack (zonal, unprotected) fails it at prod's level", async () => {

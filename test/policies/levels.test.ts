@@ -67,7 +67,10 @@ describe("policy levels per environment", () => {
 });
 
 describe("levels as the runner applies them", () => {
-    const taggedImage = resource("docker:index/container:Container", "dev-primary", { image: "postgres:18", ports: [{ internal: 5432, external: 5432, ip: "127.0.0.1" }] });
+    const taggedImage = resource("docker:index/container:Container", "dev-primary", {
+        image: "postgres:18",
+        ports: [{ internal: 5432, external: 5432, ip: "127.0.0.1" }],
+    });
 
     it("reports a finding at the level the stack's config gives the rule", async () => {
         const found = async (config: Parameters<typeof runPolicies>[1]) => (await runPolicies([taggedImage], config)).map((v) => `${v.policy}:${v.level}`);

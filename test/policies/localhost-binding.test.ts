@@ -60,7 +60,9 @@ describe("localhost-binding on Kubernetes Services", () => {
 
 describe("localhost-binding on Kubernetes pods", () => {
     const statefulSet = (podSpec: Record<string, unknown>) =>
-        resource("kubernetes:apps/v1:StatefulSet", "primary", { spec: { template: { spec: { containers: [{ name: "postgres", image: PINNED.postgres }], ...podSpec } } } });
+        resource("kubernetes:apps/v1:StatefulSet", "primary", {
+            spec: { template: { spec: { containers: [{ name: "postgres", image: PINNED.postgres }], ...podSpec } } },
+        });
     const withPorts = (ports: Record<string, unknown>[]) => statefulSet({ containers: [{ name: "postgres", image: PINNED.postgres, ports }] });
 
     it("passes container ports without hostPort, and a hostPort bound to node loopback", async () => {
@@ -72,7 +74,15 @@ describe("localhost-binding on Kubernetes pods", () => {
         expect(await messages(RULE, statefulSet({ hostNetwork: true }))).toEqual([
             `primary runs its pods with hostNetwork, which exposes every port they listen on to the node's interfaces; remove hostNetwork${EXCEPTION("primary")}`,
         ]);
-        expect(await messages(RULE, withPorts([{ containerPort: 5432, hostPort: 5432 }, { containerPort: 9187, hostPort: 9187, hostIP: "0.0.0.0" }]))).toEqual([
+        expect(
+            await messages(
+                RULE,
+                withPorts([
+                    { containerPort: 5432, hostPort: 5432 },
+                    { containerPort: 9187, hostPort: 9187, hostIP: "0.0.0.0" },
+                ]),
+            ),
+        ).toEqual([
             `container postgres port 5432 has hostPort 5432 on every node address; remove hostPort and reach it through a ClusterIP Service${EXCEPTION("primary")}`,
             `container postgres port 9187 has hostPort 9187 on 0.0.0.0; remove hostPort and reach it through a ClusterIP Service${EXCEPTION("primary")}`,
         ]);
@@ -80,7 +90,15 @@ describe("localhost-binding on Kubernetes pods", () => {
 
     it("reads a CronJob's pod template and init containers too", async () => {
         const cronJob = resource("kubernetes:batch/v1:CronJob", "backup", {
-            spec: { jobTemplate: { spec: { template: { spec: { containers: [], initContainers: [{ name: "wait", image: PINNED.postgres, ports: [{ containerPort: 1, hostPort: 1 }] }] } } } } },
+            spec: {
+                jobTemplate: {
+                    spec: {
+                        template: {
+                            spec: { containers: [], initContainers: [{ name: "wait", image: PINNED.postgres, ports: [{ containerPort: 1, hostPort: 1 }] }] },
+                        },
+                    },
+                },
+            },
         });
         expect(await messages(RULE, cronJob)).toEqual([
             `container wait port 1 has hostPort 1 on every node address; remove hostPort and reach it through a ClusterIP Service${EXCEPTION("backup")}`,
@@ -89,17 +107,23 @@ describe("localhost-binding on Kubernetes pods", () => {
 });
 
 describe("localhost-binding on RDS", () => {
-    const instance = (publiclyAccessible?: boolean) => resource("aws:rds/instance:Instance", "prod-primary", { engine: "postgres", instanceClass: "db.r6g.large", publiclyAccessible });
+    const instance = (publiclyAccessible?: boolean) =>
+        resource("aws:rds/instance:Instance", "prod-primary", { engine: "postgres", instanceClass: "db.r6g.large", publiclyAccessible });
 
     it("passes a private instance and rejects a publicly accessible one", async () => {
         expect(await messages(RULE, [instance(false), instance(undefined)])).toEqual([]);
-        expect(await messages(RULE, instance(true))).toEqual([`publiclyAccessible is true; RDS instances stay private (publiclyAccessible: false)${EXCEPTION("prod-primary")}`]);
+        expect(await messages(RULE, instance(true))).toEqual([
+            `publiclyAccessible is true; RDS instances stay private (publiclyAccessible: false)${EXCEPTION("prod-primary")}`,
+        ]);
     });
 });
 
 describe("localhost-binding on Cloud SQL", () => {
     const instance = (ipConfiguration: Record<string, unknown>) =>
-        resource("gcp:sql/databaseInstance:DatabaseInstance", "gcp-primary", { databaseVersion: "POSTGRES_17", settings: { tier: "db-custom-2-7680", ipConfiguration } });
+        resource("gcp:sql/databaseInstance:DatabaseInstance", "gcp-primary", {
+            databaseVersion: "POSTGRES_17",
+            settings: { tier: "db-custom-2-7680", ipConfiguration },
+        });
 
     it("passes private IP only, or public IPv4 limited to known networks", async () => {
         expect(await messages(RULE, instance({ ipv4Enabled: false, privateNetwork: "projects/p/global/networks/vpc" }))).toEqual([]);
@@ -107,7 +131,9 @@ describe("localhost-binding on Cloud SQL", () => {
     });
 
     it("rejects public IPv4 open to 0.0.0.0/0, also when ipv4Enabled is left to its default (on)", async () => {
-        const expected = [`public IPv4 admits 0.0.0.0/0, every public IPv4 address; set ipv4Enabled: false, or authorize only known networks${EXCEPTION("gcp-primary")}`];
+        const expected = [
+            `public IPv4 admits 0.0.0.0/0, every public IPv4 address; set ipv4Enabled: false, or authorize only known networks${EXCEPTION("gcp-primary")}`,
+        ];
         expect(await messages(RULE, instance({ ipv4Enabled: true, authorizedNetworks: [{ name: "anyone", value: "0.0.0.0/0" }] }))).toEqual(expected);
         expect(await messages(RULE, instance({ authorizedNetworks: [{ value: "0.0.0.0/0" }] }))).toEqual(expected);
     });
@@ -115,16 +141,24 @@ describe("localhost-binding on Cloud SQL", () => {
 
 describe("localhost-binding judges address ranges as ranges", () => {
     const cloudSql = (values: string[]) =>
-        resource("gcp:sql/databaseInstance:DatabaseInstance", "gcp-primary", { settings: { tier: "db-custom-2-7680", ipConfiguration: { authorizedNetworks: values.map((value) => ({ value })) } } });
+        resource("gcp:sql/databaseInstance:DatabaseInstance", "gcp-primary", {
+            settings: { tier: "db-custom-2-7680", ipConfiguration: { authorizedNetworks: values.map((value) => ({ value })) } },
+        });
 
     it("refuses the whole space by pieces, IPv4 and IPv6 (also IPv4 written as mapped IPv6)", async () => {
-        for (const pieces of [["0.0.0.0/1", "128.0.0.0/1"], ["::/1", "8000::/1"], ["::ffff:0.0.0.0/97", "::ffff:128.0.0.0/97"]]) {
+        for (const pieces of [
+            ["0.0.0.0/1", "128.0.0.0/1"],
+            ["::/1", "8000::/1"],
+            ["::ffff:0.0.0.0/97", "::ffff:128.0.0.0/97"],
+        ]) {
             expect(await messages(RULE, cloudSql(pieces))).toEqual([expect.stringMatching(/every public IPv[46] address/)]);
         }
     });
 
     it("refuses public space beyond allowedPublicRanges, and passes private, documentation and allowed ranges", async () => {
-        expect(await messages(RULE, cloudSql(["11.0.0.0/8"]))).toEqual([expect.stringContaining("includes public addresses 11.0.0.0/8 not in localhost-binding.allowedPublicRanges")]);
+        expect(await messages(RULE, cloudSql(["11.0.0.0/8"]))).toEqual([
+            expect.stringContaining("includes public addresses 11.0.0.0/8 not in localhost-binding.allowedPublicRanges"),
+        ]);
         expect(await messages(RULE, cloudSql(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fd00::/8", "198.51.100.0/24"]))).toEqual([]);
         const config = { [RULE]: { allowedPublicRanges: ["203.0.113.0/24", "8.8.0.0/16"] } };
         expect(await messages(RULE, cloudSql(["8.8.8.0/24"]), config)).toEqual([]);
@@ -149,7 +183,8 @@ describe("localhost-binding judges address ranges as ranges", () => {
     });
 
     it("judges NetworkPolicy ipBlocks minus their except", async () => {
-        const policy = (ipBlock: Record<string, unknown>) => resource("kubernetes:networking.k8s.io/v1:NetworkPolicy", "k8s-np", { spec: { ingress: [{ from: [{ ipBlock }] }] } });
+        const policy = (ipBlock: Record<string, unknown>) =>
+            resource("kubernetes:networking.k8s.io/v1:NetworkPolicy", "k8s-np", { spec: { ingress: [{ from: [{ ipBlock }] }] } });
         expect(await messages(RULE, policy({ cidr: "10.0.0.0/8" }))).toEqual([]);
         expect(await messages(RULE, policy({ cidr: "0.0.0.0/0" }))).toEqual([expect.stringContaining("every public IPv4 address")]);
         // Everything public is cut out again by except: what is left is private.

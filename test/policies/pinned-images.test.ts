@@ -51,7 +51,9 @@ describe("pinned-images on docker-build images (the FROM lines of an inline Dock
 
     it("rejects a named build context that pulls an unpinned image", async () => {
         const named = { base: { location: "docker-image://postgres:18" } };
-        expect(await messages(RULE, image(`FROM ${PINNED.postgres}`, undefined, named))).toEqual([`named context base image postgres:18 is not pinned by digest; ${HOW}`]);
+        expect(await messages(RULE, image(`FROM ${PINNED.postgres}`, undefined, named))).toEqual([
+            `named context base image postgres:18 is not pinned by digest; ${HOW}`,
+        ]);
     });
 });
 
@@ -60,7 +62,8 @@ describe("pinned-images on Kubernetes pod templates", () => {
 
     it("checks Deployments, StatefulSets and CronJobs", async () => {
         const deployment = resource("kubernetes:apps/v1:Deployment", "pooler", { spec: { template: { spec: podSpec(PINNED.pgbouncer) } } });
-        const cronJob = (image: string) => resource("kubernetes:batch/v1:CronJob", "backup", { spec: { jobTemplate: { spec: { template: { spec: podSpec(image) } } } } });
+        const cronJob = (image: string) =>
+            resource("kubernetes:batch/v1:CronJob", "backup", { spec: { jobTemplate: { spec: { template: { spec: podSpec(image) } } } } });
         expect(await messages(RULE, [deployment, cronJob(PINNED.postgres)])).toEqual([]);
         expect(await messages(RULE, cronJob("postgres:18.4"))).toEqual([`container postgres image postgres:18.4 is not pinned by digest; ${HOW}`]);
     });

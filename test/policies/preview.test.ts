@@ -23,8 +23,7 @@ const committedStacks = fs
  * change owed, not a gate to loosen: the test below is expected to fail for it, and starts
  * passing (so `it.fails` reports it) the day the program is fixed: then delete the entry.
  */
-const PROGRAM_GAPS: Readonly<Record<string, string>> = {
-};
+const PROGRAM_GAPS: Readonly<Record<string, string>> = {};
 
 const mandatory = (violations: readonly Violation[]) =>
     violations
@@ -62,7 +61,7 @@ describe("the pack over every committed stack as a first preview sees it", () =>
         expect(dev.filter((r) => r.type === "docker:index/container:Container").every((r) => r.inputs.image === UNKNOWN)).toBe(true);
     });
 
-    it.each(committedStacks)("%s: no rule reports \"can't run during preview\"", async (stack) => {
+    it.each(committedStacks)('%s: no rule reports "can\'t run during preview"', async (stack) => {
         const { preview } = await both(stack);
         expect(preview.violations.filter(isUndecided)).toEqual([]);
     });
@@ -91,7 +90,10 @@ describe("a rule meeting an unknown input decides, or fails closed", () => {
     });
 
     it("a read replica is known as one even when its source is unknown (Cloud SQL and RDS), so the primary-only checks skip it", async () => {
-        const cloudSql = resource("gcp:sql/databaseInstance:DatabaseInstance", "replica", { masterInstanceName: UNKNOWN, settings: { ipConfiguration: { ipv4Enabled: false, sslMode: "ENCRYPTED_ONLY" } } });
+        const cloudSql = resource("gcp:sql/databaseInstance:DatabaseInstance", "replica", {
+            masterInstanceName: UNKNOWN,
+            settings: { ipConfiguration: { ipv4Enabled: false, sslMode: "ENCRYPTED_ONLY" } },
+        });
         const rds = resource(RDS, "replica", { engine: "postgres", parameterGroupName: UNKNOWN, replicateSourceDb: UNKNOWN, storageEncrypted: true });
         const found = await runPolicies([cloudSql, rds], { all: "mandatory" });
         expect(found).toEqual([]);
@@ -100,29 +102,44 @@ describe("a rule meeting an unknown input decides, or fails closed", () => {
     it("a pg_hba.conf whose content is unknown fails closed, mandatory, naming the file", async () => {
         const container = resource("docker:index/container:Container", "replica", {
             image: PINNED.postgres,
-            uploads: [{ file: "/etc/postgresql/pg_hba.conf", content: UNKNOWN }, { file: "/run/secret", content: UNKNOWN }],
+            uploads: [
+                { file: "/etc/postgresql/pg_hba.conf", content: UNKNOWN },
+                { file: "/run/secret", content: UNKNOWN },
+            ],
         });
         const found = await runPolicies([container], { "scram-only-auth": "mandatory" });
         expect(found.filter(isUndecided)).toEqual([]);
         expect(found.filter((v) => v.policy === "scram-only-auth")).toEqual([
-            expect.objectContaining({ level: "mandatory", message: expect.stringMatching(/^the pg_hba\.conf that replica ships is not known until the update .* cannot check it in a preview/) }),
+            expect.objectContaining({
+                level: "mandatory",
+                message: expect.stringMatching(/^the pg_hba\.conf that replica ships is not known until the update .* cannot check it in a preview/),
+            }),
         ]);
     });
 
     it("an unknown environment entry could set POSTGRES_HOST_AUTH_METHOD: it fails closed", async () => {
         const container = resource("docker:index/container:Container", "server", { image: PINNED.postgres, envs: ["A=1", UNKNOWN] });
         const found = await runPolicies([container], {});
-        expect(found.filter((v) => v.policy === "scram-only-auth").map((v) => v.message)).toEqual([expect.stringMatching(/^envs\[1\] of container server is not known until the update/)]);
+        expect(found.filter((v) => v.policy === "scram-only-auth").map((v) => v.message)).toEqual([
+            expect.stringMatching(/^envs\[1\] of container server is not known until the update/),
+        ]);
     });
 
     it("an unknown image passes only when it comes from an image the stack builds or pulls (known-at-preview)", async () => {
         const build = resource("docker-build:index:Image", "postgres-image", { dockerfile: { inline: `FROM ${PINNED.postgres}` } });
-        const from = (deps: string[]): GateResource => ({ ...resource("docker:index/container:Container", "server", { image: UNKNOWN }), propertyDependencies: { image: deps } });
+        const from = (deps: string[]): GateResource => ({
+            ...resource("docker:index/container:Container", "server", { image: UNKNOWN }),
+            propertyDependencies: { image: deps },
+        });
         const fromBuild = await runPolicies([build, from([build.urn])], {});
         expect(fromBuild).toEqual([]);
         const fromNowhere = await runPolicies([build, from([])], {});
         expect(fromNowhere).toEqual([
-            expect.objectContaining({ policy: "known-at-preview", level: "mandatory", message: expect.stringMatching(/^image is not known until the update .* does not come from an image the stack builds or pulls/) }),
+            expect.objectContaining({
+                policy: "known-at-preview",
+                level: "mandatory",
+                message: expect.stringMatching(/^image is not known until the update .* does not come from an image the stack builds or pulls/),
+            }),
         ]);
     });
 
@@ -131,7 +148,14 @@ describe("a rule meeting an unknown input decides, or fails closed", () => {
         const pod = (mount: Record<string, unknown>, items?: { key: string; path: string }[]) =>
             resource("kubernetes:apps/v1:StatefulSet", "primary", {
                 metadata: { name: "primary", namespace: "pg" },
-                spec: { template: { spec: { containers: [{ name: "postgres", image: PINNED.postgres, volumeMounts: [{ name: "secrets", ...mount }] }], volumes: [{ name: "secrets", secret: { secretName: "primary-files", items } }] } } },
+                spec: {
+                    template: {
+                        spec: {
+                            containers: [{ name: "postgres", image: PINNED.postgres, volumeMounts: [{ name: "secrets", ...mount }] }],
+                            volumes: [{ name: "secrets", secret: { secretName: "primary-files", items } }],
+                        },
+                    },
+                },
             });
         const gate = async (workload: GateResource) => (await runPolicies([secret, workload], {})).map((v) => `${v.policy}: ${v.message}`);
 
@@ -142,7 +166,9 @@ describe("a rule meeting an unknown input decides, or fails closed", () => {
 
         it("fails closed when a pod takes pg_hba.conf from it, or all its keys at once", async () => {
             expect(await gate(pod({ mountPath: "/etc/postgresql/pg_hba.conf", subPath: "pg_hba.conf" }))).toEqual([
-                expect.stringMatching(/^known-at-preview: container postgres mounts pg_hba\.conf from Secret primary-files, and that Secret's data is not known until the update/),
+                expect.stringMatching(
+                    /^known-at-preview: container postgres mounts pg_hba\.conf from Secret primary-files, and that Secret's data is not known until the update/,
+                ),
             ]);
             expect(await gate(pod({ mountPath: "/etc/postgresql" }))).toEqual([
                 expect.stringMatching(/^known-at-preview: container postgres mounts every key of Secret primary-files at \/etc\/postgresql/),

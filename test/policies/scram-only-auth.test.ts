@@ -48,7 +48,9 @@ describe("scram-only-auth on Docker containers (uploaded files, env)", () => {
             image: "x",
             uploads: [{ file: "/etc/postgresql/pg_hba.conf", contentBase64: Buffer.from("host all all all md5\n").toString("base64") }],
         });
-        expect(await messages(RULE, container)).toEqual(["pg_hba.conf line 1 (host all all all md5) uses method md5; allowed methods: scram-sha-256, peer, reject"]);
+        expect(await messages(RULE, container)).toEqual([
+            "pg_hba.conf line 1 (host all all all md5) uses method md5; allowed methods: scram-sha-256, peer, reject",
+        ]);
     });
 });
 
@@ -56,9 +58,13 @@ describe("scram-only-auth on Kubernetes objects", () => {
     it("checks pg_hba.conf in a ConfigMap and pgbouncer.ini in a Secret", async () => {
         const configMap = resource("kubernetes:core/v1:ConfigMap", "db-config", { data: { "pg_hba.conf": GOOD_HBA, "postgresql.conf": GOOD_CONF } });
         const badConfigMap = resource("kubernetes:core/v1:ConfigMap", "db-config", { data: { "pg_hba.conf": "host all all ::/0 md5\n" } });
-        const secret = resource("kubernetes:core/v1:Secret", "pooler-config", { data: { "pgbouncer.ini": Buffer.from("[pgbouncer]\nauth_type = trust\n").toString("base64") } });
+        const secret = resource("kubernetes:core/v1:Secret", "pooler-config", {
+            data: { "pgbouncer.ini": Buffer.from("[pgbouncer]\nauth_type = trust\n").toString("base64") },
+        });
         expect(await messages(RULE, configMap)).toEqual([]);
-        expect(await messages(RULE, badConfigMap)).toEqual(["pg_hba.conf line 1 (host all all ::/0 md5) uses method md5; allowed methods: scram-sha-256, peer, reject"]);
+        expect(await messages(RULE, badConfigMap)).toEqual([
+            "pg_hba.conf line 1 (host all all ::/0 md5) uses method md5; allowed methods: scram-sha-256, peer, reject",
+        ]);
         expect(await messages(RULE, secret)).toEqual(["pgbouncer.ini sets auth_type = trust; it must be scram-sha-256"]);
     });
 
@@ -75,7 +81,19 @@ describe("scram-only-auth on Kubernetes objects", () => {
 
     it("refuses POSTGRES_HOST_AUTH_METHOD taken from a ConfigMap or Secret, whose value the gate cannot see", async () => {
         const job = resource("kubernetes:batch/v1:Job", "restore", {
-            spec: { template: { spec: { containers: [{ name: "postgres", image: "x", env: [{ name: "POSTGRES_HOST_AUTH_METHOD", valueFrom: { configMapKeyRef: { name: "auth", key: "method" } } }] }] } } },
+            spec: {
+                template: {
+                    spec: {
+                        containers: [
+                            {
+                                name: "postgres",
+                                image: "x",
+                                env: [{ name: "POSTGRES_HOST_AUTH_METHOD", valueFrom: { configMapKeyRef: { name: "auth", key: "method" } } }],
+                            },
+                        ],
+                    },
+                },
+            },
         });
         expect(await messages(RULE, job)).toEqual([
             "container postgres takes POSTGRES_HOST_AUTH_METHOD from a ConfigMap or Secret, which the gate cannot check; remove it or set it inline to scram-sha-256",
@@ -100,10 +118,13 @@ describe("scram-only-auth on RDS", () => {
             "parameter rds.accepted_password_auth_method is not set (RDS default md5+scram), so md5 logins are accepted; set it to scram",
         ]);
         expect(
-            await messages(RULE, group([
-                { name: "password_encryption", value: "md5" },
-                { name: "rds.accepted_password_auth_method", value: "md5+scram" },
-            ])),
+            await messages(
+                RULE,
+                group([
+                    { name: "password_encryption", value: "md5" },
+                    { name: "rds.accepted_password_auth_method", value: "md5+scram" },
+                ]),
+            ),
         ).toEqual([
             "parameter password_encryption is md5; it must be scram-sha-256",
             "parameter rds.accepted_password_auth_method is md5+scram, so md5 logins are accepted; set it to scram",
@@ -125,7 +146,8 @@ describe("scram-only-auth on RDS", () => {
     });
 
     it("rejects an instance on the engine's default parameter group", async () => {
-        const instance = (props: Record<string, unknown>) => resource("aws:rds/instance:Instance", "prod-primary", { engine: "postgres", instanceClass: "db.r6g.large", ...props });
+        const instance = (props: Record<string, unknown>) =>
+            resource("aws:rds/instance:Instance", "prod-primary", { engine: "postgres", instanceClass: "db.r6g.large", ...props });
         expect(await messages(RULE, instance({ parameterGroupName: "prod-params" }))).toEqual([]);
         expect(await messages(RULE, instance({}))).toEqual([
             "no parameterGroupName: the engine's default parameter group accepts md5 logins; use a group with rds.accepted_password_auth_method = scram",
@@ -148,7 +170,10 @@ describe("scram-only-auth on RDS", () => {
 
 describe("scram-only-auth on Cloud SQL", () => {
     const instance = (flags: { name: string; value: string }[]) =>
-        resource("gcp:sql/databaseInstance:DatabaseInstance", "gcp-primary", { databaseVersion: "POSTGRES_17", settings: { tier: "db-custom-2-7680", databaseFlags: flags } });
+        resource("gcp:sql/databaseInstance:DatabaseInstance", "gcp-primary", {
+            databaseVersion: "POSTGRES_17",
+            settings: { tier: "db-custom-2-7680", databaseFlags: flags },
+        });
 
     it("passes scram-sha-256 (or no) password_encryption flag and rejects md5", async () => {
         expect(await messages(RULE, instance([{ name: "password_encryption", value: "scram-sha-256" }]))).toEqual([]);

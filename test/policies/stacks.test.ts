@@ -44,7 +44,6 @@ const committedStacks = fs
     .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
     .filter((stack): stack is string => stack !== undefined);
 
-
 describe("npm run check on every committed stack", () => {
     it.each(committedStacks)("%s passes: no mandatory violation, exit 0", async (stack) => {
         const result = await checkStack(stack);
@@ -64,12 +63,17 @@ describe("npm run check fails (exit 1) and names the rule", () => {
         const binding = result.violations.filter((v) => v.policy === "localhost-binding");
         expect(exitCode(result)).toBe(1);
         expect(binding.map((v) => v.level)).toContain("mandatory");
-        expect(binding[0].message).toMatch(/^container port 5432 \(host 5432\) is published on 0\.0\.0\.0; bind 127\.0\.0\.1 or ::1 \(or add "[^"]+" to localhost-binding\.exceptions/);
+        expect(binding[0].message).toMatch(
+            /^container port 5432 \(host 5432\) is published on 0\.0\.0\.0; bind 127\.0\.0\.1 or ::1 \(or add "[^"]+" to localhost-binding\.exceptions/,
+        );
 
         const exempt = [...new Set(binding.map((v) => v.urn?.split("::").pop() as string))];
         const policyDir = tempDir();
         const devPolicy = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "policies/config/dev.json"), "utf8"));
-        fs.writeFileSync(path.join(policyDir, "dev.json"), JSON.stringify({ ...devPolicy, "localhost-binding": { enforcementLevel: "mandatory", exceptions: exempt } }));
+        fs.writeFileSync(
+            path.join(policyDir, "dev.json"),
+            JSON.stringify({ ...devPolicy, "localhost-binding": { enforcementLevel: "mandatory", exceptions: exempt } }),
+        );
         const excepted = await checkStack("dev", { projectDir: dir, policyConfigDir: policyDir });
         expect(excepted.violations.filter((v) => v.policy === "localhost-binding")).toEqual([]);
         expect(exitCode(excepted)).toBe(0);
@@ -83,7 +87,9 @@ describe("npm run check fails (exit 1) and names the rule", () => {
         expect(scram.length).toBeGreaterThan(0);
         for (const violation of scram) {
             expect(violation.level).toBe("mandatory");
-            expect(violation.message).toMatch(/^pg_hba\.conf line \d+ \(host "app" "app_app" 10\.0\.0\.0\/8 md5\) uses method md5; allowed methods: scram-sha-256, peer, reject$/);
+            expect(violation.message).toMatch(
+                /^pg_hba\.conf line \d+ \(host "app" "app_app" 10\.0\.0\.0\/8 md5\) uses method md5; allowed methods: scram-sha-256, peer, reject$/,
+            );
         }
     });
 

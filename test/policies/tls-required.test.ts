@@ -6,7 +6,8 @@ const HOSTSSL = 'use hostssl, or put "hostnossl all all all reject" before it';
 
 describe("tls-required on rendered pg_hba.conf and pgbouncer.ini (Docker, Kubernetes)", () => {
     it("passes hostssl rules and plain TCP on loopback", async () => {
-        const hba = "local all all peer\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\nhostssl all all 10.0.0.0/8 scram-sha-256\n";
+        const hba =
+            "local all all peer\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\nhostssl all all 10.0.0.0/8 scram-sha-256\n";
         expect(await messages(RULE, containerWithFiles("dev-primary", { "pg_hba.conf": hba }))).toEqual([]);
     });
 
@@ -17,7 +18,8 @@ describe("tls-required on rendered pg_hba.conf and pgbouncer.ini (Docker, Kubern
     });
 
     it("rejects host rules that admit remote clients without TLS, including one placed before the reject", async () => {
-        const hba = "host all all 10.0.0.0/8 scram-sha-256\nhostnossl all all 0.0.0.0/0 reject\nhost all all 172.16.0.0/12 scram-sha-256\nhost all all fd00::/8 scram-sha-256\n";
+        const hba =
+            "host all all 10.0.0.0/8 scram-sha-256\nhostnossl all all 0.0.0.0/0 reject\nhost all all 172.16.0.0/12 scram-sha-256\nhost all all fd00::/8 scram-sha-256\n";
         expect(await messages(RULE, containerWithFiles("dev-primary", { "pg_hba.conf": hba }))).toEqual([
             `pg_hba.conf line 1 (host all all 10.0.0.0/8 scram-sha-256) admits connections without TLS; ${HOSTSSL}`,
             `pg_hba.conf line 4 (host all all fd00::/8 scram-sha-256) admits connections without TLS; ${HOSTSSL}`,
@@ -42,7 +44,8 @@ describe("tls-required on rendered pg_hba.conf and pgbouncer.ini (Docker, Kubern
 });
 
 describe("tls-required on RDS parameter groups and proxies", () => {
-    const group = (family: string, parameters: { name: string; value: string }[] = []) => resource("aws:rds/parameterGroup:ParameterGroup", "prod-params", { family, parameters });
+    const group = (family: string, parameters: { name: string; value: string }[] = []) =>
+        resource("aws:rds/parameterGroup:ParameterGroup", "prod-params", { family, parameters });
 
     it("passes rds.force_ssl = 1, and an unset one from PostgreSQL 15 (RDS's default is 1 there)", async () => {
         expect(await messages(RULE, [group("postgres14", [{ name: "rds.force_ssl", value: "1" }]), group("postgres17")])).toEqual([]);
@@ -63,7 +66,9 @@ describe("tls-required on RDS parameter groups and proxies", () => {
 
 describe("tls-required on Cloud SQL", () => {
     const instance = (sslMode?: string) =>
-        resource("gcp:sql/databaseInstance:DatabaseInstance", "gcp-primary", { settings: { tier: "db-custom-2-7680", ipConfiguration: { ipv4Enabled: false, sslMode } } });
+        resource("gcp:sql/databaseInstance:DatabaseInstance", "gcp-primary", {
+            settings: { tier: "db-custom-2-7680", ipConfiguration: { ipv4Enabled: false, sslMode } },
+        });
 
     it("passes ENCRYPTED_ONLY and rejects the default or ALLOW_UNENCRYPTED_AND_ENCRYPTED", async () => {
         expect(await messages(RULE, [instance("ENCRYPTED_ONLY"), instance("TRUSTED_CLIENT_CERTIFICATE_REQUIRED")])).toEqual([]);
@@ -88,8 +93,15 @@ describe("tls-required judges pg_hba.conf addresses as ranges", () => {
     });
 
     it("reads netmask fields and every loopback spelling", async () => {
-        expect(await messages(RULE, hba("host all all 127.0.0.2/32 scram-sha-256\nhost all all 127.0.0.0 255.0.0.0 scram-sha-256\nhost all all ::1/128 scram-sha-256\n"))).toEqual([]);
-        expect(await messages(RULE, hba("host all all 10.0.0.0 255.0.0.0 scram-sha-256\n"))).toEqual([plain(1, "host all all 10.0.0.0 255.0.0.0 scram-sha-256")]);
+        expect(
+            await messages(
+                RULE,
+                hba("host all all 127.0.0.2/32 scram-sha-256\nhost all all 127.0.0.0 255.0.0.0 scram-sha-256\nhost all all ::1/128 scram-sha-256\n"),
+            ),
+        ).toEqual([]);
+        expect(await messages(RULE, hba("host all all 10.0.0.0 255.0.0.0 scram-sha-256\n"))).toEqual([
+            plain(1, "host all all 10.0.0.0 255.0.0.0 scram-sha-256"),
+        ]);
     });
 
     it("never lets a host name or samenet close anything", async () => {
@@ -110,9 +122,14 @@ describe("tls-required holds the TLS floor (TLSv1.2) as a rule", () => {
     });
 
     it("refuses PgBouncer protocols below the floor and an RDS group's", async () => {
-        const ini = containerWithFiles("dev-pool", { "pgbouncer.ini": "[pgbouncer]\nclient_tls_sslmode = require\nclient_tls_protocols = tlsv1.1,tlsv1.2\nserver_tls_protocols = secure\n" });
+        const ini = containerWithFiles("dev-pool", {
+            "pgbouncer.ini": "[pgbouncer]\nclient_tls_sslmode = require\nclient_tls_protocols = tlsv1.1,tlsv1.2\nserver_tls_protocols = secure\n",
+        });
         expect(await messages(RULE, ini)).toEqual(["pgbouncer.ini client_tls_protocols = tlsv1.1,tlsv1.2 allows TLS below TLSv1.2; set it to secure"]);
-        const group = resource("aws:rds/parameterGroup:ParameterGroup", "prod-params", { family: "postgres17", parameters: [{ name: "ssl_min_protocol_version", value: "TLSv1.1" }] });
+        const group = resource("aws:rds/parameterGroup:ParameterGroup", "prod-params", {
+            family: "postgres17",
+            parameters: [{ name: "ssl_min_protocol_version", value: "TLSv1.1" }],
+        });
         expect(await messages(RULE, group)).toEqual(["parameter ssl_min_protocol_version is TLSv1.1; the floor is TLSv1.2 (TLSv1.2 or TLSv1.3)"]);
     });
 });

@@ -80,7 +80,10 @@ describe("CI workflows run the policy gate", () => {
         expect(stacksOf(up)).toEqual(committedStacks.filter((stack) => stack !== "dev"));
         expect(up.steps.map((step) => step.run)).toContain("npm run check -- --stack ${{ matrix.stack }}");
         expect(up.steps.map((step) => step.run)).toContain("npm run check -- --stack ${{ matrix.stack }} --preview");
-        expect(pulumiSteps(up).find((step) => step.with?.command === "up")?.with).toMatchObject({ policyPacks: "policies", policyPackConfigs: "policies/config/${{ matrix.stack }}.json" });
+        expect(pulumiSteps(up).find((step) => step.with?.command === "up")?.with).toMatchObject({
+            policyPacks: "policies",
+            policyPackConfigs: "policies/config/${{ matrix.stack }}.json",
+        });
     });
 
     it("deploy.yml: previews with the same packs first, and updates only after a clean preview", () => {

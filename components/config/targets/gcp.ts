@@ -37,58 +37,73 @@ export function cloudSqlTierProblem(tier: string): string | undefined {
 const NETWORK = /^(https:\/\/www\.googleapis\.com\/compute\/v1\/)?projects\/[a-z][-a-z0-9]{4,28}[a-z0-9]\/global\/networks\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** Settings of the `gcp` target (`pg-platform:gcp`): Cloud SQL for PostgreSQL. */
-export const gcpSettings = z.strictObject({
-    /** GCP project. Default: the gcp provider's configured project. */
-    project: z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { message: 'must be a GCP project id such as "acme-prod-db"' }).optional(),
-    /** Region. Required. */
-    region: z.string({ error: (issue) => (issue.input === undefined ? 'is required: the Cloud SQL region, e.g. "europe-west1"' : undefined) })
-        .regex(/^[a-z]+-[a-z]+\d+$/, { message: 'must be a GCP region such as "europe-west1"' }),
-    /**
-     * VPC network the private IP is allocated in, as `projects/<project>/global/networks/<name>`
-     * (or its self link). It needs private services access (a peered `servicenetworking`
-     * range) before the first deploy. Required.
-     */
-    network: z.string({ error: (issue) => (issue.input === undefined ? 'is required: the VPC network, e.g. "projects/acme-prod/global/networks/main"' : undefined) })
-        .regex(NETWORK, { message: 'must be a VPC network id such as "projects/acme-prod/global/networks/main"' }),
-    /** Name of the private services access range to allocate from. Default: any range of the network. */
-    allocatedIpRange: z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: "must be the name of an allocated IP range" }).optional(),
-    /** Machine tier of the primary and its replicas; it also picks the edition. Default: `db-custom-2-7680`. */
-    tier: z.string().superRefine((tier, ctx) => {
-        const problem = cloudSqlTierProblem(tier);
-        if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }).default("db-custom-2-7680"),
-    /** Data disk (SSD) in GB; grows automatically. Default: 20. */
-    diskSizeGb: z.number().int().min(10).max(65536).default(20),
-    /** Regional (HA) availability of the primary. Default: on in production, zonal elsewhere. */
-    regional: z.boolean().optional(),
-    /** Deletion protection (Pulumi's and Cloud SQL's). Default: on in production, off elsewhere. */
-    deletionProtection: z.boolean().optional(),
-    /** Retained daily backups; point-in-time logs are kept min(this, 7) days. Default: 30 in production, 7 elsewhere. */
-    backupRetentionDays: z.number().int().min(1, { message: "must be 1..365; turn backups off with backup.enabled: false" }).max(365).optional(),
-    /**
-     * Public IPv4 address. Default: false. The policy pack (localhost-binding) refuses it only
-     * with an authorized network open to everyone (`/0`), unless the instance is an exception.
-     */
-    publicIp: z.boolean().default(false),
-    /** Networks admitted on the public IPv4 address (only with publicIp). Default: none. */
-    authorizedNetworks: z.array(cidr).superRefine(refuseWholePublicSpace("authorize the clients' own networks, or keep publicIp off")).default([]),
-    /** Query Insights. Default: true. */
-    queryInsights: z.boolean().default(true),
-    /**
-     * Create the spec's least-privilege roles (and grants) through the `postgresql` provider;
-     * the databases themselves are always created through the Cloud SQL API. The machine
-     * running `pulumi up` must reach the private IP. Default: false.
-     */
-    manageDatabases: z.boolean().default(false),
-}).superRefine((settings, ctx) => {
-    if (!settings.publicIp && settings.authorizedNetworks.length > 0) {
-        ctx.addIssue({
-            code: "custom",
-            path: ["authorizedNetworks"],
-            message: "only applies to a public IP, and publicIp is false: remove it, or admit the clients in the VPC firewall",
-        });
-    }
-});
+export const gcpSettings = z
+    .strictObject({
+        /** GCP project. Default: the gcp provider's configured project. */
+        project: z
+            .string()
+            .regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { message: 'must be a GCP project id such as "acme-prod-db"' })
+            .optional(),
+        /** Region. Required. */
+        region: z
+            .string({ error: (issue) => (issue.input === undefined ? 'is required: the Cloud SQL region, e.g. "europe-west1"' : undefined) })
+            .regex(/^[a-z]+-[a-z]+\d+$/, { message: 'must be a GCP region such as "europe-west1"' }),
+        /**
+         * VPC network the private IP is allocated in, as `projects/<project>/global/networks/<name>`
+         * (or its self link). It needs private services access (a peered `servicenetworking`
+         * range) before the first deploy. Required.
+         */
+        network: z
+            .string({
+                error: (issue) => (issue.input === undefined ? 'is required: the VPC network, e.g. "projects/acme-prod/global/networks/main"' : undefined),
+            })
+            .regex(NETWORK, { message: 'must be a VPC network id such as "projects/acme-prod/global/networks/main"' }),
+        /** Name of the private services access range to allocate from. Default: any range of the network. */
+        allocatedIpRange: z
+            .string()
+            .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: "must be the name of an allocated IP range" })
+            .optional(),
+        /** Machine tier of the primary and its replicas; it also picks the edition. Default: `db-custom-2-7680`. */
+        tier: z
+            .string()
+            .superRefine((tier, ctx) => {
+                const problem = cloudSqlTierProblem(tier);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
+            })
+            .default("db-custom-2-7680"),
+        /** Data disk (SSD) in GB; grows automatically. Default: 20. */
+        diskSizeGb: z.number().int().min(10).max(65536).default(20),
+        /** Regional (HA) availability of the primary. Default: on in production, zonal elsewhere. */
+        regional: z.boolean().optional(),
+        /** Deletion protection (Pulumi's and Cloud SQL's). Default: on in production, off elsewhere. */
+        deletionProtection: z.boolean().optional(),
+        /** Retained daily backups; point-in-time logs are kept min(this, 7) days. Default: 30 in production, 7 elsewhere. */
+        backupRetentionDays: z.number().int().min(1, { message: "must be 1..365; turn backups off with backup.enabled: false" }).max(365).optional(),
+        /**
+         * Public IPv4 address. Default: false. The policy pack (localhost-binding) refuses it only
+         * with an authorized network open to everyone (`/0`), unless the instance is an exception.
+         */
+        publicIp: z.boolean().default(false),
+        /** Networks admitted on the public IPv4 address (only with publicIp). Default: none. */
+        authorizedNetworks: z.array(cidr).superRefine(refuseWholePublicSpace("authorize the clients' own networks, or keep publicIp off")).default([]),
+        /** Query Insights. Default: true. */
+        queryInsights: z.boolean().default(true),
+        /**
+         * Create the spec's least-privilege roles (and grants) through the `postgresql` provider;
+         * the databases themselves are always created through the Cloud SQL API. The machine
+         * running `pulumi up` must reach the private IP. Default: false.
+         */
+        manageDatabases: z.boolean().default(false),
+    })
+    .superRefine((settings, ctx) => {
+        if (!settings.publicIp && settings.authorizedNetworks.length > 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["authorizedNetworks"],
+                message: "only applies to a public IP, and publicIp is false: remove it, or admit the clients in the VPC firewall",
+            });
+        }
+    });
 
 /** Parsed `gcp` settings. */
 export type GcpSettings = z.output<typeof gcpSettings>;

@@ -18,7 +18,10 @@ export interface RdsPostgresArgs {
 
 /** Lower-case letters, digits and single hyphens: what every RDS name accepts. */
 export function rdsName(name: string): string {
-    return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+    return name
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-+|-+$/g, "");
 }
 
 /** What every step of the constructor reads. */
@@ -122,23 +125,31 @@ export class RdsPostgres extends pulumi.ComponentResource {
      * never edits a group in use.
      */
     private parameterGroup({ name, prefix, plan, region }: Context): aws.rds.ParameterGroup {
-        return new aws.rds.ParameterGroup(`${name}-params`, {
-            namePrefix: `${prefix}-${plan.family}-`,
-            family: plan.family,
-            description: `pg-platform ${plan.family} settings (SCRAM only, TLS, logging, preloads)`,
-            parameters: plan.parameters.map((p) => ({ ...p })),
-            region,
-        }, { parent: this, deleteBeforeReplace: false });
+        return new aws.rds.ParameterGroup(
+            `${name}-params`,
+            {
+                namePrefix: `${prefix}-${plan.family}-`,
+                family: plan.family,
+                description: `pg-platform ${plan.family} settings (SCRAM only, TLS, logging, preloads)`,
+                parameters: plan.parameters.map((p) => ({ ...p })),
+                region,
+            },
+            { parent: this, deleteBeforeReplace: false },
+        );
     }
 
     /** The DB subnet group over the plan's private subnets. */
     private subnetGroup({ name, prefix, plan, region }: Context): aws.rds.SubnetGroup {
-        return new aws.rds.SubnetGroup(`${name}-subnets`, {
-            namePrefix: `${prefix}-`,
-            description: "pg-platform private subnets",
-            subnetIds: [...plan.settings.subnetIds],
-            region,
-        }, { parent: this });
+        return new aws.rds.SubnetGroup(
+            `${name}-subnets`,
+            {
+                namePrefix: `${prefix}-`,
+                description: "pg-platform private subnets",
+                subnetIds: [...plan.settings.subnetIds],
+                region,
+            },
+            { parent: this },
+        );
     }
 
     /**
@@ -147,22 +158,34 @@ export class RdsPostgres extends pulumi.ComponentResource {
      */
     private securityGroup({ name, prefix, plan, region, port }: Context): aws.ec2.SecurityGroup {
         const settings = plan.settings;
-        const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
-            namePrefix: `${prefix}-`,
-            description: "pg-platform PostgreSQL: the listed clients, and the proxy to the instances",
-            vpcId: settings.vpcId,
-            region,
-        }, { parent: this });
-        const ingress = (suffix: string, source: Pick<aws.vpc.SecurityGroupIngressRuleArgs, "cidrIpv4" | "cidrIpv6" | "referencedSecurityGroupId">, description: string) =>
-            new aws.vpc.SecurityGroupIngressRule(`${name}-in-${suffix}`, {
-                securityGroupId: securityGroup.id,
-                ipProtocol: "tcp",
-                fromPort: port,
-                toPort: port,
-                description,
+        const securityGroup = new aws.ec2.SecurityGroup(
+            `${name}-sg`,
+            {
+                namePrefix: `${prefix}-`,
+                description: "pg-platform PostgreSQL: the listed clients, and the proxy to the instances",
+                vpcId: settings.vpcId,
                 region,
-                ...source,
-            }, { parent: this });
+            },
+            { parent: this },
+        );
+        const ingress = (
+            suffix: string,
+            source: Pick<aws.vpc.SecurityGroupIngressRuleArgs, "cidrIpv4" | "cidrIpv6" | "referencedSecurityGroupId">,
+            description: string,
+        ) =>
+            new aws.vpc.SecurityGroupIngressRule(
+                `${name}-in-${suffix}`,
+                {
+                    securityGroupId: securityGroup.id,
+                    ipProtocol: "tcp",
+                    fromPort: port,
+                    toPort: port,
+                    description,
+                    region,
+                    ...source,
+                },
+                { parent: this },
+            );
         for (const cidr of settings.allowedCidrs) {
             ingress(rdsName(cidr), cidr.includes(":") ? { cidrIpv6: cidr } : { cidrIpv4: cidr }, `PostgreSQL from ${cidr}`);
         }
@@ -170,15 +193,19 @@ export class RdsPostgres extends pulumi.ComponentResource {
         if (plan.proxy) {
             // The proxy shares this group; it must reach the instances and nothing else.
             ingress("self", { referencedSecurityGroupId: securityGroup.id }, "PostgreSQL from RDS Proxy");
-            new aws.vpc.SecurityGroupEgressRule(`${name}-out-self`, {
-                securityGroupId: securityGroup.id,
-                ipProtocol: "tcp",
-                fromPort: port,
-                toPort: port,
-                referencedSecurityGroupId: securityGroup.id,
-                description: "RDS Proxy to the instances",
-                region,
-            }, { parent: this });
+            new aws.vpc.SecurityGroupEgressRule(
+                `${name}-out-self`,
+                {
+                    securityGroupId: securityGroup.id,
+                    ipProtocol: "tcp",
+                    fromPort: port,
+                    toPort: port,
+                    referencedSecurityGroupId: securityGroup.id,
+                    description: "RDS Proxy to the instances",
+                    region,
+                },
+                { parent: this },
+            );
         }
         return securityGroup;
     }
@@ -218,35 +245,45 @@ export class RdsPostgres extends pulumi.ComponentResource {
         // A suffix made once per stack life: destroying and re-creating the stack must not
         // collide with the final snapshot the previous primary left behind.
         const snapshotSuffix = plan.finalSnapshot ? new random.RandomId(`${name}-final-snapshot-id`, { byteLength: 4 }, { parent: this }) : undefined;
-        return new aws.rds.Instance(`${name}-primary`, {
-            ...shared,
-            engine: "postgres",
-            engineVersion: plan.engineVersion,
-            allowMajorVersionUpgrade: true,
-            dbName: plan.initialDatabase,
-            username: MANAGED_ADMIN_ROLE,
-            password: pulumi.secret(password.result),
-            allocatedStorage: settings.allocatedStorageGb,
-            maxAllocatedStorage: settings.maxAllocatedStorageGb,
-            storageType: "gp3",
-            multiAz: settings.multiAz,
-            dbSubnetGroupName: subnetGroup.name,
-            backupRetentionPeriod: plan.backupRetentionDays,
-            deleteAutomatedBackups: !plan.finalSnapshot,
-            skipFinalSnapshot: !plan.finalSnapshot,
-            finalSnapshotIdentifier: snapshotSuffix ? pulumi.interpolate`${prefix}-primary-final-${snapshotSuffix.hex}` : undefined,
-        }, { parent: this });
+        return new aws.rds.Instance(
+            `${name}-primary`,
+            {
+                ...shared,
+                engine: "postgres",
+                engineVersion: plan.engineVersion,
+                allowMajorVersionUpgrade: true,
+                dbName: plan.initialDatabase,
+                username: MANAGED_ADMIN_ROLE,
+                password: pulumi.secret(password.result),
+                allocatedStorage: settings.allocatedStorageGb,
+                maxAllocatedStorage: settings.maxAllocatedStorageGb,
+                storageType: "gp3",
+                multiAz: settings.multiAz,
+                dbSubnetGroupName: subnetGroup.name,
+                backupRetentionPeriod: plan.backupRetentionDays,
+                deleteAutomatedBackups: !plan.finalSnapshot,
+                skipFinalSnapshot: !plan.finalSnapshot,
+                finalSnapshotIdentifier: snapshotSuffix ? pulumi.interpolate`${prefix}-primary-final-${snapshotSuffix.hex}` : undefined,
+            },
+            { parent: this },
+        );
     }
 
     /** Read replicas of the primary, single-AZ, with its settings; they share its master login through replication. */
     private replicas({ name, plan }: Context, shared: InstanceSettings, primary: aws.rds.Instance): aws.rds.Instance[] {
-        return Array.from({ length: plan.replicas }, (_, i) =>
-            new aws.rds.Instance(`${name}-replica-${i + 1}`, {
-                ...shared,
-                replicateSourceDb: primary.identifier,
-                multiAz: false,
-                skipFinalSnapshot: true,
-            }, { parent: this }),
+        return Array.from(
+            { length: plan.replicas },
+            (_, i) =>
+                new aws.rds.Instance(
+                    `${name}-replica-${i + 1}`,
+                    {
+                        ...shared,
+                        replicateSourceDb: primary.identifier,
+                        multiAz: false,
+                        skipFinalSnapshot: true,
+                    },
+                    { parent: this },
+                ),
         );
     }
 
@@ -255,25 +292,35 @@ export class RdsPostgres extends pulumi.ComponentResource {
      * tools and rotation functions read (engine, host, port, username, password, dbname).
      */
     private masterSecret({ name, prefix, plan, region, port }: Context, primary: aws.rds.Instance, password: random.RandomPassword): ProxyLogin {
-        const secret = new aws.secretsmanager.Secret(`${name}-master-secret`, {
-            namePrefix: `${prefix}/${MANAGED_ADMIN_ROLE}-`,
-            description: `pg-platform: the RDS master login (${MANAGED_ADMIN_ROLE}), read by RDS Proxy and operators`,
-            kmsKeyId: plan.settings.kmsKeyId,
-            region,
-        }, { parent: this });
-        const version = new aws.secretsmanager.SecretVersion(`${name}-master-secret`, {
-            secretId: secret.id,
-            secretString: pulumi.secret(pulumi.jsonStringify({
-                engine: "postgres",
-                host: primary.address,
-                port,
-                username: MANAGED_ADMIN_ROLE,
-                password: password.result,
-                dbname: plan.initialDatabase,
-                dbInstanceIdentifier: primary.identifier,
-            })),
-            region,
-        }, { parent: this });
+        const secret = new aws.secretsmanager.Secret(
+            `${name}-master-secret`,
+            {
+                namePrefix: `${prefix}/${MANAGED_ADMIN_ROLE}-`,
+                description: `pg-platform: the RDS master login (${MANAGED_ADMIN_ROLE}), read by RDS Proxy and operators`,
+                kmsKeyId: plan.settings.kmsKeyId,
+                region,
+            },
+            { parent: this },
+        );
+        const version = new aws.secretsmanager.SecretVersion(
+            `${name}-master-secret`,
+            {
+                secretId: secret.id,
+                secretString: pulumi.secret(
+                    pulumi.jsonStringify({
+                        engine: "postgres",
+                        host: primary.address,
+                        port,
+                        username: MANAGED_ADMIN_ROLE,
+                        password: password.result,
+                        dbname: plan.initialDatabase,
+                        dbInstanceIdentifier: primary.identifier,
+                    }),
+                ),
+                region,
+            },
+            { parent: this },
+        );
         return { secretArn: secret.arn, version };
     }
 
@@ -288,97 +335,147 @@ export class RdsPostgres extends pulumi.ComponentResource {
         primary: aws.rds.Instance,
         masterPassword: random.RandomPassword,
     ): { passwords: Record<string, pulumi.Output<string>>; logins: Record<string, ProxyLogin> } {
-        const provider = new postgresql.Provider(`${name}-postgresql`, {
-            host: primary.address,
-            port,
-            username: MANAGED_ADMIN_ROLE,
-            password: pulumi.secret(masterPassword.result),
-            database: plan.initialDatabase,
-            sslmode: "require",
-            superuser: false,
-        }, { parent: this });
-        const roles = new DatabaseRoles(`${name}-roles`, {
-            plan: databases,
-            provider,
-            createDatabases: databases.databases.slice(1).map((db) => db.name),
-        }, { parent: this });
+        const provider = new postgresql.Provider(
+            `${name}-postgresql`,
+            {
+                host: primary.address,
+                port,
+                username: MANAGED_ADMIN_ROLE,
+                password: pulumi.secret(masterPassword.result),
+                database: plan.initialDatabase,
+                sslmode: "require",
+                superuser: false,
+            },
+            { parent: this },
+        );
+        const roles = new DatabaseRoles(
+            `${name}-roles`,
+            {
+                plan: databases,
+                provider,
+                createDatabases: databases.databases.slice(1).map((db) => db.name),
+            },
+            { parent: this },
+        );
         const passwords: Record<string, pulumi.Output<string>> = {};
         const logins: Record<string, ProxyLogin> = {};
         for (const [role, password] of Object.entries(roles.passwords)) {
             passwords[role] = password;
-            const secret = new aws.secretsmanager.Secret(`${name}-secret-${role}`, {
-                namePrefix: `${prefix}/${role}-`,
-                description: `pg-platform: PostgreSQL role ${role}, read by RDS Proxy`,
-                kmsKeyId: plan.settings.kmsKeyId,
-                region,
-            }, { parent: this });
-            const version = new aws.secretsmanager.SecretVersion(`${name}-secret-${role}`, {
-                secretId: secret.id,
-                secretString: pulumi.secret(pulumi.jsonStringify({ username: role, password })),
-                region,
-            }, { parent: this });
+            const secret = new aws.secretsmanager.Secret(
+                `${name}-secret-${role}`,
+                {
+                    namePrefix: `${prefix}/${role}-`,
+                    description: `pg-platform: PostgreSQL role ${role}, read by RDS Proxy`,
+                    kmsKeyId: plan.settings.kmsKeyId,
+                    region,
+                },
+                { parent: this },
+            );
+            const version = new aws.secretsmanager.SecretVersion(
+                `${name}-secret-${role}`,
+                {
+                    secretId: secret.id,
+                    secretString: pulumi.secret(pulumi.jsonStringify({ username: role, password })),
+                    region,
+                },
+                { parent: this },
+            );
             logins[role] = { secretArn: secret.arn, version };
         }
         return { passwords, logins };
+    }
+
+    /** The IAM role RDS Proxy assumes, allowed to read exactly the login secrets (and decrypt them through Secrets Manager). */
+    private proxyRole({ name, plan, region }: Context, secretArns: readonly pulumi.Input<string>[]): { role: aws.iam.Role; access: aws.iam.RolePolicy } {
+        const role = new aws.iam.Role(
+            `${name}-proxy-role`,
+            {
+                description: "pg-platform RDS Proxy: reads the database secrets",
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "rds.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                }),
+            },
+            { parent: this },
+        );
+        const access = new aws.iam.RolePolicy(
+            `${name}-proxy-secrets`,
+            {
+                role: role.id,
+                policy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secretArns },
+                        // A customer key on the secrets: the proxy must decrypt them, through Secrets Manager only.
+                        ...(plan.settings.kmsKeyId
+                            ? [
+                                  {
+                                      Effect: "Allow",
+                                      Action: ["kms:Decrypt"],
+                                      Resource: "*",
+                                      Condition: { StringLike: { "kms:ViaService": `secretsmanager.${region ?? "*"}.amazonaws.com` } },
+                                  },
+                              ]
+                            : []),
+                    ],
+                }),
+            },
+            { parent: this },
+        );
+        return { role, access };
     }
 
     /**
      * RDS Proxy in front of the primary: TLS required, SCRAM client authentication, one
      * Secrets Manager secret per login it accepts, read through a role that can read only those.
      */
-    private proxy({ name, plan, region }: Context, primary: aws.rds.Instance, securityGroup: aws.ec2.SecurityGroup, logins: readonly ProxyLogin[]): pulumi.Output<string> {
+    private proxy(context: Context, primary: aws.rds.Instance, securityGroup: aws.ec2.SecurityGroup, logins: readonly ProxyLogin[]): pulumi.Output<string> {
+        const { name, plan, region } = context;
         const secretArns = logins.map((login) => login.secretArn);
-        const role = new aws.iam.Role(`${name}-proxy-role`, {
-            description: "pg-platform RDS Proxy: reads the database secrets",
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Principal: { Service: "rds.amazonaws.com" }, Action: "sts:AssumeRole" }],
-            }),
-        }, { parent: this });
-        const access = new aws.iam.RolePolicy(`${name}-proxy-secrets`, {
-            role: role.id,
-            policy: pulumi.jsonStringify({
-                Version: "2012-10-17",
-                Statement: [
-                    { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secretArns },
-                    // A customer key on the secrets: the proxy must decrypt them, through Secrets Manager only.
-                    ...(plan.settings.kmsKeyId
-                        ? [{ Effect: "Allow", Action: ["kms:Decrypt"], Resource: "*", Condition: { StringLike: { "kms:ViaService": `secretsmanager.${region ?? "*"}.amazonaws.com` } } }]
-                        : []),
-                ],
-            }),
-        }, { parent: this });
-        const proxy = new aws.rds.Proxy(`${name}-proxy`, {
-            engineFamily: "POSTGRESQL",
-            requireTls: true,
-            idleClientTimeout: plan.settings.proxy.idleClientTimeoutSeconds,
-            roleArn: role.arn,
-            vpcSubnetIds: [...plan.settings.subnetIds],
-            vpcSecurityGroupIds: [securityGroup.id],
-            auths: secretArns.map((secretArn) => ({
-                authScheme: "SECRETS",
-                clientPasswordAuthType: RDS_PROXY_CLIENT_AUTH,
-                iamAuth: "DISABLED",
-                secretArn,
-            })),
-            debugLogging: false,
-            region,
-        }, { parent: this, dependsOn: [access, ...logins.map((login) => login.version)] });
-        const pool = new aws.rds.ProxyDefaultTargetGroup(`${name}-proxy-pool`, {
-            dbProxyName: proxy.name,
-            connectionPoolConfig: {
-                maxConnectionsPercent: plan.settings.proxy.maxConnectionsPercent,
-                maxIdleConnectionsPercent: plan.settings.proxy.maxIdleConnectionsPercent,
-                connectionBorrowTimeout: 120,
+        const { role, access } = this.proxyRole(context, secretArns);
+        const proxy = new aws.rds.Proxy(
+            `${name}-proxy`,
+            {
+                engineFamily: "POSTGRESQL",
+                requireTls: true,
+                idleClientTimeout: plan.settings.proxy.idleClientTimeoutSeconds,
+                roleArn: role.arn,
+                vpcSubnetIds: [...plan.settings.subnetIds],
+                vpcSecurityGroupIds: [securityGroup.id],
+                auths: secretArns.map((secretArn) => ({
+                    authScheme: "SECRETS",
+                    clientPasswordAuthType: RDS_PROXY_CLIENT_AUTH,
+                    iamAuth: "DISABLED",
+                    secretArn,
+                })),
+                debugLogging: false,
+                region,
             },
-            region,
-        }, { parent: this });
-        new aws.rds.ProxyTarget(`${name}-proxy-target`, {
-            dbProxyName: proxy.name,
-            targetGroupName: pool.name,
-            dbInstanceIdentifier: primary.identifier,
-            region,
-        }, { parent: this });
+            { parent: this, dependsOn: [access, ...logins.map((login) => login.version)] },
+        );
+        const pool = new aws.rds.ProxyDefaultTargetGroup(
+            `${name}-proxy-pool`,
+            {
+                dbProxyName: proxy.name,
+                connectionPoolConfig: {
+                    maxConnectionsPercent: plan.settings.proxy.maxConnectionsPercent,
+                    maxIdleConnectionsPercent: plan.settings.proxy.maxIdleConnectionsPercent,
+                    connectionBorrowTimeout: 120,
+                },
+                region,
+            },
+            { parent: this },
+        );
+        new aws.rds.ProxyTarget(
+            `${name}-proxy-target`,
+            {
+                dbProxyName: proxy.name,
+                targetGroupName: pool.name,
+                dbInstanceIdentifier: primary.identifier,
+                region,
+            },
+            { parent: this },
+        );
         return proxy.endpoint;
     }
 }

@@ -41,7 +41,10 @@ function metricsUrl(host: string, port: number): string {
 export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutputs {
     // The pure decisions that can refuse a configuration run before the first resource
     // exists, so a bad stack fails with its ConfigError and leaves nothing half-registered.
-    ConfigError.gather(() => resolveImage(spec), () => renderServices(spec));
+    ConfigError.gather(
+        () => resolveImage(spec),
+        () => renderServices(spec),
+    );
 
     const image = new PostgresImage(`${NAME}-image`, { spec }).imageRef;
     const roles = endpointRoles(spec);
@@ -81,10 +84,19 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
     // resolve only after it succeeded, and its failure fails the update.
     const job = migrationJobPlan(spec);
     const migrated = job
-        ? new MigrationJob(`${NAME}-migrations`, { plan: job, networkName: writerStack.networkName, password: passwords.apply((pw) => pw[job.user]), caCertificate: ca?.certificate, dependsOn: [writerStack] }).done
+        ? new MigrationJob(`${NAME}-migrations`, {
+              plan: job,
+              networkName: writerStack.networkName,
+              password: passwords.apply((pw) => pw[job.user]),
+              caCertificate: ca?.certificate,
+              dependsOn: [writerStack],
+          }).done
         : undefined;
     const url = (service: ServiceName, user: string, database = roles.database) =>
-        afterMigrations(migrated, postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host, port: hostPort(spec, service), database, query: clientUrlQuery(spec) }));
+        afterMigrations(
+            migrated,
+            postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host, port: hostPort(spec, service), database, query: clientUrlQuery(spec) }),
+        );
     const unavailable = unavailableEndpoints(spec);
     const writer: ServiceName = spec.topology === "single" ? "single" : "primary";
     return {
@@ -95,10 +107,12 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
         sessionPoolUrl: unavailable.sessionPoolUrl ? undefined : url("pooler-session", roles.migrate),
         readOnlyUrl: unavailable.readOnlyUrl ? undefined : url("replica-1", roles.readOnly),
         metricsUrl: unavailable.metricsUrl ? undefined : pulumi.output(metricsUrl(host, hostPort(spec, "exporter"))),
-        secretReferences: Object.fromEntries(
-            loginRoles(spec).map((role) => [role, pulumi.secret(passwords.apply((pw) => pw[role]))]),
+        secretReferences: Object.fromEntries(loginRoles(spec).map((role) => [role, pulumi.secret(passwords.apply((pw) => pw[role]))])),
+        cdc: cdcOutput(
+            spec.postgres.cdc.databases.map((db) => db.name),
+            cdcNames,
+            (database, role) => url(writer, role, database),
         ),
-        cdc: cdcOutput(spec.postgres.cdc.databases.map((db) => db.name), cdcNames, (database, role) => url(writer, role, database)),
         unavailable,
         caCertificate: ca?.certificate,
     };

@@ -86,8 +86,19 @@ export function poolerContainer(parent: pulumi.Resource, name: string, args: Poo
             // Root for the copy alone: a new volume's folder belongs to root; the file goes to the pool's user.
             user: "0:0",
             entrypoints: ["/bin/sh", "-c"],
-            command: [authWriterScript(live.map((file) => file.path), pinned)],
-            uploads: live.map((file) => ({ file: `${AUTH_STAGING_DIR}/${path.posix.basename(file.path)}`, content: file.content, permissions: "0600", owner: "0", group: "0" })),
+            command: [
+                authWriterScript(
+                    live.map((file) => file.path),
+                    pinned,
+                ),
+            ],
+            uploads: live.map((file) => ({
+                file: `${AUTH_STAGING_DIR}/${path.posix.basename(file.path)}`,
+                content: file.content,
+                permissions: "0600",
+                owner: "0",
+                group: "0",
+            })),
             volumes: [{ volumeName: volume.name, containerPath: liveDir }],
             networkMode: "none",
             // Run once to completion: `pulumi up` waits for it, and a stopped writer is its normal state.
@@ -102,7 +113,12 @@ export function poolerContainer(parent: pulumi.Resource, name: string, args: Poo
         : [];
     // Which roles the auth file lists, without any secret: the placeholders' render.
     const shape = createHash("sha256")
-        .update(serviceOf(renderServices(spec), service).files.filter((file) => file.live).map((file) => file.content).join("\0"))
+        .update(
+            serviceOf(renderServices(spec), service)
+                .files.filter((file) => file.live)
+                .map((file) => file.content)
+                .join("\0"),
+        )
         .digest("hex")
         .slice(0, 16);
     return new docker.Container(
@@ -110,7 +126,11 @@ export function poolerContainer(parent: pulumi.Resource, name: string, args: Poo
         {
             ...containerBase(
                 { spec, service, network: args.network, alias: SERVICE_HOSTS.pooler(mode) },
-                { test: ["pg_isready", "-q", "-h", "127.0.0.1", "-p", String(CONTAINER_PORTS.pooler)], startPeriod: "10s", waitSeconds: WAIT_SECONDS.companion },
+                {
+                    test: ["pg_isready", "-q", "-h", "127.0.0.1", "-p", String(CONTAINER_PORTS.pooler)],
+                    startPeriod: "10s",
+                    waitSeconds: WAIT_SECONDS.companion,
+                },
             ),
             image: args.image,
             // The supervisor runs the image's PgBouncer binary: the image's own wrapper would write its own config when it finds none.

@@ -67,7 +67,11 @@ export class PrimaryStack extends pulumi.ComponentResource {
                     ...containerBase(
                         { spec, service: "exporter", network: network.name, alias: SERVICE_HOSTS.exporter },
                         // The exporter image is busybox based: its wget probes the landing page.
-                        { test: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${CONTAINER_PORTS.exporter}/`], startPeriod: "10s", waitSeconds: WAIT_SECONDS.companion },
+                        {
+                            test: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${CONTAINER_PORTS.exporter}/`],
+                            startPeriod: "10s",
+                            waitSeconds: WAIT_SECONDS.companion,
+                        },
                     ),
                     image: pulled(exporter, "exporter"),
                     entrypoints: [exporter.binary],

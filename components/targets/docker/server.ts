@@ -39,7 +39,10 @@ export interface ContainerPlacement {
  * alias, the published port on `network.bindAddress`, the restart policy, a healthcheck, and
  * waiting for health so `dependsOn` orders by health rather than by mere creation.
  */
-export function containerBase(placement: ContainerPlacement, health: { test: string[]; startPeriod: string; waitSeconds: number }): Omit<docker.ContainerArgs, "image"> {
+export function containerBase(
+    placement: ContainerPlacement,
+    health: { test: string[]; startPeriod: string; waitSeconds: number },
+): Omit<docker.ContainerArgs, "image"> {
     return {
         name: pulumi.output(placement.network).apply((network) => containerName(network, placement.service)),
         networksAdvanced: [{ name: placement.network, aliases: [placement.alias] }],

@@ -14,11 +14,13 @@ export function secretFileUpload(file: string, value: pulumi.Input<string>, owne
  * container's life, so they reach it through a volume instead (see pooler.ts).
  */
 export function serviceUploads(source: ServiceFilesSource & { readonly owner: FileOwner }): docker.types.input.ContainerUpload[] {
-    return serviceFiles(source).filter((file) => !file.live).map((file) => ({
-        file: file.path,
-        content: file.content,
-        permissions: `0${file.mode.toString(8)}`,
-        owner: String(source.owner.uid),
-        group: String(source.owner.gid),
-    }));
+    return serviceFiles(source)
+        .filter((file) => !file.live)
+        .map((file) => ({
+            file: file.path,
+            content: file.content,
+            permissions: `0${file.mode.toString(8)}`,
+            owner: String(source.owner.uid),
+            group: String(source.owner.gid),
+        }));
 }

@@ -47,8 +47,8 @@ export class CloudSqlPostgres extends pulumi.ComponentResource {
         const shared = this.instanceSettings(plan);
         const primary = this.primary(name, plan, shared);
         const replicas = this.replicas(name, plan, shared, primary);
-        const databases = args.databases.databases.map((db) =>
-            new gcp.sql.Database(`${name}-db-${db.name}`, { name: db.name, instance: primary.name, project: plan.settings.project }, { parent: this }),
+        const databases = args.databases.databases.map(
+            (db) => new gcp.sql.Database(`${name}-db-${db.name}`, { name: db.name, instance: primary.name, project: plan.settings.project }, { parent: this }),
         );
         const adminPassword = managedPassword(`${name}-admin-password`, this);
         const admin = this.adminUser(name, plan, primary, adminPassword);
@@ -97,29 +97,33 @@ export class CloudSqlPostgres extends pulumi.ComponentResource {
     /** The primary: regional in production, backups with point-in-time recovery, a password policy. */
     private primary(name: string, plan: CloudSqlPlan, shared: SharedSettings): gcp.sql.DatabaseInstance {
         const { project, region, diskSizeGb } = plan.settings;
-        return new gcp.sql.DatabaseInstance(`${name}-primary`, {
-            databaseVersion: plan.databaseVersion,
-            project,
-            region,
-            deletionProtection: plan.deletionProtection,
-            settings: {
-                ...shared,
-                diskSize: diskSizeGb,
-                availabilityType: plan.availabilityType,
-                backupConfiguration: {
-                    enabled: plan.backups,
-                    pointInTimeRecoveryEnabled: plan.backups,
-                    transactionLogRetentionDays: plan.backups ? plan.logRetentionDays : undefined,
-                    backupRetentionSettings: plan.backups ? { retainedBackups: plan.retainedBackups, retentionUnit: "COUNT" } : undefined,
-                },
-                passwordValidationPolicy: {
-                    enablePasswordPolicy: true,
-                    minLength: MIN_PASSWORD_LENGTH,
-                    complexity: "COMPLEXITY_DEFAULT",
-                    disallowUsernameSubstring: true,
+        return new gcp.sql.DatabaseInstance(
+            `${name}-primary`,
+            {
+                databaseVersion: plan.databaseVersion,
+                project,
+                region,
+                deletionProtection: plan.deletionProtection,
+                settings: {
+                    ...shared,
+                    diskSize: diskSizeGb,
+                    availabilityType: plan.availabilityType,
+                    backupConfiguration: {
+                        enabled: plan.backups,
+                        pointInTimeRecoveryEnabled: plan.backups,
+                        transactionLogRetentionDays: plan.backups ? plan.logRetentionDays : undefined,
+                        backupRetentionSettings: plan.backups ? { retainedBackups: plan.retainedBackups, retentionUnit: "COUNT" } : undefined,
+                    },
+                    passwordValidationPolicy: {
+                        enablePasswordPolicy: true,
+                        minLength: MIN_PASSWORD_LENGTH,
+                        complexity: "COMPLEXITY_DEFAULT",
+                        disallowUsernameSubstring: true,
+                    },
                 },
             },
-        }, { parent: this });
+            { parent: this },
+        );
     }
 
     /**
@@ -129,16 +133,22 @@ export class CloudSqlPostgres extends pulumi.ComponentResource {
      */
     private replicas(name: string, plan: CloudSqlPlan, shared: SharedSettings, primary: gcp.sql.DatabaseInstance): gcp.sql.DatabaseInstance[] {
         const { project, region } = plan.settings;
-        return Array.from({ length: plan.replicas }, (_, i) =>
-            new gcp.sql.DatabaseInstance(`${name}-replica-${i + 1}`, {
-                databaseVersion: plan.databaseVersion,
-                project,
-                region,
-                masterInstanceName: primary.name,
-                instanceType: "READ_REPLICA_INSTANCE",
-                deletionProtection: plan.deletionProtection,
-                settings: { ...shared, availabilityType: "ZONAL", backupConfiguration: { enabled: false } },
-            }, { parent: this }),
+        return Array.from(
+            { length: plan.replicas },
+            (_, i) =>
+                new gcp.sql.DatabaseInstance(
+                    `${name}-replica-${i + 1}`,
+                    {
+                        databaseVersion: plan.databaseVersion,
+                        project,
+                        region,
+                        masterInstanceName: primary.name,
+                        instanceType: "READ_REPLICA_INSTANCE",
+                        deletionProtection: plan.deletionProtection,
+                        settings: { ...shared, availabilityType: "ZONAL", backupConfiguration: { enabled: false } },
+                    },
+                    { parent: this },
+                ),
         );
     }
 
@@ -147,12 +157,16 @@ export class CloudSqlPostgres extends pulumi.ComponentResource {
      * cloudsqlsuperuser, so only the admin is one; application roles are created in SQL.
      */
     private adminUser(name: string, plan: CloudSqlPlan, primary: gcp.sql.DatabaseInstance, password: random.RandomPassword): gcp.sql.User {
-        return new gcp.sql.User(`${name}-admin`, {
-            name: MANAGED_ADMIN_ROLE,
-            instance: primary.name,
-            password: password.result,
-            project: plan.settings.project,
-        }, { parent: this });
+        return new gcp.sql.User(
+            `${name}-admin`,
+            {
+                name: MANAGED_ADMIN_ROLE,
+                instance: primary.name,
+                password: password.result,
+                project: plan.settings.project,
+            },
+            { parent: this },
+        );
     }
 
     /** The least-privilege roles and grants through the postgresql provider, connected as the admin over TLS. */
@@ -163,15 +177,19 @@ export class CloudSqlPostgres extends pulumi.ComponentResource {
         adminPassword: random.RandomPassword,
         dependsOn: pulumi.Resource[],
     ): Readonly<Record<string, pulumi.Output<string>>> {
-        const provider = new postgresql.Provider(`${name}-postgresql`, {
-            host: primary.privateIpAddress,
-            port: CONTAINER_PORTS.postgres,
-            username: MANAGED_ADMIN_ROLE,
-            password: pulumi.secret(adminPassword.result),
-            database: databases.databases[0].name,
-            sslmode: "require",
-            superuser: false,
-        }, { parent: this });
+        const provider = new postgresql.Provider(
+            `${name}-postgresql`,
+            {
+                host: primary.privateIpAddress,
+                port: CONTAINER_PORTS.postgres,
+                username: MANAGED_ADMIN_ROLE,
+                password: pulumi.secret(adminPassword.result),
+                database: databases.databases[0].name,
+                sslmode: "require",
+                superuser: false,
+            },
+            { parent: this },
+        );
         return new DatabaseRoles(`${name}-roles`, { plan: databases, provider, dependsOn }, { parent: this }).passwords;
     }
 }

@@ -10,7 +10,6 @@ import { serviceFiles } from "./files";
 import { serviceTls } from "./tls-secrets";
 import { clusterService } from "./services";
 
-
 /** A pool or the exporter. */
 export interface CompanionArgs extends Placement {
     /** The pinned image and its user. */

@@ -92,13 +92,23 @@ export function serviceFiles(
         );
         // Owner read only; kubelet adds group read for the pod's fsGroup, which is the service's own user.
         volumes.push({ name: "secrets", secret: { secretName: files.metadata.name, defaultMode: 0o400 } });
-        mount("secrets", secret.filter((file) => !file.live));
+        mount(
+            "secrets",
+            secret.filter((file) => !file.live),
+        );
         // Files the service re-reads (a pool's auth file) are mounted as their folder, without
         // subPath: kubelet then swaps in a changed Secret's new content (a subPath mount never
         // changes), and the pool's supervisor reloads PgBouncer.
         const live = secret.filter((file) => file.live);
         if (live.length > 0) {
-            volumes.push({ name: "live-secrets", secret: { secretName: files.metadata.name, defaultMode: 0o400, items: live.map((file) => ({ key: fileKey(file.path), path: fileKey(file.path) })) } });
+            volumes.push({
+                name: "live-secrets",
+                secret: {
+                    secretName: files.metadata.name,
+                    defaultMode: 0o400,
+                    items: live.map((file) => ({ key: fileKey(file.path), path: fileKey(file.path) })),
+                },
+            });
             mounts.push({ name: "live-secrets", mountPath: path.posix.dirname(live[0].path), readOnly: true });
         }
     }
@@ -107,6 +117,7 @@ export function serviceFiles(
     // in the Secret, and the writer must still restart to apply it. A new password alone leaves
     // the hash (and the pods) as they are; a pool's auth file then reaches it through its folder mount.
     const fixedSecrets = secret.filter((file) => !file.live);
-    const secretHash = fixedSecrets.length > 0 ? pulumi.secret(pulumi.all(fixedSecrets.map((file) => file.content)).apply((contents) => configHash(contents))) : undefined;
+    const secretHash =
+        fixedSecrets.length > 0 ? pulumi.secret(pulumi.all(fixedSecrets.map((file) => file.content)).apply((contents) => configHash(contents))) : undefined;
     return { volumes, mounts, configHash: pulumi.output(configHash(rendered.map((file) => file.content))), secretHash };
 }

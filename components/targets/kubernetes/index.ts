@@ -35,7 +35,11 @@ const NAME = "pg";
  */
 export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOutputs {
     // The pure decisions that can refuse a configuration run before the first resource exists.
-    ConfigError.gather(() => resolveImage(spec), () => renderServices(spec), () => validateKubernetes(spec));
+    ConfigError.gather(
+        () => resolveImage(spec),
+        () => renderServices(spec),
+        () => validateKubernetes(spec),
+    );
 
     const namespace = kubernetesSettingsOf(spec).namespace;
     const image = new PostgresImage(`${NAME}-image`, { spec }).imageRef;
@@ -72,16 +76,26 @@ export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOut
     const job = migrationJobPlan(spec);
     const migrated = job
         ? new MigrationJob(`${NAME}-migrations`, {
-            plan: job,
-            namespace: writerStack.namespace,
-            password: passwords.apply((pw) => pw[job.user]),
-            caCertificate: ca?.certificate,
-            imagePullSecrets: kubernetesSettingsOf(spec).imagePullSecrets,
-            dependsOn: [writerStack],
-        }).done
+              plan: job,
+              namespace: writerStack.namespace,
+              password: passwords.apply((pw) => pw[job.user]),
+              caCertificate: ca?.certificate,
+              imagePullSecrets: kubernetesSettingsOf(spec).imagePullSecrets,
+              dependsOn: [writerStack],
+          }).done
         : undefined;
     const url = (service: ServiceName, user: string, database = roles.database) =>
-        afterMigrations(migrated, postgresUrl({ user, password: passwords.apply((pw) => pw[user]), host: serviceDnsName(service, namespace), port: containerPort(service), database, query: clientUrlQuery(spec) }));
+        afterMigrations(
+            migrated,
+            postgresUrl({
+                user,
+                password: passwords.apply((pw) => pw[user]),
+                host: serviceDnsName(service, namespace),
+                port: containerPort(service),
+                database,
+                query: clientUrlQuery(spec),
+            }),
+        );
     const unavailable = unavailableEndpoints(spec);
     const writer: ServiceName = spec.topology === "single" ? "single" : "primary";
     return {
@@ -93,7 +107,11 @@ export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOut
         readOnlyUrl: unavailable.readOnlyUrl ? undefined : url("replica-1", roles.readOnly),
         metricsUrl: unavailable.metricsUrl ? undefined : pulumi.output(`http://${serviceDnsName("exporter", namespace)}:${containerPort("exporter")}/metrics`),
         secretReferences: Object.fromEntries(loginRoles(spec).map((role) => [role, pulumi.secret(passwords.apply((pw) => pw[role]))])),
-        cdc: cdcOutput(spec.postgres.cdc.databases.map((db) => db.name), cdcNames, (database, role) => url(writer, role, database)),
+        cdc: cdcOutput(
+            spec.postgres.cdc.databases.map((db) => db.name),
+            cdcNames,
+            (database, role) => url(writer, role, database),
+        ),
         unavailable,
         caCertificate: ca?.certificate,
     };

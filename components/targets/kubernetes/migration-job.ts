@@ -40,48 +40,60 @@ export class MigrationJob extends pulumi.ComponentResource {
         super(`${PROJECT}:kubernetes:MigrationJob`, name, {}, opts);
         const { plan } = args;
         const labels = { [LABELS.partOf]: PROJECT, [LABELS.component]: "migrations", [LABELS.client]: "true" };
-        const secret = new k8s.core.v1.Secret(`${name}-connection`, {
-            // Named, so the pod template refers to it by a name known before it exists.
-            metadata: { name: MIGRATION_SECRET, namespace: args.namespace, labels },
-            stringData: {
-                [MIGRATION_URL_ENV]: pulumi.secret(pulumi.output(args.password).apply((password) => migrationUrl(plan, password))),
-                ...(args.caCertificate ? { "ca.crt": args.caCertificate } : {}),
+        const secret = new k8s.core.v1.Secret(
+            `${name}-connection`,
+            {
+                // Named, so the pod template refers to it by a name known before it exists.
+                metadata: { name: MIGRATION_SECRET, namespace: args.namespace, labels },
+                stringData: {
+                    [MIGRATION_URL_ENV]: pulumi.secret(pulumi.output(args.password).apply((password) => migrationUrl(plan, password))),
+                    ...(args.caCertificate ? { "ca.crt": args.caCertificate } : {}),
+                },
             },
-        }, { parent: this });
+            { parent: this },
+        );
         const caDir = MIGRATION_CA_PATH.slice(0, MIGRATION_CA_PATH.lastIndexOf("/"));
-        const job = new k8s.batch.v1.Job(name, {
-            metadata: { namespace: args.namespace, labels, annotations: { "pulumi.com/replaceUnready": "true" } },
-            spec: {
-                backoffLimit: 0,
-                activeDeadlineSeconds: plan.timeoutSeconds,
-                template: {
-                    metadata: { labels },
-                    spec: {
-                        restartPolicy: "Never",
-                        automountServiceAccountToken: false,
-                        imagePullSecrets: (args.imagePullSecrets ?? []).map((secretName) => ({ name: secretName })),
-                        securityContext: { seccompProfile: { type: "RuntimeDefault" } },
-                        containers: [{
-                            name: "migrate",
-                            image: plan.image,
-                            // As on Docker: the command replaces the image's CMD, its ENTRYPOINT stays.
-                            args: plan.command ? [...plan.command] : undefined,
-                            env: [
-                                { name: MIGRATION_URL_ENV, valueFrom: { secretKeyRef: { name: MIGRATION_SECRET, key: MIGRATION_URL_ENV } } },
-                                ...Object.entries(plan.env).map(([key, value]) => ({ name: key, value })),
+        const job = new k8s.batch.v1.Job(
+            name,
+            {
+                metadata: { namespace: args.namespace, labels, annotations: { "pulumi.com/replaceUnready": "true" } },
+                spec: {
+                    backoffLimit: 0,
+                    activeDeadlineSeconds: plan.timeoutSeconds,
+                    template: {
+                        metadata: { labels },
+                        spec: {
+                            restartPolicy: "Never",
+                            automountServiceAccountToken: false,
+                            imagePullSecrets: (args.imagePullSecrets ?? []).map((secretName) => ({ name: secretName })),
+                            securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+                            containers: [
+                                {
+                                    name: "migrate",
+                                    image: plan.image,
+                                    // As on Docker: the command replaces the image's CMD, its ENTRYPOINT stays.
+                                    args: plan.command ? [...plan.command] : undefined,
+                                    env: [
+                                        { name: MIGRATION_URL_ENV, valueFrom: { secretKeyRef: { name: MIGRATION_SECRET, key: MIGRATION_URL_ENV } } },
+                                        ...Object.entries(plan.env).map(([key, value]) => ({ name: key, value })),
+                                    ],
+                                    volumeMounts: args.caCertificate ? [{ name: "ca", mountPath: caDir, readOnly: true }] : [],
+                                    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                                },
                             ],
-                            volumeMounts: args.caCertificate ? [{ name: "ca", mountPath: caDir, readOnly: true }] : [],
-                            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                        }],
-                        volumes: args.caCertificate ? [{ name: "ca", secret: { secretName: MIGRATION_SECRET, items: [{ key: "ca.crt", path: "ca.crt" }] } }] : [],
+                            volumes: args.caCertificate
+                                ? [{ name: "ca", secret: { secretName: MIGRATION_SECRET, items: [{ key: "ca.crt", path: "ca.crt" }] } }]
+                                : [],
+                        },
                     },
                 },
             },
-        }, {
-            parent: this,
-            dependsOn: [...args.dependsOn, secret],
-            customTimeouts: { create: `${plan.timeoutSeconds + 120}s`, update: `${plan.timeoutSeconds + 120}s` },
-        });
+            {
+                parent: this,
+                dependsOn: [...args.dependsOn, secret],
+                customTimeouts: { create: `${plan.timeoutSeconds + 120}s`, update: `${plan.timeoutSeconds + 120}s` },
+            },
+        );
         this.done = job.metadata.name.apply(() => true as const);
         this.registerOutputs({ job: job.metadata.name });
     }

@@ -327,7 +327,8 @@ export interface VolumeClaim {
 export function volumeClaims(spec: PlatformSpec, service: ServiceName): VolumeClaim[] {
     const settings = kubernetesSettingsOf(spec);
     const claims: VolumeClaim[] = [{ name: "data", size: settings.storageSize }];
-    if (spec.backup.enabled && replicaNumber(service) === undefined) claims.push({ name: "wal-archive", size: settings.walArchiveSize ?? settings.storageSize });
+    if (spec.backup.enabled && replicaNumber(service) === undefined)
+        claims.push({ name: "wal-archive", size: settings.walArchiveSize ?? settings.storageSize });
     return claims;
 }
 

@@ -43,7 +43,9 @@ export class ReplicaStack extends pulumi.ComponentResource {
             throw new ConfigError([`${PROJECT}:replicas: replica ${replica} needs replicas of at least ${replica} (got ${spec.replicas})`]);
         }
         if (spec.postgres.tls.enabled && !args.ca) {
-            throw new ConfigError([`${PROJECT}:postgres.tls.enabled: replica ${replica} needs the primary stack's CA (ca, from PrimaryStack.ca) when TLS is on`]);
+            throw new ConfigError([
+                `${PROJECT}:postgres.tls.enabled: replica ${replica} needs the primary stack's CA (ca, from PrimaryStack.ca) when TLS is on`,
+            ]);
         }
         super(`${PROJECT}:kubernetes:ReplicaStack`, name, {}, opts);
         const service = `replica-${replica}` as const;

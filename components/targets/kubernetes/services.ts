@@ -4,7 +4,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { objectName, podLabels, selectorLabels, servicePort } from "./plan";
 import { type Placement } from "./pods";
 
-
 /** The ClusterIP Service named as the renderer names the host (`primary`, `pooler-session`…). */
 export function clusterService(parent: pulumi.Resource, name: string, placement: Placement): k8s.core.v1.Service {
     const port = servicePort(placement.service);

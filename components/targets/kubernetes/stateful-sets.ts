@@ -7,7 +7,19 @@ import { ENTRYPOINT_PATH, REPLICA_BOOTSTRAP_PATH, type HealthRole } from "../../
 import { CONTAINER_LAYOUT } from "../../render/layout";
 import type { TlsServiceName } from "../../self-hosted/tls/certificates";
 import { type StackCa } from "../../self-hosted/tls/resources";
-import { SERVER_STOP_SECONDS, kubernetesSettingsOf, objectName, podLabels, selectorLabels, serverEnv, serverPreStop, serverProbes, serverResources, shmSizeMb, volumeClaims } from "./plan";
+import {
+    SERVER_STOP_SECONDS,
+    kubernetesSettingsOf,
+    objectName,
+    podLabels,
+    selectorLabels,
+    serverEnv,
+    serverPreStop,
+    serverProbes,
+    serverResources,
+    shmSizeMb,
+    volumeClaims,
+} from "./plan";
 import { type Placement, podTemplate } from "./pods";
 import { type SecretFile, serviceFiles } from "./files";
 import { serviceTls } from "./tls-secrets";

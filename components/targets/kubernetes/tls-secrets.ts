@@ -24,7 +24,12 @@ export interface MountedCertificate {
  * stored with its key and the CA certificate in a `kubernetes.io/tls` Secret `<service>-tls`
  * (the key only ever as a secret) and mounted at the rendered TLS paths (see tlsMount).
  */
-export function serviceTls(parent: pulumi.Resource, name: string, placement: Placement & { readonly service: TlsServiceName }, ca: StackCa): MountedCertificate {
+export function serviceTls(
+    parent: pulumi.Resource,
+    name: string,
+    placement: Placement & { readonly service: TlsServiceName },
+    ca: StackCa,
+): MountedCertificate {
     const { spec, service, namespace } = placement;
     const issued = serviceCertificate(parent, name, kubernetesCertificateNames(service, kubernetesSettingsOf(spec).namespace), ca);
     const secret = new k8s.core.v1.Secret(

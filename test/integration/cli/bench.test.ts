@@ -7,10 +7,24 @@ afterAll(stopAll);
 
 describe("npm run bench", () => {
     it("measures direct, the relay and both pool authentications, per connection style, then a capacity run (figures printed, not judged)", async () => {
-        const result = await bench({ rounds: 1, seconds: 1, clients: 4, version: 18, tls: [false], capacityClients: 120, capacitySeconds: 1, capacityMaxConnections: 100 });
+        const result = await bench({
+            rounds: 1,
+            seconds: 1,
+            clients: 4,
+            version: 18,
+            tls: [false],
+            capacityClients: 120,
+            capacitySeconds: 1,
+            capacityMaxConnections: 100,
+        });
         expect(result.rows.map((r) => `${r.connections}/${r.target}`)).toEqual([
-            "per-transaction/direct", "per-transaction/pool-auth-query@1.18", "per-transaction/pool-verifiers@1.18",
-            "persistent/direct", "persistent/relay", "persistent/pool-auth-query@1.18", "persistent/pool-verifiers@1.18",
+            "per-transaction/direct",
+            "per-transaction/pool-auth-query@1.18",
+            "per-transaction/pool-verifiers@1.18",
+            "persistent/direct",
+            "persistent/relay",
+            "persistent/pool-auth-query@1.18",
+            "persistent/pool-verifiers@1.18",
         ]);
         for (const row of result.rows) expect(row.tps).toBeGreaterThan(0);
         expect(compare(result.rows)).toHaveLength(5);

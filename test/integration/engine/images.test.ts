@@ -14,7 +14,19 @@ import { loginRoles } from "../../../components/render/roles";
 import { POSTGRES_OWNER, type FileOwner } from "../../../components/self-hosted/files";
 import { DATA_MOUNT, SECRET_FILES, postgresCommand } from "../../../components/self-hosted/server";
 import { endpointRoles } from "../../../components/self-hosted/services";
-import { createNetwork, createVolume, docker, engineStatus, ensureEngine, localImages, removeAll, runContainer, type ContainerFile, type LocalImages, type TestContainer } from "../../helpers/containers";
+import {
+    createNetwork,
+    createVolume,
+    docker,
+    engineStatus,
+    ensureEngine,
+    localImages,
+    removeAll,
+    runContainer,
+    type ContainerFile,
+    type LocalImages,
+    type TestContainer,
+} from "../../helpers/containers";
 
 // The engine scripts/docker-engine.sh starts and the images scripts/build-images.sh makes from
 // Debian's packages, run the way the Docker target runs them: the platform's image with the
@@ -47,7 +59,8 @@ function pinnedVersion(image: PinnedImage): number[] {
     if (!match) throw new Error(`no version in ${image.ref}`);
     return match.slice(1).map(Number);
 }
-const atLeast = (version: number[], floor: number[]) => version[0] !== floor[0] ? version[0] > floor[0] : version[1] !== floor[1] ? version[1] > floor[1] : version[2] >= floor[2];
+const atLeast = (version: number[], floor: number[]) =>
+    version[0] !== floor[0] ? version[0] > floor[0] : version[1] !== floor[1] ? version[1] > floor[1] : version[2] >= floor[2];
 
 let images: LocalImages;
 let network: string;
@@ -96,7 +109,11 @@ describe("the stand-in images, by digest from the local registry", () => {
         expect(release, await version.logs()).not.toBeNull();
         console.log(`stand-in ${release?.[0]} (pinned: ${PGBOUNCER_IMAGE.ref.split("@")[0]})`);
         expect(atLeast((release ?? []).slice(1).map(Number), pinnedVersion(PGBOUNCER_IMAGE))).toBe(true);
-        const user = await runContainer({ image: images.pgbouncer, entrypoint: ["/bin/sh"], command: ["-c", "echo $(id -u):$(id -g) && pg_isready --version"] });
+        const user = await runContainer({
+            image: images.pgbouncer,
+            entrypoint: ["/bin/sh"],
+            command: ["-c", "echo $(id -u):$(id -g) && pg_isready --version"],
+        });
         expect(await user.waitExit()).toBe(0);
         expect(await user.logs()).toMatch(new RegExp(`^${PGBOUNCER_IMAGE.uid}:${PGBOUNCER_IMAGE.gid}\\npg_isready \\(PostgreSQL\\) \\d+`));
     });
@@ -126,7 +143,8 @@ describe("the platform's PostgreSQL image on its own", () => {
         });
         await server.waitHealthy(180_000);
         // The image's USER is postgres: psql goes over the socket, where pg_hba lets postgres in by peer.
-        const sql = "CREATE EXTENSION pg_cron; CREATE EXTENSION pgaudit; SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension WHERE extname IN ('pg_cron', 'pgaudit'); SELECT version();";
+        const sql =
+            "CREATE EXTENSION pg_cron; CREATE EXTENSION pgaudit; SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension WHERE extname IN ('pg_cron', 'pgaudit'); SELECT version();";
         const result = await server.exec(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql]);
         expect(result.code, result.stderr).toBe(0);
         expect(result.stdout).toMatch(/^pg_cron,pgaudit\nPostgreSQL 18\.\d+/);
@@ -162,17 +180,27 @@ describe("a primary, a transaction pool and the exporter, run as the Docker targ
     }, 300_000);
 
     it("PostgreSQL 18 answers SELECT version() over a port published on 127.0.0.1, with pg_cron and pgAudit available", async () => {
-        const client = new Client({ host: "127.0.0.1", port: await primary.hostPort(CONTAINER_PORTS.postgres), user: roles.application, password: passwords[roles.application], database: roles.database });
+        const client = new Client({
+            host: "127.0.0.1",
+            port: await primary.hostPort(CONTAINER_PORTS.postgres),
+            user: roles.application,
+            password: passwords[roles.application],
+            database: roles.database,
+        });
         await client.connect();
         try {
             const version = await client.query<{ version: string }>("SELECT version()");
             console.log(`platform image: ${version.rows[0].version}`);
             expect(version.rows[0].version).toMatch(/^PostgreSQL 18\.\d+/);
-            const available = await client.query<{ name: string }>("SELECT name FROM pg_available_extensions WHERE name IN ('pg_cron', 'pgaudit') ORDER BY name");
+            const available = await client.query<{ name: string }>(
+                "SELECT name FROM pg_available_extensions WHERE name IN ('pg_cron', 'pgaudit') ORDER BY name",
+            );
             expect(available.rows.map((row) => row.name)).toEqual(["pg_cron", "pgaudit"]);
             // The init SQL ran: it created the preloaded extensions in the application database
             // (the healthcheck, healthy above, checked they are preloaded).
-            const created = await client.query<{ extname: string }>("SELECT extname FROM pg_extension WHERE extname IN ('pg_stat_statements', 'pgaudit') ORDER BY extname");
+            const created = await client.query<{ extname: string }>(
+                "SELECT extname FROM pg_extension WHERE extname IN ('pg_stat_statements', 'pgaudit') ORDER BY extname",
+            );
             expect(created.rows.map((row) => row.extname)).toEqual(["pg_stat_statements", "pgaudit"]);
             // The auto-tuning read the 1 GiB limit from cgroups (v1 on this host): 25 % of it.
             expect((await client.query<{ shared_buffers: string }>("SHOW shared_buffers")).rows[0].shared_buffers).toBe("256MB");
@@ -182,7 +210,11 @@ describe("a primary, a transaction pool and the exporter, run as the Docker targ
     });
 
     it("runs as the official image's postgres user (uid 999) with its PGDATA and locale", async () => {
-        const result = await primary.exec(["sh", "-c", 'echo "$(id -u):$(id -g) $PGDATA $LANG" && psql -XAtc "SELECT datcollate FROM pg_database WHERE datname = current_database()"']);
+        const result = await primary.exec([
+            "sh",
+            "-c",
+            'echo "$(id -u):$(id -g) $PGDATA $LANG" && psql -XAtc "SELECT datcollate FROM pg_database WHERE datname = current_database()"',
+        ]);
         expect(result.code, result.stderr).toBe(0);
         expect(result.stdout).toBe(`${POSTGRES_OWNER.uid}:${POSTGRES_OWNER.gid} /var/lib/postgresql/18/docker en_US.utf8\nen_US.utf8\n`);
     });
@@ -200,7 +232,13 @@ describe("a primary, a transaction pool and the exporter, run as the Docker targ
             healthcheck: { test: ["pg_isready", "-q", "-h", "127.0.0.1", "-p", String(CONTAINER_PORTS.pooler)] },
         });
         await pool.waitHealthy();
-        const client = new Client({ host: "127.0.0.1", port: await pool.hostPort(CONTAINER_PORTS.pooler), user: roles.application, password: passwords[roles.application], database: roles.database });
+        const client = new Client({
+            host: "127.0.0.1",
+            port: await pool.hostPort(CONTAINER_PORTS.pooler),
+            user: roles.application,
+            password: passwords[roles.application],
+            database: roles.database,
+        });
         await client.connect();
         try {
             const row = await client.query<{ user: string; version: string }>("SELECT current_user AS user, version()");

@@ -19,7 +19,10 @@ const PATH = `${PG_BIN[18]}:${PG_BIN[15]}:${process.env.PATH}`;
 const BEFORE = testSpec(18, { postgres: { databases: [{ name: "app", extensions: [] }] } });
 const AFTER = testSpec(18, {
     postgres: {
-        databases: [{ name: "app", extensions: ["pg_trgm"] }, { name: "billing", extensions: ["pg_trgm"] }],
+        databases: [
+            { name: "app", extensions: ["pg_trgm"] },
+            { name: "billing", extensions: ["pg_trgm"] },
+        ],
         roles: [{ name: "reporting", database: "app", access: "readonly" }],
     },
 });
@@ -51,10 +54,14 @@ const start = () => startPostgres({ version: 18, dataDir, superuserPassword: boo
 /** What the init SQL converges: roles with their attributes and verifiers, databases, extensions per database, slots. */
 async function catalog(server: PgServer) {
     const roles = await server.query("SELECT rolname, rolsuper, rolreplication, rolconnlimit, rolpassword FROM pg_authid ORDER BY rolname");
-    const databases = (await server.query<{ datname: string }>("SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname")).map((r) => r.datname);
+    const databases = (await server.query<{ datname: string }>("SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname")).map(
+        (r) => r.datname,
+    );
     const extensions: Record<string, string[]> = {};
     for (const database of databases) {
-        extensions[database] = (await server.query<{ extname: string }>("SELECT extname FROM pg_extension ORDER BY extname", [], { database })).map((r) => r.extname);
+        extensions[database] = (await server.query<{ extname: string }>("SELECT extname FROM pg_extension ORDER BY extname", [], { database })).map(
+            (r) => r.extname,
+        );
     }
     const slots = await server.query("SELECT slot_name, slot_type FROM pg_replication_slots ORDER BY slot_name");
     return { roles, databases, extensions, slots };
@@ -92,7 +99,10 @@ describe("apply-init-sql.sh on an existing cluster (PostgreSQL 18.4)", () => {
             const roleNames = state.roles.map((r) => r.rolname);
             for (const role of ["billing_app", "billing_migrate", "billing_readonly", "reporting"]) expect(roleNames).toContain(role);
             // The new logins work with the passwords the target generated.
-            const rows = await queryAs({ user: "billing_app", password: secrets.passwords.billing_app, port: server.port, database: "billing" }, "SELECT current_user AS who");
+            const rows = await queryAs(
+                { user: "billing_app", password: secrets.passwords.billing_app, port: server.port, database: "billing" },
+                "SELECT current_user AS who",
+            );
             expect(rows).toEqual([{ who: "billing_app" }]);
         } finally {
             await server.stop();
@@ -123,7 +133,11 @@ describe("apply-init-sql.sh on an existing cluster (PostgreSQL 18.4)", () => {
         expect(result.code).toBe(1);
         const lines = result.stderr.split("\n").filter(Boolean);
         expect(lines).toHaveLength(1);
-        expect(lines[0]).toMatch(new RegExp(`^apply-init-sql: applying ${file} to the existing cluster in ${dataDir} failed: .*ERROR: +function no_such_function\\(\\) does not exist`));
+        expect(lines[0]).toMatch(
+            new RegExp(
+                `^apply-init-sql: applying ${file} to the existing cluster in ${dataDir} failed: .*ERROR: +function no_such_function\\(\\) does not exist`,
+            ),
+        );
         expectNoServer(dataDir);
         // The data directory is free again: the real server starts on it.
         const server = await start();
@@ -142,7 +156,11 @@ describe("apply-init-sql.sh on an existing cluster (PostgreSQL 18.4)", () => {
         try {
             // A file that would fail if it ran.
             const result = await apply(dataDir, initSqlFile("SELECT no_such_function();\n"));
-            expect(result).toMatchObject({ code: 0, stdout: "", stderr: `apply-init-sql: ${dataDir} is a standby; it receives roles and databases from its primary\n` });
+            expect(result).toMatchObject({
+                code: 0,
+                stdout: "",
+                stderr: `apply-init-sql: ${dataDir} is a standby; it receives roles and databases from its primary\n`,
+            });
             expectNoServer(dataDir);
         } finally {
             fs.rmSync(path.join(dataDir, signal));
@@ -190,11 +208,7 @@ describe("apply-init-sql.sh on an existing cluster (PostgreSQL 18.4)", () => {
         const bin = scratchDir("apply-setpriv");
         const calls = path.join(bin, "calls");
         // Wrapper around the real setpriv: record the user it is asked to switch to, then switch.
-        writeServiceFile(
-            path.join(bin, "setpriv"),
-            `#!/bin/sh\necho "$1" > ${calls}\nexec /usr/bin/setpriv "$@"\n`,
-            0o755,
-        );
+        writeServiceFile(path.join(bin, "setpriv"), `#!/bin/sh\necho "$1" > ${calls}\nexec /usr/bin/setpriv "$@"\n`, 0o755);
         const file = rendered(AFTER);
         const result = await run(SCRIPT, ["postgres", "-c", `config_file=${postgresqlConf}`], {
             env: { PATH: `${bin}:${PATH}`, PGDATA: dataDir, [INIT_SQL_ENV.name]: file },
@@ -210,23 +224,44 @@ describe("the entrypoint runs it before starting the server", () => {
     it("a restarted container with a new database in its config serves it", async () => {
         // A fresh cluster created with the first config, then "restarted" with the second.
         const cluster = await initCluster({ version: 18 });
-        const first = await startPostgres({ version: 18, ...cluster, postgresqlConf: fs.readFileSync(postgresqlConf, "utf8"), pgHbaConf: fs.readFileSync(path.join(dataDir, "pg_hba.conf"), "utf8") });
+        const first = await startPostgres({
+            version: 18,
+            ...cluster,
+            postgresqlConf: fs.readFileSync(postgresqlConf, "utf8"),
+            pgHbaConf: fs.readFileSync(path.join(dataDir, "pg_hba.conf"), "utf8"),
+        });
         await first.stop();
         const file = rendered(AFTER);
         const port = await freePort();
         const command = [
-            "postgres", "-c", `config_file=${path.join(cluster.dataDir, "postgresql.conf")}`, "-c", `hba_file=${path.join(cluster.dataDir, "pg_hba.conf")}`,
-            "-c", "listen_addresses=127.0.0.1", "-c", `port=${port}`, "-c", `unix_socket_directories=${scratchDir("apply-entry-sock")}`,
+            "postgres",
+            "-c",
+            `config_file=${path.join(cluster.dataDir, "postgresql.conf")}`,
+            "-c",
+            `hba_file=${path.join(cluster.dataDir, "pg_hba.conf")}`,
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            `port=${port}`,
+            "-c",
+            `unix_socket_directories=${scratchDir("apply-entry-sock")}`,
         ];
         const server = startProcess(ENTRYPOINT, command, {
             env: { PATH, PGDATA: cluster.dataDir, [INIT_SQL_ENV.name]: file, POSTGRES_MEMORY: "1024", PG_AUTOCONFIG_NPROC: "2", PG_MAJOR: "18" },
             stopSignal: "SIGINT",
         });
         try {
-            const databases = await waitFor("the entrypoint's server with the new database", async () => {
-                if ((await Promise.race([server.exited, Promise.resolve("running")])) !== "running") throw new Error(server.output());
-                return queryAs({ user: "billing_app", password: secrets.passwords.billing_app, port, database: "billing" }, "SELECT current_database() AS db");
-            }, 30_000);
+            const databases = await waitFor(
+                "the entrypoint's server with the new database",
+                async () => {
+                    if ((await Promise.race([server.exited, Promise.resolve("running")])) !== "running") throw new Error(server.output());
+                    return queryAs(
+                        { user: "billing_app", password: secrets.passwords.billing_app, port, database: "billing" },
+                        "SELECT current_database() AS db",
+                    );
+                },
+                30_000,
+            );
             expect(databases).toEqual([{ db: "billing" }]);
             expect(server.output()).toContain(`apply-init-sql: applied ${file} to the existing cluster in ${cluster.dataDir}`);
         } finally {

@@ -27,14 +27,27 @@ const BY_CPUS: Record<number, Record<string, string>> = {
     1: { max_worker_processes: "9", max_parallel_workers: "1", max_parallel_workers_per_gather: "0", max_parallel_maintenance_workers: "0", io_workers: "3" },
     2: { max_worker_processes: "10", max_parallel_workers: "2", max_parallel_workers_per_gather: "1", max_parallel_maintenance_workers: "1", io_workers: "3" },
     8: { max_worker_processes: "16", max_parallel_workers: "8", max_parallel_workers_per_gather: "4", max_parallel_maintenance_workers: "4", io_workers: "4" },
-    64: { max_worker_processes: "72", max_parallel_workers: "64", max_parallel_workers_per_gather: "4", max_parallel_maintenance_workers: "4", io_workers: "32" },
+    64: {
+        max_worker_processes: "72",
+        max_parallel_workers: "64",
+        max_parallel_workers_per_gather: "4",
+        max_parallel_maintenance_workers: "4",
+        io_workers: "32",
+    },
 };
 const RAM_SIZES = Object.keys(BY_RAM).map(Number);
 const CPU_COUNTS = Object.keys(BY_CPUS).map(Number);
 const expected = (ram: number, cpus: number) => ({ ...BY_RAM[ram], ...BY_CPUS[cpus] });
 
 /** Size in kB of one unit of PostgreSQL's memory settings (BLCKSZ pages, kB or MB); checked against pg_settings below. */
-const UNIT_KB: Record<string, number> = { shared_buffers: 8, effective_cache_size: 8, maintenance_work_mem: 1, work_mem: 1, min_wal_size: 1024, max_wal_size: 1024 };
+const UNIT_KB: Record<string, number> = {
+    shared_buffers: 8,
+    effective_cache_size: 8,
+    maintenance_work_mem: 1,
+    work_mem: 1,
+    min_wal_size: 1024,
+    max_wal_size: 1024,
+};
 const UNIT_NAME: Record<number, string> = { 1: "kB", 8: "8kB", 1024: "MB" };
 
 /** A value as `postgres -C` prints it: memory settings in their base unit. */
@@ -91,7 +104,16 @@ const container = (ram: number, cpus: number) => hostFiles({ memoryMax: String(r
 async function print(env: Record<string, string>) {
     const clean = { PATH: process.env.PATH ?? "/usr/bin:/bin", PG_MAJOR: "18", ...env };
     const result = await run("env", ["-i", ...Object.entries(clean).map(([k, v]) => `${k}=${v}`), ENTRYPOINT, "--print"], { unprivileged: false });
-    return { ...result, settings: Object.fromEntries(result.stdout.trim().split("\n").filter(Boolean).map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string])) };
+    return {
+        ...result,
+        settings: Object.fromEntries(
+            result.stdout
+                .trim()
+                .split("\n")
+                .filter(Boolean)
+                .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+        ),
+    };
 }
 
 const flags = (settings: Record<string, string>) => Object.entries(settings).flatMap(([name, value]) => ["-c", `${name}=${value}`]);
@@ -153,14 +175,26 @@ describe("auto-tuning --print: where memory and CPUs come from", () => {
 const CGROUP_TREES: [string, Parameters<typeof hostFiles>[0], Record<string, string>, number, number][] = [
     ["v2: memory.max and cpu.max", { memoryMax: String(1024 * MIB), cpuMax: "200000 100000" }, {}, 1024, 2],
     ["v2: both max, so MemTotal and nproc", { memoryMax: "max", cpuMax: "max 100000" }, {}, 8192, 64],
-    ["v1 (cpu,cpuacct): a 1 GiB, 2 CPU container on a 24 GiB host", { v1MemoryLimit: String(1024 * MIB), v1CpuQuota: "200000", memTotalKb: 24 * GIB_KB }, {}, 1024, 2],
+    [
+        "v1 (cpu,cpuacct): a 1 GiB, 2 CPU container on a 24 GiB host",
+        { v1MemoryLimit: String(1024 * MIB), v1CpuQuota: "200000", memTotalKb: 24 * GIB_KB },
+        {},
+        1024,
+        2,
+    ],
     ["v1 (cpu alone): a fractional quota rounds up", { v1MemoryLimit: String(2048 * MIB), v1CpuQuota: "150000", v1CpuDir: "cpu" }, {}, 2048, 2],
     ["v1: quota over a longer period", { v1MemoryLimit: String(4096 * MIB), v1CpuQuota: "400000", v1CpuPeriod: "50000" }, {}, 4096, 8],
     ["v1: less than one CPU is one", { v1MemoryLimit: String(512 * MIB), v1CpuQuota: "50000" }, {}, 512, 1],
     ["v1: the unlimited sentinel and quota -1, so MemTotal and nproc", { v1MemoryLimit: V1_UNLIMITED, v1CpuQuota: "-1" }, {}, 8192, 64],
     ["v1: a limit above the host's RAM limits nothing", { v1MemoryLimit: String(32768 * MIB), v1CpuQuota: "-1" }, {}, 8192, 64],
     ["v1: memory controller only, no cpu folder", { v1MemoryLimit: String(2048 * MIB) }, {}, 2048, 64],
-    ["v2 before v1 when both are there", { memoryMax: String(2048 * MIB), cpuMax: "100000 100000", v1MemoryLimit: String(4096 * MIB), v1CpuQuota: "800000" }, {}, 2048, 1],
+    [
+        "v2 before v1 when both are there",
+        { memoryMax: String(2048 * MIB), cpuMax: "100000 100000", v1MemoryLimit: String(4096 * MIB), v1CpuQuota: "800000" },
+        {},
+        2048,
+        1,
+    ],
     ["v1 when v2's memory.max says max", { memoryMax: "max", v1MemoryLimit: String(1024 * MIB) }, {}, 1024, 64],
     ["POSTGRES_MEMORY before a v1 limit", { v1MemoryLimit: String(1024 * MIB), v1CpuQuota: "800000" }, { POSTGRES_MEMORY: "4096" }, 4096, 8],
 ];
@@ -174,9 +208,18 @@ describe("auto-tuning --print: cgroup v1 and v2", () => {
 
     it.each([
         [{ v1MemoryLimit: "lots" }, (root: string) => `cannot read a memory limit from ${root}/memory/memory.limit_in_bytes (got "lots")`],
-        [{ v1MemoryLimit: String(256 * MIB) }, (root: string) => `256 MB of memory (cgroup ${root}/memory/memory.limit_in_bytes); PostgreSQL needs at least 512 MB`],
-        [{ v1MemoryLimit: String(1024 * MIB), v1CpuQuota: "lots" }, (root: string) => `cannot read a CPU quota from ${root}/cpu,cpuacct/cpu.cfs_quota_us (got "lots 100000")`],
-        [{ v1MemoryLimit: String(1024 * MIB), v1CpuQuota: "100000", v1CpuPeriod: "0", v1CpuDir: "cpu" as const }, (root: string) => `cannot read a CPU quota from ${root}/cpu/cpu.cfs_quota_us (got "100000 0")`],
+        [
+            { v1MemoryLimit: String(256 * MIB) },
+            (root: string) => `256 MB of memory (cgroup ${root}/memory/memory.limit_in_bytes); PostgreSQL needs at least 512 MB`,
+        ],
+        [
+            { v1MemoryLimit: String(1024 * MIB), v1CpuQuota: "lots" },
+            (root: string) => `cannot read a CPU quota from ${root}/cpu,cpuacct/cpu.cfs_quota_us (got "lots 100000")`,
+        ],
+        [
+            { v1MemoryLimit: String(1024 * MIB), v1CpuQuota: "100000", v1CpuPeriod: "0", v1CpuDir: "cpu" as const },
+            (root: string) => `cannot read a CPU quota from ${root}/cpu/cpu.cfs_quota_us (got "100000 0")`,
+        ],
     ])("v1 %j exits 1 with one line", async (files, message) => {
         const host = hostFiles(files);
         const result = await print(host);
@@ -227,14 +270,23 @@ describe("auto-tuning --print: bad inputs", () => {
     it("refuses a cgroup limit under 512 MB and says where it came from", async () => {
         const files = hostFiles({ memoryMax: String(256 * 1048576) });
         const result = await print(files);
-        expect(result).toMatchObject({ code: 1, stderr: `docker-auto-config-entrypoint: 256 MB of memory (cgroup ${files.PG_AUTOCONFIG_CGROUP_ROOT}/memory.max); PostgreSQL needs at least 512 MB\n` });
+        expect(result).toMatchObject({
+            code: 1,
+            stderr: `docker-auto-config-entrypoint: 256 MB of memory (cgroup ${files.PG_AUTOCONFIG_CGROUP_ROOT}/memory.max); PostgreSQL needs at least 512 MB\n`,
+        });
     });
 
     it("refuses an unreadable meminfo and a garbled cpu.max", async () => {
         const noMeminfo = await print({ PG_AUTOCONFIG_CGROUP_ROOT: "/nonexistent", PG_AUTOCONFIG_MEMINFO: "/nonexistent/meminfo" });
-        expect(noMeminfo).toMatchObject({ code: 1, stderr: "docker-auto-config-entrypoint: cannot read MemTotal from /nonexistent/meminfo; set POSTGRES_MEMORY (MB)\n" });
+        expect(noMeminfo).toMatchObject({
+            code: 1,
+            stderr: "docker-auto-config-entrypoint: cannot read MemTotal from /nonexistent/meminfo; set POSTGRES_MEMORY (MB)\n",
+        });
         const files = hostFiles({ memoryMax: "max", cpuMax: "lots 100000" });
-        expect(await print(files)).toMatchObject({ code: 1, stderr: `docker-auto-config-entrypoint: cannot read a CPU quota from ${files.PG_AUTOCONFIG_CGROUP_ROOT}/cpu.max (got "lots 100000")\n` });
+        expect(await print(files)).toMatchObject({
+            code: 1,
+            stderr: `docker-auto-config-entrypoint: cannot read a CPU quota from ${files.PG_AUTOCONFIG_CGROUP_ROOT}/cpu.max (got "lots 100000")\n`,
+        });
     });
 });
 
@@ -244,43 +296,53 @@ describe("auto-tuned settings on real PostgreSQL 18.4", () => {
         cluster = await initCluster({ version: 18 });
     });
 
-    it.each(RAM_SIZES.flatMap((ram) => CPU_COUNTS.map((cpus) => [ram, cpus] as const)))("postgres -C accepts %i MB / %i CPUs with exactly those values", async (ram, cpus) => {
-        const { settings } = await print(container(ram, cpus));
-        for (const [name, value] of Object.entries(settings)) {
-            const result = await run(path.join(PG_BIN[18], "postgres"), ["-D", cluster.dataDir, "-C", name, ...flags(settings)]);
-            expect(result.stderr, `${name}=${value}`).toBe("");
-            expect(result.stdout.trim(), name).toBe(inBaseUnits(name, value));
-        }
-    });
+    it.each(RAM_SIZES.flatMap((ram) => CPU_COUNTS.map((cpus) => [ram, cpus] as const)))(
+        "postgres -C accepts %i MB / %i CPUs with exactly those values",
+        async (ram, cpus) => {
+            const { settings } = await print(container(ram, cpus));
+            for (const [name, value] of Object.entries(settings)) {
+                const result = await run(path.join(PG_BIN[18], "postgres"), ["-D", cluster.dataDir, "-C", name, ...flags(settings)]);
+                expect(result.stderr, `${name}=${value}`).toBe("");
+                expect(result.stdout.trim(), name).toBe(inBaseUnits(name, value));
+            }
+        },
+    );
 
     // One real server per RAM size; the CPU counts rotate so every row of both tables runs.
-    it.each(RAM_SIZES.map((ram, i) => [ram, CPU_COUNTS[i % CPU_COUNTS.length]] as const))("a server started with %i MB / %i CPUs shows them, source command line", async (ram, cpus) => {
-        const { settings } = await print(container(ram, cpus));
-        const server = await startPostgres({ version: 18, ...cluster, settings });
-        try {
-            const rows = await server.query<{ name: string; shown: string; unit: string | null; source: string }>(
-                "SELECT name, current_setting(name) AS shown, unit, source FROM pg_settings WHERE name = ANY($1)",
-                [Object.keys(settings)],
-            );
-            expect(rows.length).toBe(Object.keys(settings).length);
-            for (const row of rows) {
-                expect(row.source, row.name).toBe("command line");
-                const want = settings[row.name];
-                // SHOW prints memory in the largest exact unit (49152MB shows as 48GB): compare in kB.
-                const kb = (text: string) => {
-                    const m = /^(\d+)(kB|MB|GB|TB)$/.exec(text);
-                    return m ? Number(m[1]) * { kB: 1, MB: 1024, GB: 1024 ** 2, TB: 1024 ** 3 }[m[2] as "kB"] : text;
-                };
-                expect(kb(row.shown), row.name).toEqual(kb(want));
-                if (row.name in UNIT_KB) expect(row.unit, row.name).toBe(UNIT_NAME[UNIT_KB[row.name]]);
+    it.each(RAM_SIZES.map((ram, i) => [ram, CPU_COUNTS[i % CPU_COUNTS.length]] as const))(
+        "a server started with %i MB / %i CPUs shows them, source command line",
+        async (ram, cpus) => {
+            const { settings } = await print(container(ram, cpus));
+            const server = await startPostgres({ version: 18, ...cluster, settings });
+            try {
+                const rows = await server.query<{ name: string; shown: string; unit: string | null; source: string }>(
+                    "SELECT name, current_setting(name) AS shown, unit, source FROM pg_settings WHERE name = ANY($1)",
+                    [Object.keys(settings)],
+                );
+                expect(rows.length).toBe(Object.keys(settings).length);
+                for (const row of rows) {
+                    expect(row.source, row.name).toBe("command line");
+                    const want = settings[row.name];
+                    // SHOW prints memory in the largest exact unit (49152MB shows as 48GB): compare in kB.
+                    const kb = (text: string) => {
+                        const m = /^(\d+)(kB|MB|GB|TB)$/.exec(text);
+                        return m ? Number(m[1]) * { kB: 1, MB: 1024, GB: 1024 ** 2, TB: 1024 ** 3 }[m[2] as "kB"] : text;
+                    };
+                    expect(kb(row.shown), row.name).toEqual(kb(want));
+                    if (row.name in UNIT_KB) expect(row.unit, row.name).toBe(UNIT_NAME[UNIT_KB[row.name]]);
+                }
+            } finally {
+                await server.stop();
             }
-        } finally {
-            await server.stop();
-        }
-    });
+        },
+    );
 
     it("every profile's settings are accepted too", async () => {
-        const profiles: Record<string, string>[] = [{ POSTGRES_WORKLOAD: "dw", POSTGRES_STORAGE: "hdd" }, { POSTGRES_WORKLOAD: "oltp", POSTGRES_STORAGE: "ssd" }, { POSTGRES_WORKLOAD: "web" }];
+        const profiles: Record<string, string>[] = [
+            { POSTGRES_WORKLOAD: "dw", POSTGRES_STORAGE: "hdd" },
+            { POSTGRES_WORKLOAD: "oltp", POSTGRES_STORAGE: "ssd" },
+            { POSTGRES_WORKLOAD: "web" },
+        ];
         for (const env of profiles) {
             const { settings } = await print({ ...container(65536, 64), ...env });
             const result = await run(path.join(PG_BIN[18], "postgres"), ["-D", cluster.dataDir, "-C", "work_mem", ...flags(settings)]);
@@ -309,7 +371,20 @@ describe("the entrypoint starting the server", () => {
         const cluster = await initCluster({ version: 18 });
         const port = await freePort();
         const socketDir = scratchDir("entry-sock");
-        const command = ["postgres", "-D", cluster.dataDir, "-c", "listen_addresses=127.0.0.1", "-c", `port=${port}`, "-c", `unix_socket_directories=${socketDir}`, "-c", "work_mem=7MB", "--max-connections=150"];
+        const command = [
+            "postgres",
+            "-D",
+            cluster.dataDir,
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            `port=${port}`,
+            "-c",
+            `unix_socket_directories=${socketDir}`,
+            "-c",
+            "work_mem=7MB",
+            "--max-connections=150",
+        ];
         const server = startProcess(ENTRYPOINT, command, {
             env: { ...container(2048, 2), PATH: `${PG_BIN[18]}:${PG_BIN[15]}:${process.env.PATH}`, PG_MAJOR: "18", PGDATA: cluster.dataDir },
             stopSignal: "SIGINT",

@@ -8,7 +8,18 @@ import { INIT_SQL_ENV } from "../../../components/image/runtime";
 import { filePaths, renderServices, type RenderSecrets, type RuntimeLayout } from "../../../components/render";
 import type { PlatformSpec } from "../../../components/config";
 import { hostLayout, installFiles, queryAs, service, testSecrets, testSpec } from "../../../cli/local/stack";
-import { PG_BIN, SERVICE_USER, freePort, run, scratchDir, startProcess, stopAll, waitFor, writeServiceFile, type ManagedProcess } from "../../../cli/local/processes";
+import {
+    PG_BIN,
+    SERVICE_USER,
+    freePort,
+    run,
+    scratchDir,
+    startProcess,
+    stopAll,
+    waitFor,
+    writeServiceFile,
+    type ManagedProcess,
+} from "../../../cli/local/processes";
 
 /**
  * The image's runtime end to end on real PostgreSQL 18.4, as a container runs it: an empty data
@@ -23,7 +34,14 @@ const SELF = "docker-auto-config-entrypoint";
 
 // The stack when the cluster is created, and later with one more database.
 const BEFORE = testSpec(18, { postgres: { databases: [{ name: "app", extensions: [] }] } });
-const AFTER = testSpec(18, { postgres: { databases: [{ name: "app", extensions: [] }, { name: "billing", extensions: ["pg_trgm"] }] } });
+const AFTER = testSpec(18, {
+    postgres: {
+        databases: [
+            { name: "app", extensions: [] },
+            { name: "billing", extensions: ["pg_trgm"] },
+        ],
+    },
+});
 const secrets: RenderSecrets = testSecrets(AFTER);
 // Unique, so a hit in /proc can only come from this test's processes.
 const SUPERUSER_PASSWORD = `su-${randomUUID()}`;
@@ -77,11 +95,16 @@ async function startContainer(env: Record<string, string> = {}): Promise<{ serve
         stopSignal: "SIGINT",
     });
     const leaks = new Set<string>();
-    await waitFor("the server started by the entrypoint", async () => {
-        for (const hit of processesHolding(SUPERUSER_PASSWORD)) leaks.add(hit);
-        if ((await Promise.race([server.exited, Promise.resolve("running")])) !== "running") throw new Error(`the entrypoint exited:\n${server.output()}`);
-        return (await superuserQuery<{ ok: number }>("SELECT 1 AS ok")).length === 1;
-    }, 90_000, 25);
+    await waitFor(
+        "the server started by the entrypoint",
+        async () => {
+            for (const hit of processesHolding(SUPERUSER_PASSWORD)) leaks.add(hit);
+            if ((await Promise.race([server.exited, Promise.resolve("running")])) !== "running") throw new Error(`the entrypoint exited:\n${server.output()}`);
+            return (await superuserQuery<{ ok: number }>("SELECT 1 AS ok")).length === 1;
+        },
+        90_000,
+        25,
+    );
     return { server, leaks: [...leaks] };
 }
 
@@ -137,19 +160,28 @@ describe("the entrypoint's own runtime (PostgreSQL 18.4, no official entrypoint)
             expect(log).toContain(
                 `${SELF}: 1024 MB from cgroup ${cgroup.PG_AUTOCONFIG_CGROUP_ROOT}/memory/memory.limit_in_bytes, 2 CPUs from cgroup ${cgroup.PG_AUTOCONFIG_CGROUP_ROOT}/cpu,cpuacct/cpu.cfs_quota_us: -c max_connections=120 -c shared_buffers=256MB`,
             );
-            expect(await superuserQuery("SELECT current_setting('shared_buffers') AS sb, current_setting('io_workers') AS io")).toEqual([{ sb: "256MB", io: "3" }]);
+            expect(await superuserQuery("SELECT current_setting('shared_buffers') AS sb, current_setting('io_workers') AS io")).toEqual([
+                { sb: "256MB", io: "3" },
+            ]);
 
             // The superuser's verifier is SCRAM; a wrong password is refused.
-            expect(await superuserQuery("SELECT rolpassword LIKE 'SCRAM-SHA-256$%' AS scram FROM pg_authid WHERE rolname = 'postgres'")).toEqual([{ scram: true }]);
+            expect(await superuserQuery("SELECT rolpassword LIKE 'SCRAM-SHA-256$%' AS scram FROM pg_authid WHERE rolname = 'postgres'")).toEqual([
+                { scram: true },
+            ]);
             await expect(superuserQuery("SELECT 1", "wrong-password")).rejects.toThrow(/password authentication failed for user "postgres"/);
             // initdb's own pg_hba.conf (not used here: the rendered one is): SCRAM over TCP, peer on the
             // socket, so the image run without the platform's files still passes its socket healthcheck.
-            const initdbHba = fs.readFileSync(path.join(pgdata, "pg_hba.conf"), "utf8").split("\n").filter((line) => line.trim() !== "" && !line.startsWith("#"));
+            const initdbHba = fs
+                .readFileSync(path.join(pgdata, "pg_hba.conf"), "utf8")
+                .split("\n")
+                .filter((line) => line.trim() !== "" && !line.startsWith("#"));
             expect(initdbHba.filter((line) => line.startsWith("host")).length).toBeGreaterThan(0);
             for (const line of initdbHba) expect(line.trim().split(/\s+/).at(-1), line).toBe(line.startsWith("local") ? "peer" : "scram-sha-256");
 
             // The init SQL ran: the application's login works with the password the target generated.
-            expect(await queryAs({ user: "app_app", password: secrets.passwords.app_app, port: layout.postgresPort }, "SELECT current_user AS who")).toEqual([{ who: "app_app" }]);
+            expect(await queryAs({ user: "app_app", password: secrets.passwords.app_app, port: layout.postgresPort }, "SELECT current_user AS who")).toEqual([
+                { who: "app_app" },
+            ]);
 
             // The password was in no command line or environment while initdb, the init SQL and the server ran.
             expect(leaks).toEqual([]);
@@ -169,7 +201,12 @@ describe("the entrypoint's own runtime (PostgreSQL 18.4, no official entrypoint)
             const log = server.output();
             expect(log).not.toContain("initialising");
             expect(log).toContain(`apply-init-sql: applied ${filePaths(layout).initSql} to the existing cluster in ${pgdata}\n`);
-            expect(await queryAs({ user: "billing_app", password: secrets.passwords.billing_app, port: layout.postgresPort, database: "billing" }, "SELECT current_database() AS db")).toEqual([{ db: "billing" }]);
+            expect(
+                await queryAs(
+                    { user: "billing_app", password: secrets.passwords.billing_app, port: layout.postgresPort, database: "billing" },
+                    "SELECT current_database() AS db",
+                ),
+            ).toEqual([{ db: "billing" }]);
             // Same cluster: the row written before is there, the superuser's password unchanged.
             expect(await superuserQuery("SELECT note FROM kept")).toEqual([{ note: "written before the restart" }]);
             expect(leaks).toEqual([]);
@@ -202,18 +239,41 @@ describe("the entrypoint's own runtime (PostgreSQL 18.4, no official entrypoint)
 describe("the entrypoint refuses what it cannot start safely, with one line and exit 1", () => {
     /** Runs the entrypoint to completion; nothing here may start a server. */
     async function refused(env: Record<string, string>, data?: string) {
-        return run(ENTRYPOINT, ["postgres", "-c", `port=${await freePort()}`, "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${socketDir}`], {
-            env: { PATH, PGDATA: data ?? path.join(scratchDir("entry-refused"), "data"), POSTGRES_PASSWORD_FILE: passwordFile, POSTGRES_MEMORY: "1024", ...env },
-            timeoutMs: 30_000,
-        });
+        return run(
+            ENTRYPOINT,
+            ["postgres", "-c", `port=${await freePort()}`, "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${socketDir}`],
+            {
+                env: {
+                    PATH,
+                    PGDATA: data ?? path.join(scratchDir("entry-refused"), "data"),
+                    POSTGRES_PASSWORD_FILE: passwordFile,
+                    POSTGRES_MEMORY: "1024",
+                    ...env,
+                },
+                timeoutMs: 30_000,
+            },
+        );
     }
 
     it.each<[Record<string, string>, (data: string) => string]>([
-        [{ POSTGRES_PASSWORD_FILE: "" }, (data: string) => `POSTGRES_PASSWORD_FILE must name the file holding the superuser's password: ${data} is empty and initdb sets it`],
+        [
+            { POSTGRES_PASSWORD_FILE: "" },
+            (data: string) => `POSTGRES_PASSWORD_FILE must name the file holding the superuser's password: ${data} is empty and initdb sets it`,
+        ],
         [{ POSTGRES_PASSWORD_FILE: "/nonexistent/superuser.password" }, () => "cannot read POSTGRES_PASSWORD_FILE /nonexistent/superuser.password"],
-        [{ POSTGRES_PASSWORD: "in-the-environment" }, () => "POSTGRES_PASSWORD is refused: a password in the environment is visible to every process of the container; write it to a file and name that in POSTGRES_PASSWORD_FILE"],
-        [{ POSTGRES_HOST_AUTH_METHOD: "trust" }, () => 'POSTGRES_HOST_AUTH_METHOD is refused (got "trust"): authentication is SCRAM, and pg_hba.conf decides who may connect'],
-        [{ POSTGRES_INITDB_ARGS: "--data-checksums --auth-local=trust" }, () => "POSTGRES_INITDB_ARGS must not set --auth-local=trust: authentication, the superuser, its password and the data directory are the platform's"],
+        [
+            { POSTGRES_PASSWORD: "in-the-environment" },
+            () =>
+                "POSTGRES_PASSWORD is refused: a password in the environment is visible to every process of the container; write it to a file and name that in POSTGRES_PASSWORD_FILE",
+        ],
+        [
+            { POSTGRES_HOST_AUTH_METHOD: "trust" },
+            () => 'POSTGRES_HOST_AUTH_METHOD is refused (got "trust"): authentication is SCRAM, and pg_hba.conf decides who may connect',
+        ],
+        [
+            { POSTGRES_INITDB_ARGS: "--data-checksums --auth-local=trust" },
+            () => "POSTGRES_INITDB_ARGS must not set --auth-local=trust: authentication, the superuser, its password and the data directory are the platform's",
+        ],
         [{ POSTGRES_USER: "Admin;" }, () => 'POSTGRES_USER must be a plain role name: lower case letters, digits and _ (got "Admin;")'],
         [{ PGDATA: "" }, () => "PGDATA must be set: the data directory"],
         [{ PG_MAJOR: "17" }, () => `PG_MAJOR is 17 but ${PG_BIN[18]}/postgres is PostgreSQL 18`],
@@ -265,22 +325,30 @@ describe.runIf(process.getuid?.() === 0)("the entrypoint started as root", () =>
         const sock = scratchDir("entry-root-sock");
         const init = path.join(scratchDir("entry-root-init"), "init.sql");
         writeServiceFile(init, "CREATE TABLE public.created_by_init (id int);\n");
-        const server = startProcess(ENTRYPOINT, ["postgres", "-c", "listen_addresses=127.0.0.1", "-c", `port=${port}`, "-c", `unix_socket_directories=${sock}`], {
-            env: { PATH, PGDATA: data, POSTGRES_PASSWORD_FILE: passwordFile, [INIT_SQL_ENV.name]: init, POSTGRES_MEMORY: "1024" },
-            unprivileged: false,
-            stopSignal: "SIGINT",
-        });
+        const server = startProcess(
+            ENTRYPOINT,
+            ["postgres", "-c", "listen_addresses=127.0.0.1", "-c", `port=${port}`, "-c", `unix_socket_directories=${sock}`],
+            {
+                env: { PATH, PGDATA: data, POSTGRES_PASSWORD_FILE: passwordFile, [INIT_SQL_ENV.name]: init, POSTGRES_MEMORY: "1024" },
+                unprivileged: false,
+                stopSignal: "SIGINT",
+            },
+        );
         try {
-            const rows = await waitFor("the server started as root", async () => {
-                if ((await Promise.race([server.exited, Promise.resolve("running")])) !== "running") throw new Error(server.output());
-                const client = new Client({ host: "127.0.0.1", port, user: "postgres", password: SUPERUSER_PASSWORD, database: "postgres" });
-                await client.connect();
-                try {
-                    return (await client.query("SELECT to_regclass('public.created_by_init') IS NOT NULL AS created")).rows;
-                } finally {
-                    await client.end();
-                }
-            }, 90_000);
+            const rows = await waitFor(
+                "the server started as root",
+                async () => {
+                    if ((await Promise.race([server.exited, Promise.resolve("running")])) !== "running") throw new Error(server.output());
+                    const client = new Client({ host: "127.0.0.1", port, user: "postgres", password: SUPERUSER_PASSWORD, database: "postgres" });
+                    await client.connect();
+                    try {
+                        return (await client.query("SELECT to_regclass('public.created_by_init') IS NOT NULL AS created")).rows;
+                    } finally {
+                        await client.end();
+                    }
+                },
+                90_000,
+            );
             expect(rows).toEqual([{ created: true }]);
             const uid = Number((await run("id", ["-u", SERVICE_USER], { unprivileged: false })).stdout.trim());
             // The same process all along (setpriv and the server are exec'ed), now the postgres user's.

@@ -39,34 +39,59 @@ describe("healthcheck.sh on real PostgreSQL 18.4", () => {
     });
 
     it("is unhealthy when a replica is expected but the server is a primary", async () => {
-        expect(await check(["--role", "replica"], primary())).toMatchObject({ code: 1, stderr: "healthcheck: expected a replica, but the server is not in recovery\n" });
+        expect(await check(["--role", "replica"], primary())).toMatchObject({
+            code: 1,
+            stderr: "healthcheck: expected a replica, but the server is not in recovery\n",
+        });
     });
 
     it("is unhealthy when the image lacks an extension (this 18.4 build has no pg_cron or pgaudit)", async () => {
         const spec = parseSpec({ postgres: { extensions: ["pg_stat_statements", "pg_cron", "pgaudit"] } });
         const [, , ...rest] = healthcheckArgs(spec, "primary");
-        expect(await check(rest.slice(0, 2), primary())).toMatchObject({ code: 1, stderr: "healthcheck: extensions missing from the image: pg_cron,pgaudit\n" });
+        expect(await check(rest.slice(0, 2), primary())).toMatchObject({
+            code: 1,
+            stderr: "healthcheck: extensions missing from the image: pg_cron,pgaudit\n",
+        });
     });
 
     it("is unhealthy when a library is not preloaded", async () => {
-        expect(await check(["--preloaded", "pg_stat_statements,pg_cron"], primary())).toMatchObject({ code: 1, stderr: "healthcheck: not in shared_preload_libraries: pg_cron\n" });
+        expect(await check(["--preloaded", "pg_stat_statements,pg_cron"], primary())).toMatchObject({
+            code: 1,
+            stderr: "healthcheck: not in shared_preload_libraries: pg_cron\n",
+        });
     });
 
     it("is unhealthy while the entrypoint's temporary init SQL server runs (no TCP listener)", async () => {
         const socketDir = scratchDir("init-sock");
         const { dataDir } = await initCluster({ version: 18, superuserPassword: cluster.superuserPassword });
         const port = await freePort();
-        const init = startProcess(path.join(PG_BIN[18], "postgres"), ["-D", dataDir, "-c", "listen_addresses=", "-c", `port=${port}`, "-c", `unix_socket_directories=${socketDir}`], { stopSignal: "SIGINT" });
+        const init = startProcess(
+            path.join(PG_BIN[18], "postgres"),
+            ["-D", dataDir, "-c", "listen_addresses=", "-c", `port=${port}`, "-c", `unix_socket_directories=${socketDir}`],
+            { stopSignal: "SIGINT" },
+        );
         const socket = { host: socketDir, port };
-        await waitFor("the socket-only server", async () => (await run(path.join(PG_BIN[15], "pg_isready"), ["-h", socketDir, "-p", String(port)], { unprivileged: false })).code === 0);
-        expect(await check([], socket)).toMatchObject({ code: 1, stderr: "healthcheck: initialisation server (listen_addresses is empty); the real server is not up yet\n" });
+        await waitFor(
+            "the socket-only server",
+            async () => (await run(path.join(PG_BIN[15], "pg_isready"), ["-h", socketDir, "-p", String(port)], { unprivileged: false })).code === 0,
+        );
+        expect(await check([], socket)).toMatchObject({
+            code: 1,
+            stderr: "healthcheck: initialisation server (listen_addresses is empty); the real server is not up yet\n",
+        });
         await init.stop();
     });
 
     it("is unhealthy when nothing accepts connections, and on bad arguments", async () => {
         expect(await check([], { host: "127.0.0.1", port: await freePort() })).toMatchObject({ code: 1, stderr: "healthcheck: not accepting connections\n" });
-        expect(await check(["--role", "leader"], primary())).toMatchObject({ code: 1, stderr: 'healthcheck: --role must be primary or replica (got "leader")\n' });
-        expect(await check(["--verbose"], primary())).toMatchObject({ code: 1, stderr: 'healthcheck: unknown argument "--verbose" (expected --role, --available or --preloaded)\n' });
+        expect(await check(["--role", "leader"], primary())).toMatchObject({
+            code: 1,
+            stderr: 'healthcheck: --role must be primary or replica (got "leader")\n',
+        });
+        expect(await check(["--verbose"], primary())).toMatchObject({
+            code: 1,
+            stderr: 'healthcheck: unknown argument "--verbose" (expected --role, --available or --preloaded)\n',
+        });
     });
 
     it("quotes the lists it is given: a hostile name is data, not SQL", async () => {

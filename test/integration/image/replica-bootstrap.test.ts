@@ -21,12 +21,15 @@ let passwordFile: string;
 
 /** Every file under a directory with its mode, mtime and content hash: "changes nothing" made checkable. */
 function snapshot(dir: string): string[] {
-    return fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).sort().map((entry) => {
-        const file = path.join(dir, entry);
-        const stat = fs.lstatSync(file);
-        const content = stat.isFile() ? createHash("sha256").update(fs.readFileSync(file)).digest("hex") : "";
-        return `${entry} ${stat.mode.toString(8)} ${stat.mtimeMs} ${content}`;
-    });
+    return fs
+        .readdirSync(dir, { recursive: true, encoding: "utf8" })
+        .sort()
+        .map((entry) => {
+            const file = path.join(dir, entry);
+            const stat = fs.lstatSync(file);
+            const content = stat.isFile() ? createHash("sha256").update(fs.readFileSync(file)).digest("hex") : "";
+            return `${entry} ${stat.mode.toString(8)} ${stat.mtimeMs} ${content}`;
+        });
 }
 
 /** Runs the bootstrap as the image runs it: the postgres user, settings from the environment. */
@@ -95,7 +98,10 @@ describe("replica-bootstrap.sh on real PostgreSQL 15", () => {
             const found = await replica.query<{ id: number; note: string }>("SELECT id, note FROM orders ORDER BY id");
             return found.length === 2 ? found : undefined;
         });
-        expect(rows).toEqual([{ id: 1, note: "before the clone" }, { id: 2, note: "after the clone" }]);
+        expect(rows).toEqual([
+            { id: 1, note: "before the clone" },
+            { id: 2, note: "after the clone" },
+        ]);
         const [receiver] = await replica.query<{ status: string; slot_name: string; recovery: boolean }>(
             "SELECT status, slot_name, pg_is_in_recovery() AS recovery FROM pg_stat_wal_receiver",
         );
@@ -104,7 +110,14 @@ describe("replica-bootstrap.sh on real PostgreSQL 15", () => {
         expect(slot.active).toBe(true);
 
         // The image's healthcheck agrees: a replica in recovery, not a primary.
-        const env = { PATH, PGHOST: "127.0.0.1", PGPORT: String(replica.port), PGUSER: "postgres", PGPASSWORD: primary.superuserPassword, PGDATABASE: "postgres" };
+        const env = {
+            PATH,
+            PGHOST: "127.0.0.1",
+            PGPORT: String(replica.port),
+            PGUSER: "postgres",
+            PGPASSWORD: primary.superuserPassword,
+            PGDATABASE: "postgres",
+        };
         expect(await run(HEALTHCHECK, ["--role", "replica"], { env, unprivileged: false })).toMatchObject({ code: 0, stderr: "" });
         expect(await run(HEALTHCHECK, ["--role", "primary"], { env, unprivileged: false })).toMatchObject({
             code: 1,
@@ -129,31 +142,50 @@ describe("replica-bootstrap.sh on real PostgreSQL 15", () => {
         const initSql = path.join(scratchDir("replica-chain-init"), "init.sql");
         writeServiceFile(initSql, "SELECT no_such_function();\n");
         const port = await freePort();
-        const replica = startProcess(BOOTSTRAP, [ENTRYPOINT, "postgres", "-c", "listen_addresses=127.0.0.1", "-c", `port=${port}`, "-c", `unix_socket_directories=${scratchDir("replica-chain-sock")}`], {
-            env: {
-                PATH,
-                PGDATA: pgdata,
-                [ENV.primaryHost]: "127.0.0.1",
-                [ENV.primaryPort]: String(primary.port),
-                [ENV.user]: PLATFORM_ROLES.replication,
-                [ENV.passwordFile]: passwordFile,
-                [ENV.slot]: slot,
-                [ENV.waitSeconds]: "10",
-                [INIT_SQL_ENV.name]: initSql,
-                PG_MAJOR: "15",
-                POSTGRES_MEMORY: "1024",
+        const replica = startProcess(
+            BOOTSTRAP,
+            [
+                ENTRYPOINT,
+                "postgres",
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                `port=${port}`,
+                "-c",
+                `unix_socket_directories=${scratchDir("replica-chain-sock")}`,
+            ],
+            {
+                env: {
+                    PATH,
+                    PGDATA: pgdata,
+                    [ENV.primaryHost]: "127.0.0.1",
+                    [ENV.primaryPort]: String(primary.port),
+                    [ENV.user]: PLATFORM_ROLES.replication,
+                    [ENV.passwordFile]: passwordFile,
+                    [ENV.slot]: slot,
+                    [ENV.waitSeconds]: "10",
+                    [INIT_SQL_ENV.name]: initSql,
+                    PG_MAJOR: "15",
+                    POSTGRES_MEMORY: "1024",
+                },
+                stopSignal: "SIGINT",
             },
-            stopSignal: "SIGINT",
-        });
+        );
         try {
             await primary.query("INSERT INTO orders VALUES (100, 'through the chain')");
-            const rows = await waitFor("the row on the chained replica", async () => {
-                if ((await Promise.race([replica.exited, Promise.resolve("running")])) !== "running") throw new Error(replica.output());
-                const found = await primary.query<{ note: string }>("SELECT note FROM orders WHERE id = 100", [], { port });
-                return found.length === 1 ? found : undefined;
-            }, 120_000);
+            const rows = await waitFor(
+                "the row on the chained replica",
+                async () => {
+                    if ((await Promise.race([replica.exited, Promise.resolve("running")])) !== "running") throw new Error(replica.output());
+                    const found = await primary.query<{ note: string }>("SELECT note FROM orders WHERE id = 100", [], { port });
+                    return found.length === 1 ? found : undefined;
+                },
+                120_000,
+            );
             expect(rows).toEqual([{ note: "through the chain" }]);
-            expect(await primary.query("SELECT pg_is_in_recovery() AS recovery, current_setting('shared_buffers') AS sb", [], { port })).toEqual([{ recovery: true, sb: "256MB" }]);
+            expect(await primary.query("SELECT pg_is_in_recovery() AS recovery, current_setting('shared_buffers') AS sb", [], { port })).toEqual([
+                { recovery: true, sb: "256MB" },
+            ]);
             const log = replica.output();
             expect(log).toContain(`replica-bootstrap: cloning 127.0.0.1:${primary.port} through slot ${slot} into ${pgdata}`);
             expect(log).toContain(`apply-init-sql: ${pgdata} is a standby; it receives roles and databases from its primary`);
@@ -183,14 +215,20 @@ describe("replica-bootstrap.sh on real PostgreSQL 15", () => {
         writeServiceFile(path.join(pgdata, "notes.txt"), "keep me\n");
         const before = snapshot(pgdata);
         const result = await bootstrap(pgdata);
-        expect(result).toMatchObject({ code: 1, stderr: `replica-bootstrap: ${pgdata} is not empty and holds no cluster; refusing to touch it (clone into an empty directory)\n` });
+        expect(result).toMatchObject({
+            code: 1,
+            stderr: `replica-bootstrap: ${pgdata} is not empty and holds no cluster; refusing to touch it (clone into an empty directory)\n`,
+        });
         expect(snapshot(pgdata)).toEqual(before);
     });
 
     it("fails clearly when the slot does not exist, leaving the directory empty", async () => {
         const pgdata = emptyDataDir();
         const result = await bootstrap(pgdata, { [ENV.slot]: "replica_9" });
-        expect(result).toMatchObject({ code: 1, stderr: `replica-bootstrap: replication slot "replica_9" does not exist on the primary 127.0.0.1:${primary.port}\n` });
+        expect(result).toMatchObject({
+            code: 1,
+            stderr: `replica-bootstrap: replication slot "replica_9" does not exist on the primary 127.0.0.1:${primary.port}\n`,
+        });
         expect(fs.readdirSync(pgdata)).toEqual([]);
     });
 
@@ -199,7 +237,9 @@ describe("replica-bootstrap.sh on real PostgreSQL 15", () => {
         writeServiceFile(wrong, "not-the-password\n");
         const result = await bootstrap(emptyDataDir(), { [ENV.passwordFile]: wrong });
         expect(result.code).toBe(1);
-        expect(result.stderr).toMatch(/^replica-bootstrap: cannot query the primary as replicator: .*password authentication failed for user "replicator"[^\n]*\n$/);
+        expect(result.stderr).toMatch(
+            /^replica-bootstrap: cannot query the primary as replicator: .*password authentication failed for user "replicator"[^\n]*\n$/,
+        );
         expect(result.stdout + result.stderr, "the failure's log").not.toContain("not-the-password");
     });
 

@@ -26,7 +26,8 @@ function cleanEnv(): NodeJS.ProcessEnv {
     return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
 }
 
-const run = (command: string, args: string[], cwd: string) => execFileSync(command, args, { cwd, env: cleanEnv(), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const run = (command: string, args: string[], cwd: string) =>
+    execFileSync(command, args, { cwd, env: cleanEnv(), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 /** What the analyzer does with a pack folder, minus the gRPC server: load it with its own TypeScript, run the rules. */
 const RUNNER = `
@@ -95,15 +96,23 @@ describe("the policy pack as `pulumi policy publish` ships it", () => {
         run(process.execPath, [tsc, "--noEmit", "-p", "."], pack);
     }, 300_000);
 
-    it.each(committedStacks)("%s: the unpacked pack, loaded as the analyzer loads it, gives the repository pack's verdicts (update and preview)", async (stack) => {
-        for (const preview of [false, true]) {
-            const result = await checkStack(stack, { preview });
-            const input = path.join(work, `${stack}-${preview ? "preview" : "update"}.json`);
-            fs.writeFileSync(input, JSON.stringify({ resources: result.resources.map(gateResource), config: loadPolicyConfig(stack) }));
-            const out = JSON.parse(run(process.execPath, [path.join(work, "runner.js"), pack, input], work)) as { typescript: string; compiler: string; violations: Violation[] };
-            expect(out.compiler).toBe("typescript");
-            expect(out.typescript).toMatch(/^5\./);
-            expect(out.violations, `${stack} ${preview ? "preview" : "update"}`).toEqual(result.violations);
-        }
-    }, 300_000);
+    it.each(committedStacks)(
+        "%s: the unpacked pack, loaded as the analyzer loads it, gives the repository pack's verdicts (update and preview)",
+        async (stack) => {
+            for (const preview of [false, true]) {
+                const result = await checkStack(stack, { preview });
+                const input = path.join(work, `${stack}-${preview ? "preview" : "update"}.json`);
+                fs.writeFileSync(input, JSON.stringify({ resources: result.resources.map(gateResource), config: loadPolicyConfig(stack) }));
+                const out = JSON.parse(run(process.execPath, [path.join(work, "runner.js"), pack, input], work)) as {
+                    typescript: string;
+                    compiler: string;
+                    violations: Violation[];
+                };
+                expect(out.compiler).toBe("typescript");
+                expect(out.typescript).toMatch(/^5\./);
+                expect(out.violations, `${stack} ${preview ? "preview" : "update"}`).toEqual(result.violations);
+            }
+        },
+        300_000,
+    );
 });

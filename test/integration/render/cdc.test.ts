@@ -19,7 +19,8 @@ const PG_RECVLOGICAL = path.join(PG_BIN[15], "pg_recvlogical");
 
 /** What the application's migrations create after the stack is up. */
 const MIGRATIONS = {
-    "1_sales": "CREATE SCHEMA sales;\nCREATE TABLE sales.orders (id bigserial PRIMARY KEY, item text NOT NULL);\nCREATE TABLE sales.secrets (id int PRIMARY KEY, secret text NOT NULL);",
+    "1_sales":
+        "CREATE SCHEMA sales;\nCREATE TABLE sales.orders (id bigserial PRIMARY KEY, item text NOT NULL);\nCREATE TABLE sales.secrets (id int PRIMARY KEY, secret text NOT NULL);",
 };
 
 describe.each([18, 15] as const)("CDC on PostgreSQL %i (TLS on): role, publication, slot", (version) => {
@@ -28,7 +29,12 @@ describe.each([18, 15] as const)("CDC on PostgreSQL %i (TLS on): role, publicati
         postgres: {
             tls: { enabled: true },
             databases: [{ name: "app", extensions: ["pg_trgm" as const] }, { name: "shop" }],
-            cdc: { databases: [{ name: "app", tables: appTables }, { name: "shop", tables: "all" as const }] },
+            cdc: {
+                databases: [
+                    { name: "app", tables: appTables },
+                    { name: "shop", tables: "all" as const },
+                ],
+            },
         },
     });
     const spec = testSpec(version, config(["sales.orders"]));
@@ -53,8 +59,10 @@ describe.each([18, 15] as const)("CDC on PostgreSQL %i (TLS on): role, publicati
     const published = async (publication = cdc.publication) =>
         (await superuser(`SELECT schemaname || '.' || tablename AS t FROM pg_publication_tables WHERE pubname = '${publication}' ORDER BY 1`)).map((r) => r.t);
     const readable = async () =>
-        (await superuser(`SELECT n.nspname || '.' || c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND has_schema_privilege('${cdc.role}', n.oid, 'USAGE') AND has_table_privilege('${cdc.role}', c.oid, 'SELECT') ORDER BY 1`)).map((r) => r.t);
+        (
+            await superuser(`SELECT n.nspname || '.' || c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND has_schema_privilege('${cdc.role}', n.oid, 'USAGE') AND has_table_privilege('${cdc.role}', c.oid, 'SELECT') ORDER BY 1`)
+        ).map((r) => r.t);
     const conninfo = (user: string) => `host=127.0.0.1 port=${booted.server.port} dbname=app user=${user} sslmode=require`;
 
     beforeAll(async () => {
@@ -62,13 +70,31 @@ describe.each([18, 15] as const)("CDC on PostgreSQL %i (TLS on): role, publicati
     });
 
     it("creates the CDC role (LOGIN, REPLICATION, nothing more), the publication and a bounded pgoutput slot", async () => {
-        const [role] = await superuser(`SELECT rolcanlogin, rolreplication, rolsuper, rolcreatedb, rolcreaterole, rolbypassrls, rolconnlimit, rolpassword ~ '^SCRAM-SHA-256' AS scram FROM pg_authid WHERE rolname = '${cdc.role}'`);
-        expect(role).toEqual({ rolcanlogin: true, rolreplication: true, rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolbypassrls: false, rolconnlimit: 5, scram: true });
+        const [role] = await superuser(
+            `SELECT rolcanlogin, rolreplication, rolsuper, rolcreatedb, rolcreaterole, rolbypassrls, rolconnlimit, rolpassword ~ '^SCRAM-SHA-256' AS scram FROM pg_authid WHERE rolname = '${cdc.role}'`,
+        );
+        expect(role).toEqual({
+            rolcanlogin: true,
+            rolreplication: true,
+            rolsuper: false,
+            rolcreatedb: false,
+            rolcreaterole: false,
+            rolbypassrls: false,
+            rolconnlimit: 5,
+            scram: true,
+        });
         const failover = version >= 17 ? ", failover" : "";
         const slots = await superuser(`SELECT slot_name, plugin, slot_type, database, wal_status${failover} FROM pg_replication_slots ORDER BY 1`);
-        expect(slots).toEqual(["app_cdc", "shop_cdc"].map((slot) => ({
-            slot_name: slot, plugin: "pgoutput", slot_type: "logical", database: slot.replace("_cdc", ""), wal_status: "reserved", ...(version >= 17 ? { failover: true } : {}),
-        })));
+        expect(slots).toEqual(
+            ["app_cdc", "shop_cdc"].map((slot) => ({
+                slot_name: slot,
+                plugin: "pgoutput",
+                slot_type: "logical",
+                database: slot.replace("_cdc", ""),
+                wal_status: "reserved",
+                ...(version >= 17 ? { failover: true } : {}),
+            })),
+        );
         expect((await superuser("SHOW max_slot_wal_keep_size"))[0].max_slot_wal_keep_size).toBe("10GB");
         expect((await superuser("SHOW wal_level"))[0].wal_level).toBe("logical");
         // No table exists yet: the list publication is empty, the role reads nothing.
@@ -78,7 +104,10 @@ describe.each([18, 15] as const)("CDC on PostgreSQL %i (TLS on): role, publicati
     });
 
     it("publishes and grants exactly the named tables once a migration creates them", async () => {
-        const run = await migrate(`postgresql://app_migrate:${encodeURIComponent(pw("app_migrate"))}@127.0.0.1:${booted.server.port}/app?uselibpqcompat=true&sslmode=require`, migrationsDir(MIGRATIONS));
+        const run = await migrate(
+            `postgresql://app_migrate:${encodeURIComponent(pw("app_migrate"))}@127.0.0.1:${booted.server.port}/app?uselibpqcompat=true&sslmode=require`,
+            migrationsDir(MIGRATIONS),
+        );
         expect(run.code, run.output).toBe(0);
         expect(await published()).toEqual(["sales.orders"]);
         expect(await readable()).toEqual(["sales.orders"]);
@@ -92,10 +121,28 @@ describe.each([18, 15] as const)("CDC on PostgreSQL %i (TLS on): role, publicati
         const [{ lsn }] = await superuser("SELECT pg_current_wal_lsn()::text AS lsn");
         // Something after the end position, so the stream reaches it without waiting for a keepalive.
         await as("app_app", "INSERT INTO sales.orders (item) VALUES ('after-endpos')");
-        const result = await run(PG_RECVLOGICAL, [
-            "-d", conninfo(cdc.role), "-S", cdc.slot, "--start", "--no-loop", "-E", String(lsn), "-s", "1",
-            "-o", "proto_version=1", "-o", `publication_names=${cdc.publication}`, "-f", "-",
-        ], { unprivileged: false, env: { PGPASSWORD: pw(cdc.role) }, timeoutMs: 90_000 });
+        const result = await run(
+            PG_RECVLOGICAL,
+            [
+                "-d",
+                conninfo(cdc.role),
+                "-S",
+                cdc.slot,
+                "--start",
+                "--no-loop",
+                "-E",
+                String(lsn),
+                "-s",
+                "1",
+                "-o",
+                "proto_version=1",
+                "-o",
+                `publication_names=${cdc.publication}`,
+                "-f",
+                "-",
+            ],
+            { unprivileged: false, env: { PGPASSWORD: pw(cdc.role) }, timeoutMs: 90_000 },
+        );
         expect(result.stderr).toBe("");
         expect(result.code).toBe(0);
         expect(result.stdout).toContain("recvlogical-tea");
@@ -146,7 +193,10 @@ describe.each([18, 15] as const)("CDC on PostgreSQL %i (TLS on): role, publicati
         await expect(as(role, "SELECT platform_cdc.converge()")).rejects.toThrow(/permission denied for schema platform_cdc/);
         await expect(as(role, "SELECT 1", "shop")).rejects.toThrow(/permission denied for database "?shop"?/);
         // Physical replication (a base backup of the whole cluster) stays the replication role's.
-        const physical = await run(PSQL, ["-X", "-c", "IDENTIFY_SYSTEM", `${conninfo(role)} replication=true`], { unprivileged: false, env: { PGPASSWORD: pw(role) } });
+        const physical = await run(PSQL, ["-X", "-c", "IDENTIFY_SYSTEM", `${conninfo(role)} replication=true`], {
+            unprivileged: false,
+            env: { PGPASSWORD: pw(role) },
+        });
         expect(physical.code).not.toBe(0);
         expect(physical.stderr).toMatch(/pg_hba.conf rejects replication connection for host "127.0.0.1", user "app_cdc"/);
         // The pools never authenticate it: not in their userlist, and the auth function returns no replication role.
@@ -158,7 +208,9 @@ describe.each([18, 15] as const)("CDC on PostgreSQL %i (TLS on): role, publicati
 
     it("reads every table of an `all` database the migrate role creates, through a FOR ALL TABLES publication", async () => {
         const shopUrl = `postgresql://shop_migrate:${encodeURIComponent(pw("shop_migrate"))}@127.0.0.1:${booted.server.port}/shop?uselibpqcompat=true&sslmode=require`;
-        expect((await migrate(shopUrl, migrationsDir({ "1_inventory": "CREATE SCHEMA inventory;\nCREATE TABLE inventory.items (id int PRIMARY KEY);" }))).output).not.toMatch(/error/i);
+        expect(
+            (await migrate(shopUrl, migrationsDir({ "1_inventory": "CREATE SCHEMA inventory;\nCREATE TABLE inventory.items (id int PRIMARY KEY);" }))).output,
+        ).not.toMatch(/error/i);
         expect(await as("shop_cdc", "SELECT count(*)::int AS n FROM inventory.items", "shop")).toEqual([{ n: 0 }]);
         const shopTables = await superuser("SELECT schemaname || '.' || tablename AS t FROM pg_publication_tables WHERE pubname = 'shop_cdc'", "shop");
         expect(shopTables.map((r) => r.t)).toContain("inventory.items");

@@ -25,10 +25,28 @@ describe("CDC failover slots on PostgreSQL 18: synced to the replica, usable aft
         const [{ lsn }] = await server.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
         // One more change past the end position, so the stream reaches it at once.
         await server.query("INSERT INTO public.orders (item) VALUES ('marker')", [], { database: "app" });
-        const result = await run(PG_RECVLOGICAL, [
-            "-d", `host=127.0.0.1 port=${server.port} dbname=app user=app_cdc`, "-S", "app_cdc", "--start", "--no-loop", "-E", lsn, "-s", "1",
-            "-o", "proto_version=1", "-o", "publication_names=app_cdc", "-f", "-",
-        ], { unprivileged: false, env: { PGPASSWORD: booted.secrets.passwords.app_cdc }, timeoutMs: 90_000 });
+        const result = await run(
+            PG_RECVLOGICAL,
+            [
+                "-d",
+                `host=127.0.0.1 port=${server.port} dbname=app user=app_cdc`,
+                "-S",
+                "app_cdc",
+                "--start",
+                "--no-loop",
+                "-E",
+                lsn,
+                "-s",
+                "1",
+                "-o",
+                "proto_version=1",
+                "-o",
+                "publication_names=app_cdc",
+                "-f",
+                "-",
+            ],
+            { unprivileged: false, env: { PGPASSWORD: booted.secrets.passwords.app_cdc }, timeoutMs: 90_000 },
+        );
         expect(result.stderr).toBe("");
         return result.stdout;
     };
@@ -61,7 +79,10 @@ describe("CDC failover slots on PostgreSQL 18: synced to the replica, usable aft
         writeServiceFile(path.join(dataDir, "standby.signal"), "");
         giveToServiceUser(dataDir);
         replica = await startPostgres({
-            version: 18, dataDir, superuserPassword: booted.server.superuserPassword, port: layout.postgresPort,
+            version: 18,
+            dataDir,
+            superuserPassword: booted.server.superuserPassword,
+            port: layout.postgresPort,
             postgresqlConf: files.files.find((f) => f.path === filePaths(layout).postgresqlConf)?.content,
         });
     });
@@ -69,28 +90,47 @@ describe("CDC failover slots on PostgreSQL 18: synced to the replica, usable aft
     it("renders and runs the slot-sync settings on both sides", async () => {
         expect(await replica.query("SELECT name, error FROM pg_file_settings WHERE error IS NOT NULL")).toEqual([]);
         expect((await booted.server.query("SHOW synchronized_standby_slots"))[0]).toEqual({ synchronized_standby_slots: replicaSlotName(1) });
-        expect(await replica.query("SELECT current_setting('sync_replication_slots') AS sync, current_setting('hot_standby_feedback') AS feedback, pg_is_in_recovery() AS standby"))
-            .toEqual([{ sync: "on", feedback: "on", standby: true }]);
-        await waitFor("replica_1 streaming", async () =>
-            (await booted.server.query("SELECT 1 FROM pg_stat_replication WHERE application_name = 'replica_1' AND state = 'streaming'")).length === 1, 60_000);
+        expect(
+            await replica.query(
+                "SELECT current_setting('sync_replication_slots') AS sync, current_setting('hot_standby_feedback') AS feedback, pg_is_in_recovery() AS standby",
+            ),
+        ).toEqual([{ sync: "on", feedback: "on", standby: true }]);
+        await waitFor(
+            "replica_1 streaming",
+            async () =>
+                (await booted.server.query("SELECT 1 FROM pg_stat_replication WHERE application_name = 'replica_1' AND state = 'streaming'")).length === 1,
+            60_000,
+        );
     });
 
     it("keeps a synced copy of the CDC slot on the replica, at the position the connector confirmed", async () => {
         await booted.server.query("INSERT INTO public.orders (item) VALUES ('seen-before-failover')", [], { database: "app" });
         expect(await stream(booted.server)).toContain("seen-before-failover");
-        const [primarySlot] = await booted.server.query<{ confirmed: string }>("SELECT confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = 'app_cdc'");
-        await waitFor("the synced slot to reach the connector's position", async () => {
-            const rows = await replica.query<{ synced: boolean; failover: boolean; at: boolean }>(
-                "SELECT synced, failover, confirmed_flush_lsn >= $1::pg_lsn AS at FROM pg_replication_slots WHERE slot_name = 'app_cdc'", [primarySlot.confirmed]);
-            return rows[0]?.synced && rows[0].failover && rows[0].at;
-        }, 90_000, 500);
+        const [primarySlot] = await booted.server.query<{ confirmed: string }>(
+            "SELECT confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = 'app_cdc'",
+        );
+        await waitFor(
+            "the synced slot to reach the connector's position",
+            async () => {
+                const rows = await replica.query<{ synced: boolean; failover: boolean; at: boolean }>(
+                    "SELECT synced, failover, confirmed_flush_lsn >= $1::pg_lsn AS at FROM pg_replication_slots WHERE slot_name = 'app_cdc'",
+                    [primarySlot.confirmed],
+                );
+                return rows[0]?.synced && rows[0].failover && rows[0].at;
+            },
+            90_000,
+            500,
+        );
     });
 
     it("lets the connector resume on the promoted replica with what it had not confirmed, and nothing it had", async () => {
         await booted.server.query("INSERT INTO public.orders (item) VALUES ('unseen-at-failover')", [], { database: "app" });
         const [{ lsn }] = await booted.server.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
-        await waitFor("the replica to replay the last change", async () =>
-            (await replica.query<{ ok: boolean }>("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok", [lsn]))[0].ok, 30_000);
+        await waitFor(
+            "the replica to replay the last change",
+            async () => (await replica.query<{ ok: boolean }>("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok", [lsn]))[0].ok,
+            30_000,
+        );
         await booted.server.stop();
         expect(await replica.query("SELECT pg_promote(true, 60) AS promoted")).toEqual([{ promoted: true }]);
         const after = await stream(replica);

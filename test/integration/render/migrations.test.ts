@@ -32,15 +32,19 @@ describe.each([18, 15] as const)("migrations on PostgreSQL %i through PgBouncer 
     const url = (role: string, port: number) => `postgresql://${role}:${encodeURIComponent(pw(role))}@127.0.0.1:${port}/app`;
     const as = (role: string, sql: string) => queryAs({ user: role, password: pw(role), port: booted.server.port }, sql);
     const advisoryLocks = async () =>
-        (await booted.server.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted", [], { database: "app" }))[0].n;
+        (
+            await booted.server.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted", [], { database: "app" })
+        )[0].n;
 
     beforeAll(async () => {
         booted = await bootPrimary(spec);
-        [transactionPort, sessionPort, unfixedPort] = (await Promise.all([
-            startPgbouncer(booted, "transaction"),
-            startPgbouncer(booted, "session"),
-            startPgbouncer(booted, "transaction", { port: await freePort(), editIni: (ini) => ini.replace(/\[users\][^[]*$/, "") }),
-        ])).map((p) => p.port);
+        [transactionPort, sessionPort, unfixedPort] = (
+            await Promise.all([
+                startPgbouncer(booted, "transaction"),
+                startPgbouncer(booted, "session"),
+                startPgbouncer(booted, "transaction", { port: await freePort(), editIni: (ini) => ini.replace(/\[users\][^[]*$/, "") }),
+            ])
+        ).map((p) => p.port);
     });
 
     it("a schema the migration makes is usable by the app role, readable by the read-only role, changed by neither", async () => {
@@ -72,7 +76,9 @@ describe.each([18, 15] as const)("migrations on PostgreSQL %i through PgBouncer 
             await expect(as(role, "CREATE TABLE public.mine (id int)")).rejects.toThrow(/permission denied for schema public/);
         }
         // New functions are not PUBLIC's: the database's other logins (none here but the pool's auth role) cannot run them.
-        const acl = await booted.server.query<{ acl: string }>("SELECT proacl::text AS acl FROM pg_proc WHERE proname = 'order_count'", [], { database: "app" });
+        const acl = await booted.server.query<{ acl: string }>("SELECT proacl::text AS acl FROM pg_proc WHERE proname = 'order_count'", [], {
+            database: "app",
+        });
         expect(acl[0].acl).not.toMatch(/(^|[{,])=X/);
     });
 
@@ -104,9 +110,20 @@ describe.each([18, 15] as const)("migrations on PostgreSQL %i through PgBouncer 
         const table = `pgmigrations_${port}`;
         const killed = startMigration(url("app_migrate", port), dir, ["-t", table, "--no-single-transaction"]);
         // Idle with its lock: its last statement (reading the migrations table) done, now in the migration's wait.
-        await waitFor("the first run to hold its lock, idle", async () => (await booted.server.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-             WHERE l.locktype = 'advisory' AND l.granted AND a.state = 'idle' AND a.query LIKE 'SELECT name FROM %'`, [], { database: "app" }))[0].n > 0, 20_000, 50);
+        await waitFor(
+            "the first run to hold its lock, idle",
+            async () =>
+                (
+                    await booted.server.query<{ n: number }>(
+                        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.granted AND a.state = 'idle' AND a.query LIKE 'SELECT name FROM %'`,
+                        [],
+                        { database: "app" },
+                    )
+                )[0].n > 0,
+            20_000,
+            50,
+        );
         killed.child.kill("SIGKILL");
         await killed.done;
         // Another client of the pool keeps the most recently used backend busy, as traffic would.

@@ -25,7 +25,8 @@ function pgbouncerPid(supervisor: ManagedProcess): number {
 
 /** Every file under a folder, recursively (symlinks followed), as text. */
 function filesUnder(dir: string): { file: string; text: string }[] {
-    return fs.readdirSync(dir, { recursive: true, encoding: "utf8" })
+    return fs
+        .readdirSync(dir, { recursive: true, encoding: "utf8" })
         .map((name) => path.join(dir, name))
         .filter((file) => fs.statSync(file).isFile())
         .map((file) => ({ file, text: fs.readFileSync(file, "utf8") }));
@@ -61,14 +62,24 @@ describe.each([18, 15] as const)("pool authentication on PgBouncer 1.18 and Post
 
     it("lists every per-database and postgres.roles role, by the verifier the server stores, and the auth role alone in clear", async () => {
         expect(roles).toEqual(["app_migrate", "app_app", "app_readonly", "deployer", "reporting"]);
-        const stored = new Map((await booted.server.query<{ rolname: string; rolpassword: string }>("SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY($1)", [roles]))
-            .map((row) => [row.rolname, row.rolpassword]));
+        const stored = new Map(
+            (
+                await booted.server.query<{ rolname: string; rolpassword: string }>("SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY($1)", [
+                    roles,
+                ])
+            ).map((row) => [row.rolname, row.rolpassword]),
+        );
         for (const mode of POOL_MODES) {
             const text = fs.readFileSync(filePaths(pools[mode].layout).pgbouncerUserlist, "utf8");
-            const entries = new Map(text.trim().split("\n").map((line) => {
-                const [, user, secret] = /^"([^"]+)" "(.*)"$/.exec(line) ?? [];
-                return [user, secret] as const;
-            }));
+            const entries = new Map(
+                text
+                    .trim()
+                    .split("\n")
+                    .map((line) => {
+                        const [, user, secret] = /^"([^"]+)" "(.*)"$/.exec(line) ?? [];
+                        return [user, secret] as const;
+                    }),
+            );
             expect([...entries.keys()]).toEqual([PLATFORM_ROLES.poolerAuth, ...roles]);
             for (const role of roles) expect(entries.get(role), `${mode}: ${role}`).toBe(stored.get(role));
             expect(entries.get(PLATFORM_ROLES.poolerAuth)).toBe(secrets.passwords[PLATFORM_ROLES.poolerAuth]);
@@ -115,7 +126,12 @@ describe.each([18, 15] as const)("pool authentication on PgBouncer 1.18 and Post
     it("takes a rotated password on reload, without restarting PgBouncer or dropping a client", async () => {
         const rotated: RenderSecrets = { passwords: { ...secrets.passwords, app_app: `rotated-${Math.random().toString(36).slice(2)}` } };
         // A client of each pool logged in with the old password before the rotation.
-        const open = Object.fromEntries(POOL_MODES.map((mode) => [mode, new Client({ host: "127.0.0.1", port: pools[mode].port, user: "app_app", password: secrets.passwords.app_app, database: "app" })]));
+        const open = Object.fromEntries(
+            POOL_MODES.map((mode) => [
+                mode,
+                new Client({ host: "127.0.0.1", port: pools[mode].port, user: "app_app", password: secrets.passwords.app_app, database: "app" }),
+            ]),
+        );
         for (const client of Object.values(open)) {
             await client.connect();
             await client.query("SELECT 1");

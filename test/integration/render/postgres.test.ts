@@ -15,13 +15,18 @@ const CLIENTS = 12;
 async function snapshot(booted: BootedPrimary): Promise<string> {
     const q = (sql: string, database = "postgres") => booted.server.query(sql, [], { database });
     const parts = await Promise.all([
-        q("SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls, rolconnlimit, rolpassword FROM pg_authid ORDER BY 1"),
+        q(
+            "SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls, rolconnlimit, rolpassword FROM pg_authid ORDER BY 1",
+        ),
         q("SELECT datname, pg_get_userbyid(datdba) AS owner, datacl::text FROM pg_database ORDER BY 1"),
         q("SELECT roleid::regrole::text AS role, member::regrole::text AS member FROM pg_auth_members ORDER BY 1, 2"),
         q("SELECT setdatabase, setrole::regrole::text AS role, setconfig FROM pg_db_role_setting ORDER BY 1, 2"),
         q("SELECT slot_name, slot_type FROM pg_replication_slots ORDER BY 1"),
         q("SELECT nspname, nspacl::text, pg_get_userbyid(nspowner) AS owner FROM pg_namespace ORDER BY 1", "app"),
-        q("SELECT defaclrole::regrole::text AS role, defaclnamespace::regnamespace::text AS ns, defaclobjtype, defaclacl::text FROM pg_default_acl ORDER BY 1, 2, 3", "app"),
+        q(
+            "SELECT defaclrole::regrole::text AS role, defaclnamespace::regnamespace::text AS ns, defaclobjtype, defaclacl::text FROM pg_default_acl ORDER BY 1, 2, 3",
+            "app",
+        ),
         q("SELECT extname, extversion FROM pg_extension ORDER BY 1", "app"),
         q("SELECT proname, proacl::text, prosrc, proconfig, prosecdef FROM pg_proc WHERE pronamespace = 'pgbouncer'::regnamespace", "app"),
         q("SELECT relname, relacl::text, pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace ORDER BY 1", "app"),
@@ -64,7 +69,9 @@ describe.each([18, 15] as const)("rendered PostgreSQL %i files and PgBouncer poo
         const rendered = postgresqlParameters(spec, "primary", booted.layout);
         const conf = filePaths(booted.layout).postgresqlConf;
         const settings = await booted.server.query<{ name: string; setting: string; sourcefile: string | null; source: string }>(
-            "SELECT lower(name) AS name, setting, sourcefile, source FROM pg_settings WHERE lower(name) = ANY($1)", [rendered.map((p) => p.name)]);
+            "SELECT lower(name) AS name, setting, sourcefile, source FROM pg_settings WHERE lower(name) = ANY($1)",
+            [rendered.map((p) => p.name)],
+        );
         // Each rendered parameter is known to this major and in effect from the rendered file;
         // only the test's own -c flags (listen address and port, same values) take precedence,
         // and PostgreSQL records the file location it read (hba_file) as an override.
@@ -81,7 +88,9 @@ describe.each([18, 15] as const)("rendered PostgreSQL %i files and PgBouncer poo
         expect(await show("log_min_duration_statement")).toBe("500ms");
         expect(await show("statement_timeout")).toBe("5min");
         expect(await show("max_slot_wal_keep_size")).toBe("10GB");
-        expect(await show("shared_preload_libraries")).toBe(version === 15 ? "pg_stat_statements,auto_explain,pg_cron,pgaudit" : "pg_stat_statements,auto_explain");
+        expect(await show("shared_preload_libraries")).toBe(
+            version === 15 ? "pg_stat_statements,auto_explain,pg_cron,pgaudit" : "pg_stat_statements,auto_explain",
+        );
         if (version === 18) expect(await show("io_method")).toBe("worker");
         else expect(await show("pgaudit.log")).toBe("ddl,role");
     });
@@ -94,20 +103,32 @@ describe.each([18, 15] as const)("rendered PostgreSQL %i files and PgBouncer poo
         expect(await as("app_app", "SELECT current_user AS u")).toEqual([{ u: "app_app" }]);
         await expect(queryAs({ user: "app_app", password: "wrong", port: booted.server.port }, "SELECT 1")).rejects.toThrow(/password authentication failed/);
         expect(await booted.server.query("SELECT left(rolpassword, 3) AS kind FROM pg_authid WHERE rolname = 'legacy'")).toEqual([{ kind: "md5" }]);
-        await expect(queryAs({ user: "legacy", password: "legacy-pw", port: booted.server.port }, "SELECT 1")).rejects.toThrow(/password authentication failed/);
+        await expect(queryAs({ user: "legacy", password: "legacy-pw", port: booted.server.port }, "SELECT 1")).rejects.toThrow(
+            /password authentication failed/,
+        );
         const rules = await booted.server.query<{ auth_method: string; error: string | null }>("SELECT DISTINCT auth_method, error FROM pg_hba_file_rules");
         expect(rules.filter((r) => r.error !== null)).toEqual([]);
         expect(new Set(rules.map((r) => r.auth_method))).toEqual(new Set(["peer", "scram-sha-256", "reject"]));
-        const stored = await booted.server.query<{ rolname: string; rolpassword: string }>("SELECT rolname, rolpassword FROM pg_authid WHERE rolcanlogin AND rolname <> 'legacy'");
+        const stored = await booted.server.query<{ rolname: string; rolpassword: string }>(
+            "SELECT rolname, rolpassword FROM pg_authid WHERE rolcanlogin AND rolname <> 'legacy'",
+        );
         for (const row of stored) expect(row.rolpassword, row.rolname).toMatch(/^SCRAM-SHA-256\$4096:/);
     });
 
     it("keeps the superuser off the network and replication to the replication role", async () => {
         // Loopback is allowed (the server's own host or container); any other address hits the reject rule.
         const rules = await booted.server.query<{ address: string | null; auth_method: string }>(
-            "SELECT address, auth_method FROM pg_hba_file_rules WHERE 'postgres' = ANY(user_name) AND type = 'host' ORDER BY line_number");
-        expect(rules.map((r) => [r.address, r.auth_method])).toEqual([["127.0.0.1", "scram-sha-256"], ["::1", "scram-sha-256"], ["all", "reject"]]);
-        const identify = (user: string) => run(PSQL, ["-X", "-At", "-d", `host=127.0.0.1 port=${booted.server.port} user=${user} dbname=postgres replication=true`, "-c", "IDENTIFY_SYSTEM"], { env: { PGPASSWORD: password(user) } });
+            "SELECT address, auth_method FROM pg_hba_file_rules WHERE 'postgres' = ANY(user_name) AND type = 'host' ORDER BY line_number",
+        );
+        expect(rules.map((r) => [r.address, r.auth_method])).toEqual([
+            ["127.0.0.1", "scram-sha-256"],
+            ["::1", "scram-sha-256"],
+            ["all", "reject"],
+        ]);
+        const identify = (user: string) =>
+            run(PSQL, ["-X", "-At", "-d", `host=127.0.0.1 port=${booted.server.port} user=${user} dbname=postgres replication=true`, "-c", "IDENTIFY_SYSTEM"], {
+                env: { PGPASSWORD: password(user) },
+            });
         const replicator = await identify(PLATFORM_ROLES.replication);
         expect(replicator.stderr).toBe("");
         expect(replicator.code).toBe(0);
@@ -118,14 +139,18 @@ describe.each([18, 15] as const)("rendered PostgreSQL %i files and PgBouncer poo
 
     it("gives each role least privilege: owner migrates, app writes, read-only reads, exporter reads no table", async () => {
         await as("deployer", "CREATE TABLE items (id serial PRIMARY KEY, name text)");
-        expect(await booted.server.query("SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname = 'items'", [], { database: "app" })).toEqual([{ owner: "app_migrate" }]);
+        expect(await booted.server.query("SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname = 'items'", [], { database: "app" })).toEqual([
+            { owner: "app_migrate" },
+        ]);
         await as("app_app", "INSERT INTO items (name) VALUES ('a')");
         expect(await as("app_readonly", "SELECT name FROM items")).toEqual([{ name: "a" }]);
         expect(await as("reporting", "SELECT count(*)::int AS n FROM items")).toEqual([{ n: 1 }]);
         await expect(as("app_readonly", "INSERT INTO items (name) VALUES ('b')")).rejects.toThrow(/permission denied/);
         await expect(as("app_app", "CREATE TABLE nope (id int)")).rejects.toThrow(/permission denied/);
         await expect(as(PLATFORM_ROLES.exporter, "SELECT 1")).rejects.toThrow(/permission denied for database "app"/);
-        expect(await booted.server.query("SELECT has_table_privilege('postgres_exporter', 'public.items', 'SELECT') AS can", [], { database: "app" })).toEqual([{ can: false }]);
+        expect(await booted.server.query("SELECT has_table_privilege('postgres_exporter', 'public.items', 'SELECT') AS can", [], { database: "app" })).toEqual([
+            { can: false },
+        ]);
         const rolsuper = await booted.server.query("SELECT rolname FROM pg_roles WHERE rolsuper AND rolname <> 'postgres'");
         expect(rolsuper).toEqual([]);
     });
@@ -146,7 +171,10 @@ describe.each([18, 15] as const)("rendered PostgreSQL %i files and PgBouncer poo
         expect(row.passwd).toMatch(/^SCRAM-SHA-256\$/);
         await expect(as("app_app", `SELECT * FROM ${POOLER_AUTH_FUNCTION}('app_app')`)).rejects.toThrow(/permission denied/);
         const [fn] = await booted.server.query<{ prosecdef: boolean; proconfig: string[]; nspname: string }>(
-            "SELECT prosecdef, proconfig, nspname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE proname = 'get_auth'", [], { database: "app" });
+            "SELECT prosecdef, proconfig, nspname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE proname = 'get_auth'",
+            [],
+            { database: "app" },
+        );
         expect(fn).toEqual({ prosecdef: true, proconfig: ["search_path=pg_catalog, pg_temp"], nspname: "pgbouncer" });
     });
 
@@ -190,7 +218,9 @@ describe.each([18, 15] as const)("rendered PostgreSQL %i files and PgBouncer poo
         const clients = Array.from({ length: CLIENTS }, () => new Client({ host: "127.0.0.1", ...login("app_app", transactionPort), database: "app" }));
         await Promise.all(clients.map((c) => c.connect()));
         try {
-            const pids = await Promise.all(clients.map(async (c) => (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid, pg_sleep(0.1)")).rows[0].pid));
+            const pids = await Promise.all(
+                clients.map(async (c) => (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid, pg_sleep(0.1)")).rows[0].pid),
+            );
             expect(pids).toHaveLength(CLIENTS);
             expect(new Set(pids).size).toBeLessThanOrEqual(POOL_SIZE);
         } finally {

@@ -27,7 +27,12 @@ describe.skipIf(!image)("named prepared statements through the transaction pool 
         pools = new ContainerPools(image!.docker, image!.image);
         const found = pools.version();
         version = found.version;
-        const layout = { ...booted.layout, pgbouncerConfigDir: scratchDir("pgbouncer-ps"), poolPorts: { transaction: await freePort(), session: await freePort() }, pgbouncerVersion: version };
+        const layout = {
+            ...booted.layout,
+            pgbouncerConfigDir: scratchDir("pgbouncer-ps"),
+            poolPorts: { transaction: await freePort(), session: await freePort() },
+            pgbouncerVersion: version,
+        };
         expect(renderPgbouncerIni(spec, "transaction", layout)).toMatch(/^max_prepared_statements = 200$/m);
         port = await pools.start(booted, layout, found.binary);
     });
@@ -38,27 +43,35 @@ describe.skipIf(!image)("named prepared statements through the transaction pool 
 
     it(`serves ${CLIENTS} clients × ${ROUNDS} named statements over ${POOL_SIZE} server connections, each answered right`, async () => {
         expect(pgbouncerAtLeast(version, "1.21")).toBe(true);
-        const clients = await Promise.all(Array.from({ length: CLIENTS }, async () => {
-            const client = new Client({ host: "127.0.0.1", port, user: "app_app", password: booted.secrets.passwords.app_app, database: "app" });
-            await client.connect();
-            return client;
-        }));
+        const clients = await Promise.all(
+            Array.from({ length: CLIENTS }, async () => {
+                const client = new Client({ host: "127.0.0.1", port, user: "app_app", password: booted.secrets.passwords.app_app, database: "app" });
+                await client.connect();
+                return client;
+            }),
+        );
         const backends = new Set<number>();
         const perClient: Set<number>[] = [];
         try {
-            await Promise.all(clients.map(async (client, c) => {
-                const seen = new Set<number>();
-                perClient.push(seen);
-                for (let i = 0; i < ROUNDS; i++) {
-                    // The same names on every client: PgBouncer maps each to its own server-side name.
-                    const sum = await client.query<{ n: number; pid: number }>({ name: "add", text: "SELECT $1::int + $2::int AS n, pg_backend_pid() AS pid", values: [c, i] });
-                    expect(sum.rows[0].n).toBe(c + i);
-                    const who = await client.query<{ u: string }>({ name: "who", text: "SELECT current_user AS u" });
-                    expect(who.rows[0].u).toBe("app_app");
-                    seen.add(sum.rows[0].pid);
-                    backends.add(sum.rows[0].pid);
-                }
-            }));
+            await Promise.all(
+                clients.map(async (client, c) => {
+                    const seen = new Set<number>();
+                    perClient.push(seen);
+                    for (let i = 0; i < ROUNDS; i++) {
+                        // The same names on every client: PgBouncer maps each to its own server-side name.
+                        const sum = await client.query<{ n: number; pid: number }>({
+                            name: "add",
+                            text: "SELECT $1::int + $2::int AS n, pg_backend_pid() AS pid",
+                            values: [c, i],
+                        });
+                        expect(sum.rows[0].n).toBe(c + i);
+                        const who = await client.query<{ u: string }>({ name: "who", text: "SELECT current_user AS u" });
+                        expect(who.rows[0].u).toBe("app_app");
+                        seen.add(sum.rows[0].pid);
+                        backends.add(sum.rows[0].pid);
+                    }
+                }),
+            );
         } finally {
             await Promise.all(clients.map((client) => client.end()));
         }

@@ -33,13 +33,24 @@ describe("a rendered replica streams from the primary and the exporter reports i
         const dataDir = path.join(scratchDir("replica"), "data");
         // Clone with the replica's rendered passfile and slot, as the image's replica bootstrap does.
         const clone = await run(path.join(PG_BIN[15], "pg_basebackup"), [
-            "-d", `host=127.0.0.1 port=${booted.server.port} user=replicator passfile=${paths.replicationPassfile}`,
-            "-D", dataDir, "-X", "stream", "-S", replicaSlotName(1), "-c", "fast",
+            "-d",
+            `host=127.0.0.1 port=${booted.server.port} user=replicator passfile=${paths.replicationPassfile}`,
+            "-D",
+            dataDir,
+            "-X",
+            "stream",
+            "-S",
+            replicaSlotName(1),
+            "-c",
+            "fast",
         ]);
         expect(clone.stderr).toBe("");
         writeServiceFile(path.join(dataDir, "standby.signal"), "");
         replica = await startPostgres({
-            version: 15, dataDir, superuserPassword: booted.server.superuserPassword, port: layout.postgresPort,
+            version: 15,
+            dataDir,
+            superuserPassword: booted.server.superuserPassword,
+            port: layout.postgresPort,
             postgresqlConf: files.files.find((f) => f.path === paths.postgresqlConf)?.content,
         });
         const exporter = await startExporter(booted, exporterEnvironment(spec, booted.layout), exporterArgs(booted.layout));
@@ -48,10 +59,16 @@ describe("a rendered replica streams from the primary and the exporter reports i
 
     it("accepts the replica's rendered settings and streams through its slot", async () => {
         expect(await replica.query("SELECT name, error FROM pg_file_settings WHERE error IS NOT NULL")).toEqual([]);
-        expect(await replica.query("SELECT pg_is_in_recovery() AS standby, current_setting('primary_slot_name') AS slot, current_setting('hot_standby_feedback') AS feedback"))
-            .toEqual([{ standby: true, slot: "replica_1", feedback: "on" }]);
-        await waitFor("replica_1 streaming", async () =>
-            (await booted.server.query("SELECT 1 FROM pg_stat_replication WHERE application_name = 'replica_1' AND state = 'streaming'")).length === 1);
+        expect(
+            await replica.query(
+                "SELECT pg_is_in_recovery() AS standby, current_setting('primary_slot_name') AS slot, current_setting('hot_standby_feedback') AS feedback",
+            ),
+        ).toEqual([{ standby: true, slot: "replica_1", feedback: "on" }]);
+        await waitFor(
+            "replica_1 streaming",
+            async () =>
+                (await booted.server.query("SELECT 1 FROM pg_stat_replication WHERE application_name = 'replica_1' AND state = 'streaming'")).length === 1,
+        );
         expect(await booted.server.query("SELECT active FROM pg_replication_slots WHERE slot_name = 'replica_1'")).toEqual([{ active: true }]);
         await booted.server.query("CREATE TABLE replicated (n int); INSERT INTO replicated VALUES (7)", [], { database: "app" });
         await waitFor("the row on the replica", async () => (await replica.query("SELECT n FROM replicated", [], { database: "app" }))[0]?.n === 7);

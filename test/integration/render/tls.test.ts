@@ -27,8 +27,23 @@ const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"
 async function makeCa(name: string): Promise<{ cert: string; key: string }> {
     const cert = path.join(workDir, `${name}.crt`);
     const key = path.join(workDir, `${name}.key`);
-    await openssl(["req", "-x509", ...EC_KEY, "-days", "1", "-subj", `/O=pg-platform/CN=${name}`, "-keyout", key, "-out", cert,
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"]);
+    await openssl([
+        "req",
+        "-x509",
+        ...EC_KEY,
+        "-days",
+        "1",
+        "-subj",
+        `/O=pg-platform/CN=${name}`,
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+    ]);
     return { cert, key };
 }
 
@@ -44,7 +59,23 @@ async function installCertificate(ca: { cert: string; key: string }, service: Tl
     const san = [...names.dnsNames.map((n) => `DNS:${n}`), ...names.ipAddresses.map((ip) => `IP:${ip}`)].join(",");
     fs.writeFileSync(ext, `subjectAltName=${san}\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
     await openssl(["req", "-new", ...EC_KEY, "-subj", `/O=pg-platform/CN=${names.commonName}`, "-keyout", `${base}.key`, "-out", `${base}.csr`]);
-    await openssl(["x509", "-req", "-in", `${base}.csr`, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial", "-days", "1", "-extfile", ext, "-out", `${base}.crt`]);
+    await openssl([
+        "x509",
+        "-req",
+        "-in",
+        `${base}.csr`,
+        "-CA",
+        ca.cert,
+        "-CAkey",
+        ca.key,
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        ext,
+        "-out",
+        `${base}.crt`,
+    ]);
     fs.mkdirSync(path.dirname(files.cert), { recursive: true });
     writeServiceFile(files.cert, fs.readFileSync(`${base}.crt`, "utf8"), 0o644);
     writeServiceFile(files.ca, fs.readFileSync(verifyWith.cert, "utf8"), 0o644);
@@ -99,7 +130,9 @@ describe("TLS as the Docker target deploys it, on real servers (PostgreSQL 15, P
 
     it("PostgreSQL accepts an application role over TLS only, verified against the stack's CA", async () => {
         expect(await sessionSsl(booted.server.port, { ca: caPem(), rejectUnauthorized: true })).toBe(true);
-        await expect(sessionSsl(booted.server.port, false)).rejects.toThrow(/pg_hba.conf rejects connection for host "127.0.0.1", user "app_app", database "app", no encryption/);
+        await expect(sessionSsl(booted.server.port, false)).rejects.toThrow(
+            /pg_hba.conf rejects connection for host "127.0.0.1", user "app_app", database "app", no encryption/,
+        );
     });
 
     it("the pool serves clients with sslmode=require (libpq, as the stack's URLs say) and verify-full against the CA", async () => {
@@ -110,7 +143,9 @@ describe("TLS as the Docker target deploys it, on real servers (PostgreSQL 15, P
 
         const caFile = path.join(clientHome, "ca.crt");
         writeServiceFile(caFile, caPem(), 0o644);
-        const verified = await psql(["-c", "SELECT 1", `host=localhost port=${poolPort} dbname=app user=app_app sslmode=verify-full sslrootcert=${caFile}`], { PGPASSWORD: app().password });
+        const verified = await psql(["-c", "SELECT 1", `host=localhost port=${poolPort} dbname=app user=app_app sslmode=verify-full sslrootcert=${caFile}`], {
+            PGPASSWORD: app().password,
+        });
         expect(verified.stderr).toBe("");
         expect(verified.stdout.trim()).toBe("1");
         expect(await sessionSsl(poolPort, { ca: caPem(), rejectUnauthorized: true })).toBe(true);

@@ -8,7 +8,12 @@ import { testSpec } from "../../../cli/local/stack";
 async function knownParameters(version: 15 | 18): Promise<Set<string>> {
     const result = await run(path.join(PG_BIN[version], "postgres"), ["--describe-config"]);
     expect(result.code).toBe(0);
-    return new Set(result.stdout.split("\n").filter(Boolean).map((line) => line.split("\t")[0].toLowerCase()));
+    return new Set(
+        result.stdout
+            .split("\n")
+            .filter(Boolean)
+            .map((line) => line.split("\t")[0].toLowerCase()),
+    );
 }
 
 describe.each([15, 18] as const)("the parameter availability table against the real PostgreSQL %i binary", (version) => {
@@ -21,8 +26,13 @@ describe.each([15, 18] as const)("the parameter availability table against the r
     it("renders only core parameters this binary knows (extension settings aside)", async () => {
         const known = await knownParameters(version);
         for (const role of ["single", "primary", "replica"] as const) {
-            const names = postgresqlParameters(testSpec(version), role, CONTAINER_LAYOUT).map((p) => p.name).filter((name) => !name.includes("."));
-            expect(names.filter((name) => !known.has(name)), role).toEqual([]);
+            const names = postgresqlParameters(testSpec(version), role, CONTAINER_LAYOUT)
+                .map((p) => p.name)
+                .filter((name) => !name.includes("."));
+            expect(
+                names.filter((name) => !known.has(name)),
+                role,
+            ).toEqual([]);
         }
     });
 });

@@ -70,14 +70,16 @@ describe("output URLs with TLS on, used unchanged by psql, node-postgres and psy
 
         // The outputs for a stack published on the ports the real servers listen on.
         const ports = { postgres: booted.server.port, transactionPool: poolPort, sessionPool: booted.layout.poolPorts.session };
-        const outputs = (await runUnderMocks(() => deploy(testSpec(18, { ...config, network: { ports } }), { stack: "drivers" }), { stack: "drivers" })).outputs;
+        const outputs = (await runUnderMocks(() => deploy(testSpec(18, { ...config, network: { ports } }), { stack: "drivers" }), { stack: "drivers" }))
+            .outputs;
         urls = { primaryUrl: outputs.primaryUrl as unknown as string, transactionPoolUrl: outputs.transactionPoolUrl as unknown as string };
         // Where the client keeps the caCertificate output: the URLs' sslrootcert (ca.crt, relative).
         clientDir = fs.mkdtempSync(path.join(scratchDir("client"), "c-"));
     });
 
     it("carry sslmode=verify-full and the CA file, nothing a driver would refuse", () => {
-        for (const url of Object.values(urls)) expect(url).toMatch(/^postgresql:\/\/app_app:[^@]+@127\.0\.0\.1:\d+\/app\?sslmode=verify-full&sslrootcert=ca\.crt$/);
+        for (const url of Object.values(urls))
+            expect(url).toMatch(/^postgresql:\/\/app_app:[^@]+@127\.0\.0\.1:\d+\/app\?sslmode=verify-full&sslrootcert=ca\.crt$/);
     });
 
     for (const driver of ["psql (libpq 15)", "node-postgres", "psycopg 3"]) {
@@ -85,7 +87,12 @@ describe("output URLs with TLS on, used unchanged by psql, node-postgres and psy
             fs.copyFileSync(ca.cert, path.join(clientDir, "ca.crt"));
             for (const key of ["primaryUrl", "transactionPoolUrl"] as const) {
                 const result = await drivers[driver](urls[key]);
-                expect({ key, code: result.code, out: result.stdout.trim(), err: result.stderr.replace(/\(node:\d+\) Warning[^\n]*\n?/g, "").trim() }).toEqual({ key, code: 0, out: "app_app", err: "" });
+                expect({ key, code: result.code, out: result.stdout.trim(), err: result.stderr.replace(/\(node:\d+\) Warning[^\n]*\n?/g, "").trim() }).toEqual({
+                    key,
+                    code: 0,
+                    out: "app_app",
+                    err: "",
+                });
             }
         });
     }

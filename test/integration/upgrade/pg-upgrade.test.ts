@@ -58,11 +58,24 @@ WHERE c.oid = a.attrelid AND c.oid >= 16384 AND c.relkind IN ('r', 'p', 'm', 'f'
 async function survivalList(): Promise<Record<string, string>> {
     return {
         rows: await psql("SELECT count(*) || ' ' || sum(id) || ' ' || md5(string_agg(payload, '' ORDER BY id)) FROM items"),
-        verifiers: await psql("SELECT string_agg(rolname || '=' || rolpassword, ' ' ORDER BY rolname) FROM pg_authid WHERE rolname IN ('app', 'reader', 'postgres')", "postgres"),
-        grants: await psql("SELECT string_agg(grantee || ':' || privilege_type, ',' ORDER BY grantee, privilege_type) FROM information_schema.role_table_grants WHERE table_name = 'items'"),
-        defaultPrivileges: await psql("SELECT string_agg(pg_get_userbyid(defaclrole) || ' ' || defaclobjtype::text || ' ' || defaclacl::text, ';' ORDER BY 1) FROM pg_default_acl"),
-        cron: await psql("SELECT string_agg(jobname || '|' || schedule || '|' || command || '|' || database || '|' || username, ';' ORDER BY jobid) FROM cron.job"),
-        settings: await psql(`SELECT string_agg(name || '=' || current_setting(name), ' ' ORDER BY name) FROM unnest(ARRAY[${Object.keys(SETTINGS).map((name) => `'${name}'`).join(",")}]) AS name`),
+        verifiers: await psql(
+            "SELECT string_agg(rolname || '=' || rolpassword, ' ' ORDER BY rolname) FROM pg_authid WHERE rolname IN ('app', 'reader', 'postgres')",
+            "postgres",
+        ),
+        grants: await psql(
+            "SELECT string_agg(grantee || ':' || privilege_type, ',' ORDER BY grantee, privilege_type) FROM information_schema.role_table_grants WHERE table_name = 'items'",
+        ),
+        defaultPrivileges: await psql(
+            "SELECT string_agg(pg_get_userbyid(defaclrole) || ' ' || defaclobjtype::text || ' ' || defaclacl::text, ';' ORDER BY 1) FROM pg_default_acl",
+        ),
+        cron: await psql(
+            "SELECT string_agg(jobname || '|' || schedule || '|' || command || '|' || database || '|' || username, ';' ORDER BY jobid) FROM cron.job",
+        ),
+        settings: await psql(
+            `SELECT string_agg(name || '=' || current_setting(name), ' ' ORDER BY name) FROM unnest(ARRAY[${Object.keys(SETTINGS)
+                .map((name) => `'${name}'`)
+                .join(",")}]) AS name`,
+        ),
         extensions: await psql("SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension"),
     };
 }
@@ -84,8 +97,14 @@ beforeAll(async () => {
         shmSizeMb: 256,
     });
     // A 17 cluster as the entrypoint makes one: SCRAM for host connections, peer locally.
-    await ok(`mkdir -p ${DATA_MOUNT}/17 && ${BIN(17)}/initdb -D ${PGDATA(17)} -U postgres --pwfile=${SECRET_FILES.superuserPassword} --auth-host=scram-sha-256 --auth-local=peer --encoding=UTF8 --locale=en_US.utf8 >/dev/null`);
-    await ok(`cat >>${PGDATA(17)}/postgresql.auto.conf <<'EOF'\n${Object.entries(SETTINGS).map(([name, value]) => `${name} = '${value}'`).join("\n")}\nEOF`);
+    await ok(
+        `mkdir -p ${DATA_MOUNT}/17 && ${BIN(17)}/initdb -D ${PGDATA(17)} -U postgres --pwfile=${SECRET_FILES.superuserPassword} --auth-host=scram-sha-256 --auth-local=peer --encoding=UTF8 --locale=en_US.utf8 >/dev/null`,
+    );
+    await ok(
+        `cat >>${PGDATA(17)}/postgresql.auto.conf <<'EOF'\n${Object.entries(SETTINGS)
+            .map(([name, value]) => `${name} = '${value}'`)
+            .join("\n")}\nEOF`,
+    );
     await start(17);
     await psql(`CREATE ROLE app LOGIN PASSWORD 'app-secret'; CREATE ROLE reader LOGIN PASSWORD 'reader-secret'; CREATE DATABASE app OWNER app;`, "postgres");
     await psql(`
@@ -127,7 +146,9 @@ describe("upgrade-cluster.sh, PostgreSQL 17 -> 18 on one volume", () => {
         await stop(17);
         const refused = await upgrade("--rehearse 17 18");
         expect(refused.code).toBe(1);
-        expect(refused.stderr.trim().split("\n").at(-1)).toMatch(/^upgrade-cluster: database app has \d+ column option\(s\) PostgreSQL 18 refuses \(pg_attver\)/);
+        expect(refused.stderr.trim().split("\n").at(-1)).toMatch(
+            /^upgrade-cluster: database app has \d+ column option\(s\) PostgreSQL 18 refuses \(pg_attver\)/,
+        );
         const left = await ok(`ls ${DATA_MOUNT}`);
         expect(left.split("\n").filter(Boolean).sort()).toEqual(["17"]);
         await start(17);
@@ -136,11 +157,18 @@ describe("upgrade-cluster.sh, PostgreSQL 17 -> 18 on one volume", () => {
 
     it("a failing pg_upgrade --check (a library only 17 has) prints the report, upgrades nothing, and 17 serves again", async () => {
         // A tiny extension whose library exists for 17 only (a copy of tablefunc under another name).
-        await box.exec(["bash", "-c", [
-            "cp /usr/lib/postgresql/17/lib/tablefunc.so /usr/lib/postgresql/17/lib/only17.so",
-            "printf \"default_version = '1.0'\\nmodule_pathname = '\\$libdir/only17'\\nrelocatable = true\\n\" >/usr/share/postgresql/17/extension/only17.control",
-            "printf \"CREATE FUNCTION only17_normal_rand(int, float8, float8) RETURNS SETOF float8 AS 'MODULE_PATHNAME', 'normal_rand' LANGUAGE C STRICT;\\n\" >/usr/share/postgresql/17/extension/only17--1.0.sql",
-        ].join(" && ")], { user: "root" });
+        await box.exec(
+            [
+                "bash",
+                "-c",
+                [
+                    "cp /usr/lib/postgresql/17/lib/tablefunc.so /usr/lib/postgresql/17/lib/only17.so",
+                    "printf \"default_version = '1.0'\\nmodule_pathname = '\\$libdir/only17'\\nrelocatable = true\\n\" >/usr/share/postgresql/17/extension/only17.control",
+                    "printf \"CREATE FUNCTION only17_normal_rand(int, float8, float8) RETURNS SETOF float8 AS 'MODULE_PATHNAME', 'normal_rand' LANGUAGE C STRICT;\\n\" >/usr/share/postgresql/17/extension/only17--1.0.sql",
+                ].join(" && "),
+            ],
+            { user: "root" },
+        );
         await psql("CREATE DATABASE scratch", "postgres");
         await psql("CREATE EXTENSION only17", "scratch");
         await stop(17);
@@ -148,7 +176,9 @@ describe("upgrade-cluster.sh, PostgreSQL 17 -> 18 on one volume", () => {
         expect(failed.code).toBe(1);
         expect(failed.stderr).toMatch(/loadable libraries/);
         expect(failed.stderr).toMatch(/only17/);
-        expect(failed.stderr.trim().split("\n").at(-1)).toMatch(/^upgrade-cluster: pg_upgrade --check from 17 to 18 failed \(report above\); nothing was upgraded, the new cluster was removed/);
+        expect(failed.stderr.trim().split("\n").at(-1)).toMatch(
+            /^upgrade-cluster: pg_upgrade --check from 17 to 18 failed \(report above\); nothing was upgraded, the new cluster was removed/,
+        );
         expect((await ok(`ls ${DATA_MOUNT}`)).split("\n").filter(Boolean)).toEqual(["17"]);
         expect((await sh(`test -f ${PGDATA(17)}/global/pg_control`)).code).toBe(0);
         await start(17);
@@ -195,7 +225,9 @@ describe("upgrade-cluster.sh, PostgreSQL 17 -> 18 on one volume", () => {
         await start(18);
         expect(await psql("SELECT 1")).toBe("1\n");
         const downtimeMs = Date.now() - began;
-        console.log(`downtime 17 -> 18 (pg_upgrade --link, ${ROWS} rows, ${(await psql("SELECT pg_size_pretty(pg_database_size('app'))")).trim()}): ${(downtimeMs / 1000).toFixed(1)} s`);
+        console.log(
+            `downtime 17 -> 18 (pg_upgrade --link, ${ROWS} rows, ${(await psql("SELECT pg_size_pretty(pg_database_size('app'))")).trim()}): ${(downtimeMs / 1000).toFixed(1)} s`,
+        );
         console.log(upgraded.stderr.trim());
 
         expect(await psql("SELECT current_setting('server_version_num')::int / 10000")).toBe("18\n");

@@ -1,24 +1,50 @@
 import { describe, expect, it } from "vitest";
-import { compare, formatReport, median, parsePgbench, percentile, renderSvg, type BenchRow, type BenchSettings, type CapacityResult } from "../../../cli/bench-report";
+import {
+    compare,
+    formatReport,
+    median,
+    parsePgbench,
+    percentile,
+    renderSvg,
+    type BenchRow,
+    type BenchSettings,
+    type CapacityResult,
+} from "../../../cli/bench-report";
 
 const settings: BenchSettings = {
-    rounds: 3, seconds: 5, clients: 16, version: 18, tls: [false, true], skipped: [],
-    targets: [{ id: "direct", path: "direct" }, { id: "pool-verifiers@1.18", path: "pool-verifiers", pgbouncer: "1.18" }, { id: "relay", path: "relay" }],
+    rounds: 3,
+    seconds: 5,
+    clients: 16,
+    version: 18,
+    tls: [false, true],
+    skipped: [],
+    targets: [
+        { id: "direct", path: "direct" },
+        { id: "pool-verifiers@1.18", path: "pool-verifiers", pgbouncer: "1.18" },
+        { id: "relay", path: "relay" },
+    ],
     machine: { cores: 2 },
 };
 
 /** Three rounds: the pool 3× direct per transaction, 0.8× persistent; the relay persistent only. */
-const rows: BenchRow[] = [false, true].flatMap((tls) => [1, 2, 3].flatMap((round) => [
-    { target: "direct", tls, connections: "per-transaction", round, tps: 100 * round, latencyMs: 1 },
-    { target: "pool-verifiers@1.18", tls, connections: "per-transaction", round, tps: 300 * round, latencyMs: 1 },
-    { target: "direct", tls, connections: "persistent", round, tps: 1000, latencyMs: 1 },
-    { target: "pool-verifiers@1.18", tls, connections: "persistent", round, tps: 700 + 50 * round, latencyMs: 1 },
-    { target: "relay", tls, connections: "persistent", round, tps: 900, latencyMs: 1 },
-] as const));
+const rows: BenchRow[] = [false, true].flatMap((tls) =>
+    [1, 2, 3].flatMap(
+        (round) =>
+            [
+                { target: "direct", tls, connections: "per-transaction", round, tps: 100 * round, latencyMs: 1 },
+                { target: "pool-verifiers@1.18", tls, connections: "per-transaction", round, tps: 300 * round, latencyMs: 1 },
+                { target: "direct", tls, connections: "persistent", round, tps: 1000, latencyMs: 1 },
+                { target: "pool-verifiers@1.18", tls, connections: "persistent", round, tps: 700 + 50 * round, latencyMs: 1 },
+                { target: "relay", tls, connections: "persistent", round, tps: 900, latencyMs: 1 },
+            ] as const,
+    ),
+);
 
 describe("bench statistics and report", () => {
     it("reads pgbench's tps and latency", () => {
-        expect(parsePgbench("number of failed transactions: 0 (0.000%)\nlatency average = 1.6 ms\ntps = 9881.734562 (without initial connection time)\n")).toEqual({ tps: 9881.734562, latencyMs: 1.6 });
+        expect(
+            parsePgbench("number of failed transactions: 0 (0.000%)\nlatency average = 1.6 ms\ntps = 9881.734562 (without initial connection time)\n"),
+        ).toEqual({ tps: 9881.734562, latencyMs: 1.6 });
         expect(() => parsePgbench("connection to server failed")).toThrow(/pgbench printed no tps/);
     });
 
@@ -40,11 +66,33 @@ describe("bench statistics and report", () => {
 
     it("prints each group with direct first and the capacity runs with their refusals", () => {
         const capacity: CapacityResult[] = [
-            { target: "pool-verifiers@1.18", clients: 1000, maxConnections: 100, seconds: 15, connected: 1000, refused: {}, queryErrors: 0, queries: 50_000, latencyMs: { p50: 10, p95: 20, p99: 30, max: 40 }, connectMs: { p50: 1, p95: 2, p99: 3 } },
-            { target: "direct", clients: 1000, maxConnections: 100, seconds: 15, connected: 97, refused: { "sorry, too many clients already": 903 }, queryErrors: 0, queries: 9000 },
+            {
+                target: "pool-verifiers@1.18",
+                clients: 1000,
+                maxConnections: 100,
+                seconds: 15,
+                connected: 1000,
+                refused: {},
+                queryErrors: 0,
+                queries: 50_000,
+                latencyMs: { p50: 10, p95: 20, p99: 30, max: 40 },
+                connectMs: { p50: 1, p95: 2, p99: 3 },
+            },
+            {
+                target: "direct",
+                clients: 1000,
+                maxConnections: 100,
+                seconds: 15,
+                connected: 97,
+                refused: { "sorry, too many clients already": 903 },
+                queryErrors: 0,
+                queries: 9000,
+            },
         ];
         const report = formatReport(settings, rows, capacity);
-        expect(report).toMatch(/TLS off, new connection per transaction \(-C\)[^\n]*\n {2}direct +200 tps \[100-300\]\n {2}pool, verifiers \(PgBouncer 1\.18\) +600 tps \[300-900\] {2}ratio 3\.00 \[3\.00-3\.00\]/);
+        expect(report).toMatch(
+            /TLS off, new connection per transaction \(-C\)[^\n]*\n {2}direct +200 tps \[100-300\]\n {2}pool, verifiers \(PgBouncer 1\.18\) +600 tps \[300-900\] {2}ratio 3\.00 \[3\.00-3\.00\]/,
+        );
         expect(report).toContain("bare TCP relay");
         expect(report).toContain("connected 1000, refused 0, query errors 0, queries 50000");
         expect(report).toContain('connected 97, refused 903 (903× "sorry, too many clients already")');

@@ -69,13 +69,20 @@ describe("the committed stack files say what a user must change", () => {
 describe("npm run check on a copy that kept the example values", () => {
     it("prod copied as staging: refused, naming the VPC and the subnets", async () => {
         expect(await problems("staging", copyOf("prod", "staging"))).toEqual([
-            expect.stringMatching(/^pg-platform:aws\.vpcId: "vpc-0a1b2c3d4e5f60718" is the example value of Pulumi\.prod\.yaml, not yours; replace it with your VPC/),
-            expect.stringMatching(/^pg-platform:aws\.subnetIds: "subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003" are the example value of Pulumi\.prod\.yaml/),
+            expect.stringMatching(
+                /^pg-platform:aws\.vpcId: "vpc-0a1b2c3d4e5f60718" is the example value of Pulumi\.prod\.yaml, not yours; replace it with your VPC/,
+            ),
+            expect.stringMatching(
+                /^pg-platform:aws\.subnetIds: "subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003" are the example value of Pulumi\.prod\.yaml/,
+            ),
         ]);
     });
 
     it("prod copied under its own name into another project: refused all the same", async () => {
-        expect((await problems("prod", copyOf("prod", "prod"))).map((line) => line.split(":").slice(0, 2).join(":"))).toEqual(["pg-platform:aws.vpcId", "pg-platform:aws.subnetIds"]);
+        expect((await problems("prod", copyOf("prod", "prod"))).map((line) => line.split(":").slice(0, 2).join(":"))).toEqual([
+            "pg-platform:aws.vpcId",
+            "pg-platform:aws.subnetIds",
+        ]);
     });
 
     it("gcp-prod and k8s copies: the project, the network and the image repository", async () => {
@@ -85,7 +92,9 @@ describe("npm run check on a copy that kept the example values", () => {
     });
 
     it("the copy with its own VPC and subnets passes", async () => {
-        const own = copyOf("prod", "staging", (yaml) => yaml.replace(/vpc-0a1b2c3d4e5f60718/, "vpc-0fedcba987654321f").replace(/subnet-0a1b2c3d4e5f6000(\d)/g, "subnet-0fedcba98765432$1"));
+        const own = copyOf("prod", "staging", (yaml) =>
+            yaml.replace(/vpc-0a1b2c3d4e5f60718/, "vpc-0fedcba987654321f").replace(/subnet-0a1b2c3d4e5f6000(\d)/g, "subnet-0fedcba98765432$1"),
+        );
         expect(await problems("staging", own)).toEqual([]);
     });
 
@@ -94,7 +103,11 @@ describe("npm run check on a copy that kept the example values", () => {
         let status = 0;
         let stderr = "";
         try {
-            execFileSync(process.execPath, [path.join(PROJECT_DIR, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_DIR, "cli/check.ts"), "--stack", "staging", "--project-dir", dir], { encoding: "utf8", stdio: "pipe" });
+            execFileSync(
+                process.execPath,
+                [path.join(PROJECT_DIR, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_DIR, "cli/check.ts"), "--stack", "staging", "--project-dir", dir],
+                { encoding: "utf8", stdio: "pipe" },
+            );
         } catch (error) {
             status = (error as { status: number }).status;
             stderr = (error as { stderr: string }).stderr;

@@ -17,7 +17,8 @@ function project(files: Record<string, string>): string {
 describe("loadStackConfig", () => {
     it("merges declared defaults under the stack's values, as the CLI does", () => {
         const dir = project({
-            "Pulumi.yaml": "name: pg-platform\nruntime: nodejs\nconfig:\n  target:\n    type: string\n    default: docker\n  replicas:\n    type: integer\n    default: 0\n",
+            "Pulumi.yaml":
+                "name: pg-platform\nruntime: nodejs\nconfig:\n  target:\n    type: string\n    default: docker\n  replicas:\n    type: integer\n    default: 0\n",
             "Pulumi.x.yaml": "config:\n  pg-platform:replicas: 2\n  pg-platform:postgres:\n    version: 17\n",
         });
         expect(loadStackConfig("x", dir)).toEqual({

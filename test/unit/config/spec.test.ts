@@ -64,23 +64,66 @@ describe("parseSpec rejects bad input, naming the key, the value and what is all
         ["an unknown target", { target: "azure" }, /pg-platform:target: .*"docker".*"kubernetes".*"aws".*"gcp".*\(got "azure"\)/],
         ["replicas without a primary", { replicas: 1 }, /pg-platform:replicas: replicas need topology "primary" \(topology is "single"\)/],
         ["a port out of range", { network: { ports: { postgres: 70000 } } }, /pg-platform:network\.ports\.postgres: .*65535.*\(got 70000\)/],
-        ["a reused port", { topology: "primary", network: { ports: { exporter: 6432 } } }, /pg-platform:network\.ports\.exporter: port 6432 is already used by network\.ports\.transactionPool/],
-        ["a replica port colliding with a pool", { topology: "primary", replicas: 2, network: { ports: { replicaBase: 6431 } } }, /port 6432 is already used by network\.ports\.transactionPool/],
+        [
+            "a reused port",
+            { topology: "primary", network: { ports: { exporter: 6432 } } },
+            /pg-platform:network\.ports\.exporter: port 6432 is already used by network\.ports\.transactionPool/,
+        ],
+        [
+            "a replica port colliding with a pool",
+            { topology: "primary", replicas: 2, network: { ports: { replicaBase: 6431 } } },
+            /port 6432 is already used by network\.ports\.transactionPool/,
+        ],
         ["a bind address that is not an IP", { network: { bindAddress: "localhost" } }, /pg-platform:network\.bindAddress: must be an IPv4 or IPv6 address/],
-        ["a database name that is not an identifier", { postgres: { databases: [{ name: "My-DB" }] } }, /pg-platform:postgres\.databases\.0\.name: must be a lower-case identifier.*\(got "My-DB"\)/],
-        ["a reserved role name", { postgres: { roles: [{ name: "pg_admin", database: "app", access: "readonly" }] } }, /pg-platform:postgres\.roles\.0\.name: names starting with pg_ are reserved/],
-        ["a role for a database that does not exist", { postgres: { roles: [{ name: "report", database: "sales", access: "readonly" }] } }, /pg-platform:postgres\.roles\.0\.database: "sales" is not one of postgres\.databases/],
-        ["a role clashing with a platform role", { postgres: { roles: [{ name: "app_app", database: "app", access: "readonly" }] } }, /"app_app" is already a platform or per-database role/],
-        ["a memory size that cannot be parsed", { postgres: { memory: "lots" } }, /pg-platform:postgres\.memory: must be a memory size such as "512MB".*\(got "lots"\)/],
+        [
+            "a database name that is not an identifier",
+            { postgres: { databases: [{ name: "My-DB" }] } },
+            /pg-platform:postgres\.databases\.0\.name: must be a lower-case identifier.*\(got "My-DB"\)/,
+        ],
+        [
+            "a reserved role name",
+            { postgres: { roles: [{ name: "pg_admin", database: "app", access: "readonly" }] } },
+            /pg-platform:postgres\.roles\.0\.name: names starting with pg_ are reserved/,
+        ],
+        [
+            "a role for a database that does not exist",
+            { postgres: { roles: [{ name: "report", database: "sales", access: "readonly" }] } },
+            /pg-platform:postgres\.roles\.0\.database: "sales" is not one of postgres\.databases/,
+        ],
+        [
+            "a role clashing with a platform role",
+            { postgres: { roles: [{ name: "app_app", database: "app", access: "readonly" }] } },
+            /"app_app" is already a platform or per-database role/,
+        ],
+        [
+            "a memory size that cannot be parsed",
+            { postgres: { memory: "lots" } },
+            /pg-platform:postgres\.memory: must be a memory size such as "512MB".*\(got "lots"\)/,
+        ],
         ["less memory than the auto-tuning accepts", { postgres: { memory: "256MB" } }, /pg-platform:postgres\.memory: must be at least 512MB/],
         ["an unsupported PostgreSQL version", { postgres: { version: 14 } }, /pg-platform:postgres\.version: must be one of 15, 16, 17, 18 \(got 14\)/],
         ["a target whose own settings are missing", { target: "aws" }, /pg-platform:aws: target "aws" needs its own settings under pg-platform:aws/],
-        ["an extension used by a database but not enabled", { postgres: { databases: [{ name: "app", extensions: ["pg_trgm"] }] } }, /"pg_trgm" must also be in postgres\.extensions/],
-        ["pgvector enabled without building it into the image", { postgres: { extensions: ["pgvector"] } }, /pg-platform:image\.extensions: pgvector is in postgres\.extensions/],
-        ["a multi-line parameter value", { postgres: { parameters: { application_name: "a\nb" } } }, /pg-platform:postgres\.parameters\.application_name: .*single line/],
+        [
+            "an extension used by a database but not enabled",
+            { postgres: { databases: [{ name: "app", extensions: ["pg_trgm"] }] } },
+            /"pg_trgm" must also be in postgres\.extensions/,
+        ],
+        [
+            "pgvector enabled without building it into the image",
+            { postgres: { extensions: ["pgvector"] } },
+            /pg-platform:image\.extensions: pgvector is in postgres\.extensions/,
+        ],
+        [
+            "a multi-line parameter value",
+            { postgres: { parameters: { application_name: "a\nb" } } },
+            /pg-platform:postgres\.parameters\.application_name: .*single line/,
+        ],
     ])("%s", (_case, raw, message) => {
         const found = problems(raw);
-        expect(found.some((line) => message.test(line)), `problems were:\n${found.join("\n")}`).toBe(true);
+        expect(
+            found.some((line) => message.test(line)),
+            `problems were:\n${found.join("\n")}`,
+        ).toBe(true);
     });
 
     it("reports every problem at once, not just the first", () => {
@@ -113,9 +156,11 @@ describe("ConfigError.gather", () => {
         };
         expect(() => ConfigError.gather(fail("a"), () => undefined, fail("b"))).toThrow(expect.objectContaining({ problems: ["a", "b"] }));
         expect(() => ConfigError.gather(() => undefined)).not.toThrow();
-        expect(() => ConfigError.gather(() => {
-            throw new TypeError("bug");
-        })).toThrow(TypeError);
+        expect(() =>
+            ConfigError.gather(() => {
+                throw new TypeError("bug");
+            }),
+        ).toThrow(TypeError);
     });
 });
 

@@ -12,7 +12,10 @@ const project = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "ut
     runtime: { name: string };
     config: Record<string, { type?: string; description?: string; default?: unknown }>;
 };
-const stacks = fs.readdirSync(PROJECT_DIR).filter((file) => /^Pulumi\..+\.yaml$/.test(file)).map((file) => file.slice("Pulumi.".length, -".yaml".length));
+const stacks = fs
+    .readdirSync(PROJECT_DIR)
+    .filter((file) => /^Pulumi\..+\.yaml$/.test(file))
+    .map((file) => file.slice("Pulumi.".length, -".yaml".length));
 
 describe("Pulumi.yaml", () => {
     it("is the pg-platform Node.js project", () => {
@@ -45,7 +48,10 @@ describe("the CLI's required-key rule, applied offline", () => {
     it("refuses a stack lacking a key Pulumi.yaml declares without a default, naming it", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pg-platform-stack-"));
         try {
-            fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: pg-platform\nruntime: nodejs\nconfig:\n  aws:\n    description: required\n  target:\n    type: string\n    default: docker\n");
+            fs.writeFileSync(
+                path.join(dir, "Pulumi.yaml"),
+                "name: pg-platform\nruntime: nodejs\nconfig:\n  aws:\n    description: required\n  target:\n    type: string\n    default: docker\n",
+            );
             fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  pg-platform:target: docker\n");
             expect(() => loadStackConfig("dev", dir)).toThrow(/Stack 'dev' is missing configuration value 'aws'/);
             fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  pg-platform:aws: {}\n");

@@ -33,11 +33,10 @@ function lockedVersion(npmPackage: string): string | undefined {
 
 /** Every pin that follows an npm SDK, labelled for the failure message. */
 const npmPins = (
-    [
-        ["the Pulumi CLI", pins.cli],
-        ["the Node.js language host", pins.languageHost],
-        ...pins.plugins.map((p) => [`the ${p.name} ${p.kind} plugin`, p]),
-    ] as [string, Pin][]
+    [["the Pulumi CLI", pins.cli], ["the Node.js language host", pins.languageHost], ...pins.plugins.map((p) => [`the ${p.name} ${p.kind} plugin`, p])] as [
+        string,
+        Pin,
+    ][]
 ).filter((entry): entry is [string, Pin & { npmPackage: string }] => entry[1].npmPackage !== undefined);
 
 describe("scripts/engine-versions.json", () => {

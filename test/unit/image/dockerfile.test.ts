@@ -6,7 +6,14 @@ import { describe, expect, it } from "vitest";
 import { IMAGE_CONTEXT_DIR } from "../../../components/image";
 import { dockerfileBaseImages } from "../../../policies/rules/pinned-images";
 import { EXTENSION_PINS, POSTGRES_BASE_IMAGE, POSTGRES_IMAGE_VERSION } from "../../../components/image/extensions";
-import { APPLY_INIT_SQL_PATH, ENTRYPOINT_PATH, HEALTHCHECK_PATH, REPLICA_BOOTSTRAP_PATH, UPGRADE_CLUSTER_PATH, WAL_ARCHIVE_DIR } from "../../../components/image/runtime";
+import {
+    APPLY_INIT_SQL_PATH,
+    ENTRYPOINT_PATH,
+    HEALTHCHECK_PATH,
+    REPLICA_BOOTSTRAP_PATH,
+    UPGRADE_CLUSTER_PATH,
+    WAL_ARCHIVE_DIR,
+} from "../../../components/image/runtime";
 
 const text = fs.readFileSync(path.join(IMAGE_CONTEXT_DIR, "Dockerfile"), "utf8");
 const dockerfile = DockerfileParser.parse(text);
@@ -21,8 +28,13 @@ const argDefaults = new Map(
         return property && value !== null && value !== undefined ? [[property.getName(), value] as const] : [];
     }),
 );
-const expand = (value: string) => value.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced?: string, bare?: string) => argDefaults.get((braced ?? bare) as string) ?? "");
-const stageOf = (instruction: Instruction) => dockerfile.getFROMs().filter((from) => from.getRange().start.line <= instruction.getRange().start.line).at(-1);
+const expand = (value: string) =>
+    value.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced?: string, bare?: string) => argDefaults.get((braced ?? bare) as string) ?? "");
+const stageOf = (instruction: Instruction) =>
+    dockerfile
+        .getFROMs()
+        .filter((from) => from.getRange().start.line <= instruction.getRange().start.line)
+        .at(-1);
 const finalStage = instructions.filter((i) => stageOf(i) === dockerfile.getFROMs().at(-1));
 
 describe("the image's Dockerfile", () => {
@@ -73,16 +85,34 @@ describe("the image's Dockerfile", () => {
         expect(fromStages.every((c) => stageOf(c)?.getBuildStage() === "final")).toBe(true);
         // The helper stages only the library and the control/SQL files under /out.
         const helper = fs.readFileSync(path.join(IMAGE_CONTEXT_DIR, "build-extension.sh"), "utf8");
-        expect(helper.match(/cp -a .*"\/out\$[a-z_]+\/"/g)).toEqual(['cp -a "/stage/$name$lib_dir/." "/out$lib_dir/"', 'cp -a "/stage/$name$extension_dir/." "/out$extension_dir/"']);
+        expect(helper.match(/cp -a .*"\/out\$[a-z_]+\/"/g)).toEqual([
+            'cp -a "/stage/$name$lib_dir/." "/out$lib_dir/"',
+            'cp -a "/stage/$name$extension_dir/." "/out$extension_dir/"',
+        ]);
     });
 
     it("installs every script at the path the targets use, as the entrypoint and healthcheck", () => {
         const scriptCopy = dockerfile.getCOPYs().find((c) => c.getArguments().some((a) => a.getValue() === "healthcheck.sh"));
         const args = scriptCopy?.getArguments().map((a) => a.getValue()) ?? [];
         const dir = args.at(-1) as string;
-        expect(args.slice(0, -1).map((file) => path.posix.join(dir, file)).sort()).toEqual([ENTRYPOINT_PATH, APPLY_INIT_SQL_PATH, HEALTHCHECK_PATH, REPLICA_BOOTSTRAP_PATH, UPGRADE_CLUSTER_PATH].sort());
-        expect(dockerfile.getENTRYPOINTs()[0].getJSONStrings().map((s) => s.getJSONValue())).toEqual([ENTRYPOINT_PATH]);
-        expect(dockerfile.getCMDs()[0].getJSONStrings().map((s) => s.getJSONValue())).toEqual(["postgres"]);
+        expect(
+            args
+                .slice(0, -1)
+                .map((file) => path.posix.join(dir, file))
+                .sort(),
+        ).toEqual([ENTRYPOINT_PATH, APPLY_INIT_SQL_PATH, HEALTHCHECK_PATH, REPLICA_BOOTSTRAP_PATH, UPGRADE_CLUSTER_PATH].sort());
+        expect(
+            dockerfile
+                .getENTRYPOINTs()[0]
+                .getJSONStrings()
+                .map((s) => s.getJSONValue()),
+        ).toEqual([ENTRYPOINT_PATH]);
+        expect(
+            dockerfile
+                .getCMDs()[0]
+                .getJSONStrings()
+                .map((s) => s.getJSONValue()),
+        ).toEqual(["postgres"]);
         expect(dockerfile.getHEALTHCHECKs()[0].getArgumentsContent()).toContain(`CMD ["${HEALTHCHECK_PATH}"]`);
     });
 
@@ -111,13 +141,22 @@ describe("the image's Dockerfile", () => {
         expect(order.indexOf("USER")).toBeGreaterThan(lastCopy);
         const scriptCopyIndex = finalStage.findIndex((i) => (i.getArgumentsContent() ?? "").includes("healthcheck.sh"));
         expect(scriptCopyIndex).toBe(lastCopy);
-        expect(text).toMatch(/RUN --mount=type=cache,target=\/var\/cache\/apt,sharing=locked \\\n\s+--mount=type=cache,target=\/var\/lib\/apt,sharing=locked \\\n\s+apt-get update/);
+        expect(text).toMatch(
+            /RUN --mount=type=cache,target=\/var\/cache\/apt,sharing=locked \\\n\s+--mount=type=cache,target=\/var\/lib\/apt,sharing=locked \\\n\s+apt-get update/,
+        );
     });
 });
 
 describe("the image's scripts", () => {
     it("are clean under shellcheck", () => {
-        expect(scripts.sort()).toEqual(["apply-init-sql.sh", "build-extension.sh", "docker-auto-config-entrypoint.sh", "healthcheck.sh", "replica-bootstrap.sh", "upgrade-cluster.sh"]);
+        expect(scripts.sort()).toEqual([
+            "apply-init-sql.sh",
+            "build-extension.sh",
+            "docker-auto-config-entrypoint.sh",
+            "healthcheck.sh",
+            "replica-bootstrap.sh",
+            "upgrade-cluster.sh",
+        ]);
         const result = spawnSync("shellcheck", ["--severity=style", ...scripts], { cwd: IMAGE_CONTEXT_DIR, encoding: "utf8" });
         expect(result.error, "shellcheck must be installed (apt-get install shellcheck)").toBeUndefined();
         expect(result.stdout + result.stderr).toBe("");
@@ -136,7 +175,11 @@ describe("the image's scripts", () => {
 
     it("build-extension.sh refuses a name that is not a plain word before deleting or writing anything", () => {
         for (const name of ["", "..", "pg_cron/../.."]) {
-            const result = spawnSync(path.join(IMAGE_CONTEXT_DIR, "build-extension.sh"), [name, "https://github.com/citusdata/pg_cron.git", "465b38c737f584d520229f5a1d69d1d44649e4e5"], { encoding: "utf8" });
+            const result = spawnSync(
+                path.join(IMAGE_CONTEXT_DIR, "build-extension.sh"),
+                [name, "https://github.com/citusdata/pg_cron.git", "465b38c737f584d520229f5a1d69d1d44649e4e5"],
+                { encoding: "utf8" },
+            );
             expect(result.status, name).toBe(1);
             expect(result.stderr, name).toBe(`build-extension: extension name must be lower-case letters, digits and _ (got "${name}")\n`);
         }
@@ -144,7 +187,9 @@ describe("the image's scripts", () => {
 
     it("build-extension.sh refuses anything but a full commit before fetching", () => {
         const run = (commit: string) =>
-            spawnSync(path.join(IMAGE_CONTEXT_DIR, "build-extension.sh"), ["pg_cron", "https://github.com/citusdata/pg_cron.git", commit], { encoding: "utf8" });
+            spawnSync(path.join(IMAGE_CONTEXT_DIR, "build-extension.sh"), ["pg_cron", "https://github.com/citusdata/pg_cron.git", commit], {
+                encoding: "utf8",
+            });
         for (const ref of ["v1.6.7", "main", "465b38c"]) {
             const result = run(ref);
             expect(result.status).toBe(1);

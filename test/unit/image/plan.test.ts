@@ -54,7 +54,12 @@ describe("resolveImage: building", () => {
         const p = plan({ image: { extensions: ["pgvector"] } });
         expect(p.buildArgs.BUILD_PGVECTOR).toBe("true");
         expect(p.manifest.map((e) => e.name)).toEqual(["pg_cron", "pgaudit", "pgvector"]);
-        expect(p.manifest[2]).toEqual({ name: "pgvector", version: "0.8.2", commit: "cab9da72c04353f143bb06b42ab70a403daac64a", repository: "https://github.com/pgvector/pgvector" });
+        expect(p.manifest[2]).toEqual({
+            name: "pgvector",
+            version: "0.8.2",
+            commit: "cab9da72c04353f143bb06b42ab70a403daac64a",
+            repository: "https://github.com/pgvector/pgvector",
+        });
         expect(p.tag).toBe("pg-platform/postgres:18.4-pgvector");
     });
 
@@ -65,8 +70,16 @@ describe("resolveImage: building", () => {
     });
 
     it("pushes to image.repository on the chosen platforms with a registry cache", () => {
-        const p = plan({ image: { push: true, repository: "ghcr.io/acme/postgres", platforms: ["linux/arm64"], cacheRef: "ghcr.io/acme/postgres:buildcache" } });
-        expect(p).toMatchObject({ push: true, repository: "ghcr.io/acme/postgres", tag: "ghcr.io/acme/postgres:18.4", platforms: ["linux/arm64"], cacheRef: "ghcr.io/acme/postgres:buildcache" });
+        const p = plan({
+            image: { push: true, repository: "ghcr.io/acme/postgres", platforms: ["linux/arm64"], cacheRef: "ghcr.io/acme/postgres:buildcache" },
+        });
+        expect(p).toMatchObject({
+            push: true,
+            repository: "ghcr.io/acme/postgres",
+            tag: "ghcr.io/acme/postgres:18.4",
+            platforms: ["linux/arm64"],
+            cacheRef: "ghcr.io/acme/postgres:buildcache",
+        });
     });
 
     it("refuses to push without a repository, naming the setting", () => {
@@ -110,7 +123,9 @@ describe("image references", () => {
 
     it("builds repository@digest and refuses a build that reported no digest", () => {
         expect(digestReference("ghcr.io/acme/postgres", DIGEST)).toBe(`ghcr.io/acme/postgres@${DIGEST}`);
-        expect(() => digestReference("ghcr.io/acme/postgres", "")).toThrow('the image build for ghcr.io/acme/postgres reported no sha256 digest (got ""); it must be pushed or loaded');
+        expect(() => digestReference("ghcr.io/acme/postgres", "")).toThrow(
+            'the image build for ghcr.io/acme/postgres reported no sha256 digest (got ""); it must be pushed or loaded',
+        );
     });
 });
 
@@ -121,9 +136,12 @@ describe("healthcheckArgs", () => {
             image: { extensions: ["pgvector"] },
         });
         expect(healthcheckArgs(spec, "primary")).toEqual([
-            "--role", "primary",
-            "--available", "pg_stat_statements,pg_cron,pgaudit,pg_trgm,vector",
-            "--preloaded", "pg_stat_statements,auto_explain,pg_cron,pgaudit",
+            "--role",
+            "primary",
+            "--available",
+            "pg_stat_statements,pg_cron,pgaudit,pg_trgm,vector",
+            "--preloaded",
+            "pg_stat_statements,auto_explain,pg_cron,pgaudit",
         ]);
         expect(healthcheckArgs(spec, "replica").slice(0, 2)).toEqual(["--role", "replica"]);
         expect(healthcheckArgs(spec, "single").slice(0, 2)).toEqual(["--role", "primary"]);

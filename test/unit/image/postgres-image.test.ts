@@ -66,7 +66,12 @@ describe("PostgresImage building the platform image", async () => {
 
     it("passes the pinned-images policy, which reads the inline Dockerfile's FROM lines", async () => {
         const pinnedFindings = async (resources: readonly MockedResource[]) =>
-            (await runPolicies(resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, props: r.inputs })), { "pinned-images": "mandatory" }))
+            (
+                await runPolicies(
+                    resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, props: r.inputs })),
+                    { "pinned-images": "mandatory" },
+                )
+            )
                 .filter((v) => v.policy === "pinned-images")
                 .map((v) => v.message);
         expect(await pinnedFindings(run.resources)).toEqual([]);
@@ -79,7 +84,15 @@ describe("PostgresImage building the platform image", async () => {
 
 describe("PostgresImage with push, cache, pgvector and source labels", async () => {
     const run = await build(
-        { image: { extensions: ["pgvector"], push: true, repository: "ghcr.io/acme/postgres", platforms: ["linux/arm64"], cacheRef: "ghcr.io/acme/postgres:cache" } },
+        {
+            image: {
+                extensions: ["pgvector"],
+                push: true,
+                repository: "ghcr.io/acme/postgres",
+                platforms: ["linux/arm64"],
+                cacheRef: "ghcr.io/acme/postgres:cache",
+            },
+        },
         { sourceUrl: "https://github.com/acme/pg-platform", revision: "0123456789abcdef0123456789abcdef01234567" },
     );
     const inputs = buildInputs(run.resources);
@@ -87,7 +100,9 @@ describe("PostgresImage with push, cache, pgvector and source labels", async () 
     it("pushes the chosen platforms to the repository and reads and writes the registry cache", () => {
         expect(inputs).toMatchObject({ push: true, load: false, platforms: ["linux/arm64"], tags: ["ghcr.io/acme/postgres:18.4-pgvector"] });
         expect(inputs.cacheFrom).toEqual([{ registry: { ref: "ghcr.io/acme/postgres:cache" } }]);
-        expect(inputs.cacheTo).toEqual([{ registry: { ref: "ghcr.io/acme/postgres:cache", mode: "max", imageManifest: true, ociMediaTypes: true, ignoreError: true } }]);
+        expect(inputs.cacheTo).toEqual([
+            { registry: { ref: "ghcr.io/acme/postgres:cache", mode: "max", imageManifest: true, ociMediaTypes: true, ignoreError: true } },
+        ]);
     });
 
     it("switches pgvector on and records the source in the labels' build arguments", () => {

@@ -11,7 +11,9 @@ const CDC = { postgres: { version: 17 as const, cdc: { databases: [{ name: "app"
 
 describe("CDC on managed targets", () => {
     it("says on each target what to run, and nothing when CDC names no database", () => {
-        expect(managedCdcUnavailable(spec(CDC), "aws")).toMatch(/^rds\.logical_replication is on in the parameter group, but the platform makes no CDC role.*GRANT rds_replication TO app_cdc/);
+        expect(managedCdcUnavailable(spec(CDC), "aws")).toMatch(
+            /^rds\.logical_replication is on in the parameter group, but the platform makes no CDC role.*GRANT rds_replication TO app_cdc/,
+        );
         expect(managedCdcUnavailable(spec(CDC), "gcp")).toMatch(/^cloudsql\.logical_decoding is on, .*ALTER ROLE app_cdc WITH REPLICATION/);
         expect(managedCdcUnavailable(spec({}), "aws")).toBeUndefined();
     });

@@ -48,10 +48,12 @@ function physicalNames(resources: readonly MockedResource[]): [string, Rule, str
     }
     for (const r of ofType(resources, "aws:rds/proxy:Proxy")) add(autoname(r.name), RULES.rdsProxy, "RDS Proxy name");
     for (const r of ofType(resources, "aws:iam/role:Role")) add(autoname(r.name), RULES.iamRole, "IAM role name");
-    for (const r of ofType(resources, "aws:rds/parameterGroup:ParameterGroup")) add(prefixed(String(r.inputs.namePrefix)), RULES.rdsParameterGroup, "parameter group");
+    for (const r of ofType(resources, "aws:rds/parameterGroup:ParameterGroup"))
+        add(prefixed(String(r.inputs.namePrefix)), RULES.rdsParameterGroup, "parameter group");
     for (const r of ofType(resources, "aws:rds/subnetGroup:SubnetGroup")) add(prefixed(String(r.inputs.namePrefix)), RULES.rdsSubnetGroup, "subnet group");
     for (const r of ofType(resources, "aws:secretsmanager/secret:Secret")) add(prefixed(String(r.inputs.namePrefix)), RULES.secret, "secret");
-    for (const r of ofType(resources, "gcp:sql/databaseInstance:DatabaseInstance")) add(`${String(r.inputs.project)}:${autoname(r.name)}`, RULES.cloudSqlInstance, "Cloud SQL instance");
+    for (const r of ofType(resources, "gcp:sql/databaseInstance:DatabaseInstance"))
+        add(`${String(r.inputs.project)}:${autoname(r.name)}`, RULES.cloudSqlInstance, "Cloud SQL instance");
     return names;
 }
 
@@ -73,7 +75,10 @@ const STACKS = [
 
 describe("managed resource names derived from the stack name", () => {
     it.each(STACKS)("aws, stack %j: every RDS, RDS Proxy, IAM and Secrets Manager name is valid", async (stack) => {
-        const run = await runStack({ target: "aws", production: true, topology: "primary", replicas: 15, exporter: { enabled: false }, aws: { ...AWS, manageDatabases: true } }, stack);
+        const run = await runStack(
+            { target: "aws", production: true, topology: "primary", replicas: 15, exporter: { enabled: false }, aws: { ...AWS, manageDatabases: true } },
+            stack,
+        );
         const names = physicalNames(run.resources);
         expect(names.length).toBeGreaterThan(20);
         for (const [name, rule, what] of names) {
@@ -83,7 +88,10 @@ describe("managed resource names derived from the stack name", () => {
     });
 
     it.each(STACKS)("gcp, stack %j: every Cloud SQL instance ID is valid with a 30-character project", async (stack) => {
-        const run = await runStack({ target: "gcp", topology: "primary", replicas: 15, pooler: { enabled: false }, exporter: { enabled: false }, gcp: GCP }, stack);
+        const run = await runStack(
+            { target: "gcp", topology: "primary", replicas: 15, pooler: { enabled: false }, exporter: { enabled: false }, gcp: GCP },
+            stack,
+        );
         const names = physicalNames(run.resources);
         expect(names.length).toBe(16);
         for (const [name, rule, what] of names) {

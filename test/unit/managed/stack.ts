@@ -18,9 +18,16 @@ export const PROVIDER_CONFIG: Readonly<Record<string, string>> = { "aws:region":
  * Runs the whole program under mocks for a config given as `pg-platform:*` values (keys with a
  * namespace of their own, such as `aws:region`, as they are), with {@link PROVIDER_CONFIG} beside them.
  */
-export async function runStack(values: Record<string, unknown>, stack = "test", providerConfig: Readonly<Record<string, string>> = PROVIDER_CONFIG): Promise<StackRun> {
+export async function runStack(
+    values: Record<string, unknown>,
+    stack = "test",
+    providerConfig: Readonly<Record<string, string>> = PROVIDER_CONFIG,
+): Promise<StackRun> {
     const config = Object.fromEntries(
-        Object.entries(values).map(([key, value]) => [key.includes(":") ? key : `${PROJECT}:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+        Object.entries(values).map(([key, value]) => [
+            key.includes(":") ? key : `${PROJECT}:${key}`,
+            typeof value === "string" ? value : JSON.stringify(value),
+        ]),
     );
     return run({ ...providerConfig, ...config }, stack);
 }

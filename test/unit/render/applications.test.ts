@@ -19,7 +19,8 @@ describe("least privilege in every schema", () => {
             `${owner} GRANT SELECT ON SEQUENCES TO "${db}_readonly";`,
             `${owner} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;`,
             `${owner} GRANT EXECUTE ON FUNCTIONS TO "${db}_app", "${db}_readonly";`,
-        ]) expect(sql).toContain(line);
+        ])
+            expect(sql).toContain(line);
     });
 
     it("scopes no default privilege to one schema, and grants no CREATE anywhere to the app or read-only roles", () => {
@@ -31,7 +32,13 @@ describe("least privilege in every schema", () => {
 describe("migrate roles on the transaction pool", () => {
     const s = spec({
         topology: "primary",
-        postgres: { databases: [{ name: "app" }, { name: "billing" }], roles: [{ name: "deployer", database: "app", access: "migrate" }, { name: "reporting", database: "app", access: "readonly" }] },
+        postgres: {
+            databases: [{ name: "app" }, { name: "billing" }],
+            roles: [
+                { name: "deployer", database: "app", access: "migrate" },
+                { name: "reporting", database: "app", access: "readonly" },
+            ],
+        },
     });
 
     it("runs every migrate role, the extra ones too, in session mode there, and only them", () => {
@@ -55,16 +62,24 @@ describe("prepared statements through the pools, by PgBouncer version", () => {
 
     it("renders max_prepared_statements for the pinned PgBouncer (1.25.1), in both pools", () => {
         expect(CONTAINER_LAYOUT.pgbouncerVersion).toBe("1.25.1");
-        for (const mode of ["transaction", "session"] as const) expect(renderPgbouncerIni(s, mode, CONTAINER_LAYOUT)).toMatch(/^max_prepared_statements = 200$/m);
+        for (const mode of ["transaction", "session"] as const)
+            expect(renderPgbouncerIni(s, mode, CONTAINER_LAYOUT)).toMatch(/^max_prepared_statements = 200$/m);
     });
 
     it("leaves it out for PgBouncer before 1.21 (Debian 12's 1.18 refuses to start with it)", () => {
-        for (const version of ["1.18.0", "1.20.1"]) expect(renderPgbouncerIni(s, "transaction", { ...CONTAINER_LAYOUT, pgbouncerVersion: version })).not.toContain("max_prepared_statements");
+        for (const version of ["1.18.0", "1.20.1"])
+            expect(renderPgbouncerIni(s, "transaction", { ...CONTAINER_LAYOUT, pgbouncerVersion: version })).not.toContain("max_prepared_statements");
         expect(renderPgbouncerIni(s, "transaction", { ...CONTAINER_LAYOUT, pgbouncerVersion: "1.21.0" })).toContain("max_prepared_statements = 200");
     });
 
     it.each([
-        ["1.18.0", "1.21", false], ["1.20.9", "1.21", false], ["1.21", "1.21", true], ["1.21.0", "1.21", true], ["1.25.1", "1.21", true], ["2.0", "1.21", true], ["1.9.0", "1.21", false],
+        ["1.18.0", "1.21", false],
+        ["1.20.9", "1.21", false],
+        ["1.21", "1.21", true],
+        ["1.21.0", "1.21", true],
+        ["1.25.1", "1.21", true],
+        ["2.0", "1.21", true],
+        ["1.9.0", "1.21", false],
     ])("compares versions numerically: %s >= %s is %s", (version, minimum, expected) => {
         expect(pgbouncerAtLeast(version, minimum)).toBe(expected);
     });

@@ -13,7 +13,12 @@ const cdcSpec = (version: 15 | 16 | 17 | 18, extra: PlatformConfigInput = {}) =>
         postgres: {
             version,
             databases: [{ name: "app" }, { name: "shop" }],
-            cdc: { databases: [{ name: "app", tables: ["public.orders", "sales.invoices"] }, { name: "shop", tables: "all" }] },
+            cdc: {
+                databases: [
+                    { name: "app", tables: ["public.orders", "sales.invoices"] },
+                    { name: "shop", tables: "all" },
+                ],
+            },
             ...extra.postgres,
         },
     });
@@ -25,7 +30,8 @@ const problems = (config: PlatformConfigInput) => {
         return (error as ConfigError).problems;
     }
 };
-const param = (s: ReturnType<typeof spec>, role: "primary" | "replica", name: string) => postgresqlParameters(s, role, CONTAINER_LAYOUT).find((p) => p.name === name)?.value;
+const param = (s: ReturnType<typeof spec>, role: "primary" | "replica", name: string) =>
+    postgresqlParameters(s, role, CONTAINER_LAYOUT).find((p) => p.name === name)?.value;
 
 describe("postgres.cdc in the stack config", () => {
     it("turns logical decoding on when it names databases, and stays off by default", () => {
@@ -38,14 +44,33 @@ describe("postgres.cdc in the stack config", () => {
         expect(problems({ postgres: { cdc: { enabled: false, databases: [{ name: "app", tables: "all" }] } } })).toEqual([
             expect.stringMatching(/^pg-platform:postgres\.cdc\.enabled: is false while postgres\.cdc\.databases names databases/),
         ]);
-        expect(problems({ postgres: { cdc: { databases: [{ name: "nope", tables: "all" }] } } })).toEqual([expect.stringMatching(/postgres\.cdc\.databases\.0\.name: "nope" is not one of postgres\.databases/)]);
-        expect(problems({ postgres: { cdc: { databases: [{ name: "app", tables: ["orders"] }] } } })).toEqual([expect.stringMatching(/tables\.0: must be a schema-qualified table name/)]);
-        expect(problems({ postgres: { cdc: { databases: [{ name: "app", tables: ["public.a", "public.a"] }] } } })).toEqual([expect.stringMatching(/tables\.1: "public\.a" is listed twice/)]);
-        expect(problems({ postgres: { cdc: { databases: [{ name: "app", tables: "all" }, { name: "app", tables: "all" }] } } })).toEqual([expect.stringMatching(/databases\.1\.name: database "app" is listed twice/)]);
-        expect(problems({ postgres: { roles: [{ name: "app_cdc", database: "app", access: "readonly" }], cdc: { databases: [{ name: "app", tables: "all" }] } } })).toEqual([
-            expect.stringMatching(/postgres\.roles\.0\.name: "app_cdc" is already a platform or per-database role/),
+        expect(problems({ postgres: { cdc: { databases: [{ name: "nope", tables: "all" }] } } })).toEqual([
+            expect.stringMatching(/postgres\.cdc\.databases\.0\.name: "nope" is not one of postgres\.databases/),
         ]);
-        expect(problems({ postgres: { databases: [{ name: "replication" }], cdc: { databases: [{ name: "replication", tables: "all" }] } } }).join("\n")).toMatch(/pg_hba\.conf's keyword for physical replication/);
+        expect(problems({ postgres: { cdc: { databases: [{ name: "app", tables: ["orders"] }] } } })).toEqual([
+            expect.stringMatching(/tables\.0: must be a schema-qualified table name/),
+        ]);
+        expect(problems({ postgres: { cdc: { databases: [{ name: "app", tables: ["public.a", "public.a"] }] } } })).toEqual([
+            expect.stringMatching(/tables\.1: "public\.a" is listed twice/),
+        ]);
+        expect(
+            problems({
+                postgres: {
+                    cdc: {
+                        databases: [
+                            { name: "app", tables: "all" },
+                            { name: "app", tables: "all" },
+                        ],
+                    },
+                },
+            }),
+        ).toEqual([expect.stringMatching(/databases\.1\.name: database "app" is listed twice/)]);
+        expect(
+            problems({ postgres: { roles: [{ name: "app_cdc", database: "app", access: "readonly" }], cdc: { databases: [{ name: "app", tables: "all" }] } } }),
+        ).toEqual([expect.stringMatching(/postgres\.roles\.0\.name: "app_cdc" is already a platform or per-database role/)]);
+        expect(
+            problems({ postgres: { databases: [{ name: "replication" }], cdc: { databases: [{ name: "replication", tables: "all" }] } } }).join("\n"),
+        ).toMatch(/pg_hba\.conf's keyword for physical replication/);
     });
 });
 
@@ -56,7 +81,9 @@ describe("CDC in the rendered files", () => {
             { name: "shop_cdc", kind: "cdc", database: "shop", connectionLimit: 5 },
         ]);
         const sql = renderInitSql(cdcSpec(18));
-        expect(sql).toContain("pg_temp.ensure_login_role('app_cdc', '<<pg-platform secret for app_cdc>>', 'NOSUPERUSER NOCREATEDB NOCREATEROLE REPLICATION NOBYPASSRLS CONNECTION LIMIT 5')");
+        expect(sql).toContain(
+            "pg_temp.ensure_login_role('app_cdc', '<<pg-platform secret for app_cdc>>', 'NOSUPERUSER NOCREATEDB NOCREATEROLE REPLICATION NOBYPASSRLS CONNECTION LIMIT 5')",
+        );
         expect(sql).toContain('GRANT CONNECT ON DATABASE "app" TO "app_cdc";');
         expect(sql).not.toMatch(/GRANT [^;]*TEMPORARY[^;]*_cdc/);
     });
@@ -80,7 +107,9 @@ describe("CDC in the rendered files", () => {
         expect(sql).toContain("CREATE PUBLICATION %I', 'app_cdc')");
         expect(sql).toContain("CREATE PUBLICATION %I FOR ALL TABLES', 'shop_cdc')");
         expect(sql).toContain("wanted text[] := ARRAY['public.orders', 'sales.invoices'];");
-        expect(sql).toMatch(/CREATE EVENT TRIGGER "platform_cdc_tables" ON ddl_command_end WHEN TAG IN \('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE'\)/);
+        expect(sql).toMatch(
+            /CREATE EVENT TRIGGER "platform_cdc_tables" ON ddl_command_end WHEN TAG IN \('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE'\)/,
+        );
         expect(sql).toContain('ALTER DEFAULT PRIVILEGES FOR ROLE "shop_migrate" GRANT SELECT ON TABLES TO "shop_cdc";');
         expect(sql.match(/LANGUAGE plpgsql SECURITY DEFINER\nSET search_path = pg_catalog, pg_temp/g)).toHaveLength(3);
     });
@@ -104,7 +133,11 @@ describe("CDC in the rendered files", () => {
     });
 
     it("leaves slot sync out before 17, without replicas and without CDC", () => {
-        for (const s of [cdcSpec(16), cdcSpec(18, { replicas: 0 }), spec({ topology: "primary", replicas: 2, postgres: { version: 18, cdc: { enabled: true } } })]) {
+        for (const s of [
+            cdcSpec(16),
+            cdcSpec(18, { replicas: 0 }),
+            spec({ topology: "primary", replicas: 2, postgres: { version: 18, cdc: { enabled: true } } }),
+        ]) {
             expect(param(s, "primary", "synchronized_standby_slots")).toBeUndefined();
             if (s.replicas > 0) {
                 expect(param(s, "replica", "sync_replication_slots")).toBeUndefined();

@@ -23,18 +23,27 @@ describe.each([false, true])("pg_hba.conf with TLS %s", (tls) => {
         for (const r of rules) expect(ALLOWED_HBA_METHODS).toContain(r.method);
         expect(rules.filter((r) => r.method === "peer")).toEqual([expect.objectContaining({ type: "local", user: "postgres" })]);
         const methods = renderPgHba(spec({ postgres: { tls: { enabled: tls } } }))
-            .split("\n").filter((line) => line && !line.startsWith("#")).map((line) => line.trim().split(/\s+/).at(-1));
+            .split("\n")
+            .filter((line) => line && !line.startsWith("#"))
+            .map((line) => line.trim().split(/\s+/).at(-1));
         expect(new Set(methods)).toEqual(new Set(["peer", "scram-sha-256", "reject"]));
     });
 
     it("allows replication to the replication role alone", () => {
         const replication = rules.filter((r) => r.database === "replication");
-        expect(replication.map((r) => [r.user, r.method])).toEqual([["replicator", "scram-sha-256"], ["all", "reject"]]);
+        expect(replication.map((r) => [r.user, r.method])).toEqual([
+            ["replicator", "scram-sha-256"],
+            ["all", "reject"],
+        ]);
     });
 
     it("keeps the superuser to the socket and loopback", () => {
         const superuser = rules.filter((r) => r.user === "postgres" && r.type !== "local");
-        expect(superuser.map((r) => [r.address, r.method])).toEqual([["127.0.0.1/32", "scram-sha-256"], ["::1/128", "scram-sha-256"], ["all", "reject"]]);
+        expect(superuser.map((r) => [r.address, r.method])).toEqual([
+            ["127.0.0.1/32", "scram-sha-256"],
+            ["::1/128", "scram-sha-256"],
+            ["all", "reject"],
+        ]);
     });
 
     it(tls ? "requires TLS on every network rule and rejects plain TCP first" : "accepts plain TCP with SCRAM", () => {

@@ -6,7 +6,14 @@ const spec = (config: PlatformConfigInput = {}) => parseSpec(config as Record<st
 const secretsFor = (s: ReturnType<typeof spec>) => ({ passwords: Object.fromEntries(loginRoles(s).map((r) => [r, `pw-${r}`])) });
 
 describe("init SQL", () => {
-    const primary = spec({ topology: "primary", replicas: 2, postgres: { extensions: ["pg_stat_statements", "auto_explain", "pg_cron", "pgaudit", "pg_trgm"], databases: [{ name: "app", extensions: ["pg_trgm"] }, { name: "billing" }] } });
+    const primary = spec({
+        topology: "primary",
+        replicas: 2,
+        postgres: {
+            extensions: ["pg_stat_statements", "auto_explain", "pg_cron", "pgaudit", "pg_trgm"],
+            databases: [{ name: "app", extensions: ["pg_trgm"] }, { name: "billing" }],
+        },
+    });
     const sql = renderInitSql(primary, secretsFor(primary));
 
     it("sets every login password as that role's SCRAM verifier, never in clear", () => {

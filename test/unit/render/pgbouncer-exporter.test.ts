@@ -1,6 +1,14 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { CONTAINER_LAYOUT, EXPORTER_QUERIES, exporterArgs, exporterEnvironment, renderExporterQueries, renderPgbouncerIni, renderPgbouncerUserlist } from "../../../components/render";
+import {
+    CONTAINER_LAYOUT,
+    EXPORTER_QUERIES,
+    exporterArgs,
+    exporterEnvironment,
+    renderExporterQueries,
+    renderPgbouncerIni,
+    renderPgbouncerUserlist,
+} from "../../../components/render";
 import { parseSpec, type PlatformConfigInput } from "../../../components/config";
 
 const spec = (config: PlatformConfigInput = {}) => parseSpec(config as Record<string, unknown>);
@@ -21,7 +29,11 @@ function ini(text: string): Record<string, Record<string, string>> {
 }
 
 describe.each(["transaction", "session"] as const)("pgbouncer.ini for the %s pool", (mode) => {
-    const s = spec({ topology: "primary", postgres: { databases: [{ name: "app" }, { name: "billing" }] }, pooler: { session: { defaultPoolSize: 7, maxClientConn: 70 } } });
+    const s = spec({
+        topology: "primary",
+        postgres: { databases: [{ name: "app" }, { name: "billing" }] },
+        pooler: { session: { defaultPoolSize: 7, maxClientConn: 70 } },
+    });
     const parsed = ini(renderPgbouncerIni(s, mode, CONTAINER_LAYOUT));
 
     it("routes each database to the primary without forcing a user", () => {
@@ -82,8 +94,12 @@ describe("exporter queries.yaml", () => {
 
     it("covers replication lag, slot retention, connections, uptime, database size and memory settings", () => {
         expect(Object.keys(EXPORTER_QUERIES)).toEqual([
-            "pg_platform_replication", "pg_platform_replication_slot", "pg_platform_connections",
-            "pg_platform_postmaster", "pg_platform_database", "pg_platform_memory_setting",
+            "pg_platform_replication",
+            "pg_platform_replication_slot",
+            "pg_platform_connections",
+            "pg_platform_postmaster",
+            "pg_platform_database",
+            "pg_platform_memory_setting",
         ]);
     });
 });

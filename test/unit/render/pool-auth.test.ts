@@ -4,8 +4,20 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-    AUTH_FILE_POLL_SECONDS, CONTAINER_LAYOUT, SECRET_MODE, filePaths, loginRoles, pgbouncerRunCommand, pooledRoles, renderInitSql, renderPgbouncerRunScript,
-    renderPgbouncerUserlist, renderServices, roleVerifier, scramVerifier, secretPlaceholder,
+    AUTH_FILE_POLL_SECONDS,
+    CONTAINER_LAYOUT,
+    SECRET_MODE,
+    filePaths,
+    loginRoles,
+    pgbouncerRunCommand,
+    pooledRoles,
+    renderInitSql,
+    renderPgbouncerRunScript,
+    renderPgbouncerUserlist,
+    renderServices,
+    roleVerifier,
+    scramVerifier,
+    secretPlaceholder,
 } from "../../../components/render";
 import { parseSpec } from "../../../components/config";
 
@@ -17,10 +29,16 @@ const spec = parseSpec({
 const passwords = Object.fromEntries(loginRoles(spec).map((role) => [role, `pw-${role}-Z9`]));
 
 /** userlist.txt as role → secret. */
-const entries = (text: string) => new Map(text.trim().split("\n").map((line) => {
-    const [, user, secret] = /^"([^"]+)" "(.*)"$/.exec(line) ?? [];
-    return [user, secret] as const;
-}));
+const entries = (text: string) =>
+    new Map(
+        text
+            .trim()
+            .split("\n")
+            .map((line) => {
+                const [, user, secret] = /^"([^"]+)" "(.*)"$/.exec(line) ?? [];
+                return [user, secret] as const;
+            }),
+    );
 
 describe("the pools' userlist: platform roles by verifier, the auth role in clear for the auth_query fallback", () => {
     it("lists the auth role, then every per-database and postgres.roles role; never replication or exporter roles", () => {
@@ -78,7 +96,7 @@ describe("run-pgbouncer.sh: PgBouncer under a supervisor that reloads it when th
     });
 
     it("reloads with SIGHUP on a changed checksum, passes stop signals on and refuses to start without a readable auth file", () => {
-        expect(script).toContain('forward HUP');
+        expect(script).toContain("forward HUP");
         for (const signal of ["TERM", "INT", "QUIT", "HUP"]) expect(script).toContain(`trap 'forward ${signal}' ${signal}`);
         expect(script).toContain('cksum < "$auth"');
         expect(script).toMatch(/\[ -r "\$auth" \] \|\|/);
@@ -87,7 +105,12 @@ describe("run-pgbouncer.sh: PgBouncer under a supervisor that reloads it when th
     it("is started as /bin/sh <script> <binary> <ini> <auth file> <poll seconds>", () => {
         const paths = filePaths(CONTAINER_LAYOUT);
         expect(pgbouncerRunCommand(paths.pgbouncerRunScript, "/usr/bin/pgbouncer", paths.pgbouncerIni, paths.pgbouncerUserlist)).toEqual([
-            "/bin/sh", "/etc/pgbouncer/run-pgbouncer.sh", "/usr/bin/pgbouncer", "/etc/pgbouncer/pgbouncer.ini", "/etc/pgbouncer/auth/userlist.txt", String(AUTH_FILE_POLL_SECONDS),
+            "/bin/sh",
+            "/etc/pgbouncer/run-pgbouncer.sh",
+            "/usr/bin/pgbouncer",
+            "/etc/pgbouncer/pgbouncer.ini",
+            "/etc/pgbouncer/auth/userlist.txt",
+            String(AUTH_FILE_POLL_SECONDS),
         ]);
     });
 });

@@ -9,7 +9,10 @@ const out = fs.mkdtempSync(path.join(os.tmpdir(), "pgp-render-cli-"));
 afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 
 const render = (...args: string[]) =>
-    spawnSync(process.execPath, [path.join(PROJECT_DIR, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_DIR, "cli/render.ts"), ...args], { encoding: "utf8", cwd: PROJECT_DIR });
+    spawnSync(process.execPath, [path.join(PROJECT_DIR, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_DIR, "cli/render.ts"), ...args], {
+        encoding: "utf8",
+        cwd: PROJECT_DIR,
+    });
 
 describe("npm run render", () => {
     it("writes one folder per service of the dev stack, secrets as placeholders in 0600 files", () => {

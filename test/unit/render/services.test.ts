@@ -38,8 +38,16 @@ describe("renderServices", () => {
 
     it("lists every login role once: per-database, extra, replication, exporter, pooler auth", () => {
         expect(loginRoles(full)).toEqual([
-            "app_migrate", "app_app", "app_readonly", "billing_migrate", "billing_app", "billing_readonly",
-            "deployer", "replicator", "postgres_exporter", "pgbouncer_auth",
+            "app_migrate",
+            "app_app",
+            "app_readonly",
+            "billing_migrate",
+            "billing_app",
+            "billing_readonly",
+            "deployer",
+            "replicator",
+            "postgres_exporter",
+            "pgbouncer_auth",
         ]);
         expect(loginRoles(spec())).toEqual(["app_migrate", "app_app", "app_readonly"]);
     });
@@ -62,8 +70,12 @@ describe("renderServices", () => {
                 expect(file.content.includes(password), `${file.path} holds ${role}'s password`).toBe(role === owner);
             }
         }
-        expect(files.filter((f) => f.mode === SECRET_MODE).map((f) => path.basename(f.path)).sort())
-            .toEqual(["password", "replication.pgpass", "replication.pgpass", "userlist.txt", "userlist.txt"]);
+        expect(
+            files
+                .filter((f) => f.mode === SECRET_MODE)
+                .map((f) => path.basename(f.path))
+                .sort(),
+        ).toEqual(["password", "replication.pgpass", "replication.pgpass", "userlist.txt", "userlist.txt"]);
     });
 
     it("is deterministic: the same secrets render the same files", () => {

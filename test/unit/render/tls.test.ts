@@ -18,7 +18,12 @@ const tlsOff = spec();
 /** The `[pgbouncer]` settings of a rendered pgbouncer.ini. */
 function pgbouncerSettings(text: string): Map<string, string> {
     const section = text.split("[pgbouncer]")[1] ?? "";
-    return new Map(section.split("\n").filter((line) => line.includes(" = ")).map((line) => line.split(" = ", 2) as [string, string]));
+    return new Map(
+        section
+            .split("\n")
+            .filter((line) => line.includes(" = "))
+            .map((line) => line.split(" = ", 2) as [string, string]),
+    );
 }
 
 /** `name = 'value'` lines of a rendered postgresql.conf. */
@@ -31,10 +36,22 @@ const scratch: RuntimeLayout = { ...CONTAINER_LAYOUT, tlsDir: "/scratch/pg/tls",
 
 describe("TLS file locations", () => {
     it("keep PostgreSQL's files in tlsDir and each pool's in pgbouncerTlsDir, in containers and in any other layout", () => {
-        expect(tlsPaths(CONTAINER_LAYOUT, "postgres")).toEqual({ cert: "/etc/postgresql/tls/server.crt", key: "/etc/postgresql/tls/server.key", ca: "/etc/postgresql/tls/ca.crt" });
-        expect(tlsPaths(CONTAINER_LAYOUT, "pgbouncer")).toEqual({ cert: "/etc/pgbouncer/tls/server.crt", key: "/etc/pgbouncer/tls/server.key", ca: "/etc/pgbouncer/tls/ca.crt" });
+        expect(tlsPaths(CONTAINER_LAYOUT, "postgres")).toEqual({
+            cert: "/etc/postgresql/tls/server.crt",
+            key: "/etc/postgresql/tls/server.key",
+            ca: "/etc/postgresql/tls/ca.crt",
+        });
+        expect(tlsPaths(CONTAINER_LAYOUT, "pgbouncer")).toEqual({
+            cert: "/etc/pgbouncer/tls/server.crt",
+            key: "/etc/pgbouncer/tls/server.key",
+            ca: "/etc/pgbouncer/tls/ca.crt",
+        });
         expect(tlsPaths(scratch, "pgbouncer").key).toBe("/scratch/pool-tls/server.key");
-        expect(filePaths(scratch)).toMatchObject({ tlsCert: "/scratch/pg/tls/server.crt", tlsKey: "/scratch/pg/tls/server.key", tlsCa: "/scratch/pg/tls/ca.crt" });
+        expect(filePaths(scratch)).toMatchObject({
+            tlsCert: "/scratch/pg/tls/server.crt",
+            tlsKey: "/scratch/pg/tls/server.key",
+            tlsCa: "/scratch/pg/tls/ca.crt",
+        });
     });
 });
 
@@ -61,15 +78,21 @@ describe.each(["transaction", "session"] as const)("pgbouncer.ini of the %s pool
 describe("PostgreSQL with TLS", () => {
     it("serves its certificate from tlsDir, TLS 1.2 at least; nothing of it when off", () => {
         const on = confSettings(renderPostgresqlConf(tlsOn, "primary", scratch));
-        expect([on.get("ssl"), on.get("ssl_cert_file"), on.get("ssl_key_file"), on.get("ssl_min_protocol_version")])
-            .toEqual(["on", "/scratch/pg/tls/server.crt", "/scratch/pg/tls/server.key", "TLSv1.2"]);
+        expect([on.get("ssl"), on.get("ssl_cert_file"), on.get("ssl_key_file"), on.get("ssl_min_protocol_version")]).toEqual([
+            "on",
+            "/scratch/pg/tls/server.crt",
+            "/scratch/pg/tls/server.key",
+            "TLSv1.2",
+        ]);
         const off = confSettings(renderPostgresqlConf(tlsOff, "primary", scratch));
         expect([...off.keys()].filter((key) => key.startsWith("ssl"))).toEqual([]);
     });
 
     it("makes a replica verify the primary's certificate and host name against the CA (verify-full), else prefer", () => {
         expect(primaryConninfo(tlsOn, scratch, 1)).toMatch(/ sslmode=verify-full sslrootcert=\/scratch\/pg\/tls\/ca\.crt$/);
-        expect(confSettings(renderPostgresqlConf(tlsOn, "replica", CONTAINER_LAYOUT, 1)).get("primary_conninfo")).toContain("sslrootcert=/etc/postgresql/tls/ca.crt");
+        expect(confSettings(renderPostgresqlConf(tlsOn, "replica", CONTAINER_LAYOUT, 1)).get("primary_conninfo")).toContain(
+            "sslrootcert=/etc/postgresql/tls/ca.crt",
+        );
         expect(primaryConninfo(tlsOff, scratch, 1)).toMatch(/ sslmode=prefer$/);
         expect(primaryConninfo(tlsOff, scratch, 1)).not.toContain("sslrootcert");
     });

@@ -9,24 +9,39 @@ import { isSecretOutput, runUnderMocks } from "../../../cli/offline/harness";
 
 const CDC: PlatformConfigInput = {
     topology: "primary",
-    postgres: { tls: { enabled: true }, databases: [{ name: "app" }, { name: "shop" }], cdc: { databases: [{ name: "app", tables: ["public.orders"] }, { name: "shop", tables: "all" }] } },
+    postgres: {
+        tls: { enabled: true },
+        databases: [{ name: "app" }, { name: "shop" }],
+        cdc: {
+            databases: [
+                { name: "app", tables: ["public.orders"] },
+                { name: "shop", tables: "all" },
+            ],
+        },
+    },
 };
 
 async function deployed(target: "docker" | "kubernetes", config: PlatformConfigInput) {
     const extra = target === "kubernetes" ? { target, kubernetes: { namespace: "db" }, image: { push: true, repository: "ghcr.io/acme/postgres" } } : {};
     const spec = parseSpec({ ...config, ...extra } as Record<string, unknown>);
     let raw: PlatformOutputs | undefined;
-    const run = await runUnderMocks(() => {
-        raw = (target === "docker" ? dockerTarget : kubernetesTarget).deploy(spec, { stack: "test" });
-        return raw;
-    }, { stack: "test" });
+    const run = await runUnderMocks(
+        () => {
+            raw = (target === "docker" ? dockerTarget : kubernetesTarget).deploy(spec, { stack: "test" });
+            return raw;
+        },
+        { stack: "test" },
+    );
     return { ...run, raw: raw as PlatformOutputs };
 }
 
 describe.each(["docker", "kubernetes"] as const)("the cdc output (%s)", (target) => {
     it("names each CDC database's role, publication and slot, with a secret URL to the writer as that role", async () => {
         const run = await deployed(target, CDC);
-        const outputs = run.outputs as unknown as { cdc: Record<string, { url: string; user: string; publication: string; slot: string }>; secretReferences: Record<string, string> };
+        const outputs = run.outputs as unknown as {
+            cdc: Record<string, { url: string; user: string; publication: string; slot: string }>;
+            secretReferences: Record<string, string>;
+        };
         expect(Object.keys(outputs.cdc)).toEqual(["app", "shop"]);
         const host = target === "docker" ? "127.0.0.1:5432" : "primary.db.svc.cluster.local:5432";
         for (const db of ["app", "shop"]) {

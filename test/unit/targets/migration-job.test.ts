@@ -18,13 +18,19 @@ const JOB: PlatformConfigInput = {
 };
 
 async function deployed(target: "docker" | "kubernetes", config: PlatformConfigInput) {
-    const extra = target === "kubernetes" ? { target, kubernetes: { namespace: "db", imagePullSecrets: ["regcred"] }, image: { push: true, repository: "ghcr.io/acme/postgres" } } : {};
+    const extra =
+        target === "kubernetes"
+            ? { target, kubernetes: { namespace: "db", imagePullSecrets: ["regcred"] }, image: { push: true, repository: "ghcr.io/acme/postgres" } }
+            : {};
     const spec = parseSpec({ ...config, ...extra } as Record<string, unknown>);
     let raw: PlatformOutputs | undefined;
-    const run = await runUnderMocks(() => {
-        raw = (target === "docker" ? dockerTarget : kubernetesTarget).deploy(spec, { stack: "test" });
-        return raw;
-    }, { stack: "test" });
+    const run = await runUnderMocks(
+        () => {
+            raw = (target === "docker" ? dockerTarget : kubernetesTarget).deploy(spec, { stack: "test" });
+            return raw;
+        },
+        { stack: "test" },
+    );
     return { ...run, raw: raw as PlatformOutputs, pw: (run.outputs as unknown as { secretReferences: Record<string, string> }).secretReferences };
 }
 
@@ -34,7 +40,16 @@ describe("the migration job on Docker", () => {
         const job = named(run.resources, "docker:index/container:Container", "pg-migrations");
         const component = named(run.resources, "pg-platform:docker:MigrationJob", "pg-migrations");
         expect(job.parent).toBe(component.urn);
-        expect(job.inputs).toMatchObject({ name: "test-pg-migrations", attach: true, logs: true, mustRun: false, rm: false, restart: "no", command: ["npx", "node-pg-migrate", "up"], networksAdvanced: [{ name: "test-pg" }] });
+        expect(job.inputs).toMatchObject({
+            name: "test-pg-migrations",
+            attach: true,
+            logs: true,
+            mustRun: false,
+            rm: false,
+            restart: "no",
+            command: ["npx", "node-pg-migrate", "up"],
+            networksAdvanced: [{ name: "test-pg" }],
+        });
         expect(job.inputs.ports).toBeUndefined();
         expect(job.inputs.envs).toEqual([
             `DATABASE_URL=postgresql://app_migrate:${encodeURIComponent(run.pw.app_migrate)}@pooler-session:6432/app?sslmode=verify-full&sslrootcert=${MIGRATION_CA_PATH}`,
@@ -53,7 +68,9 @@ describe("the migration job on Docker", () => {
 
     it("connects straight to the primary when the stack runs no pools, and makes no job without an image", async () => {
         const single = await deployed("docker", { migrations: { image: IMAGE } });
-        expect(String((named(single.resources, "docker:index/container:Container", "pg-migrations").inputs.envs as string[])[0])).toMatch(/@primary:5432\/app$/);
+        expect(String((named(single.resources, "docker:index/container:Container", "pg-migrations").inputs.envs as string[])[0])).toMatch(
+            /@primary:5432\/app$/,
+        );
         const none = await deployed("docker", { topology: "primary" });
         expect(ofType(none.resources, "pg-platform:docker:MigrationJob")).toEqual([]);
     });
@@ -69,13 +86,21 @@ describe("the migration job on Kubernetes", () => {
     it("is a Job of one pod, no retries, bounded in time, with the URL from a Secret and the CA mounted", async () => {
         const run = await deployed("kubernetes", JOB);
         const job = named(run.resources, "kubernetes:batch/v1:Job", "pg-migrations");
-        const spec = job.inputs.spec as { backoffLimit: number; activeDeadlineSeconds: number; template: { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> } };
+        const spec = job.inputs.spec as {
+            backoffLimit: number;
+            activeDeadlineSeconds: number;
+            template: { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> };
+        };
         expect(spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 300 });
         expect((job.inputs.metadata as { annotations: Record<string, string> }).annotations).toEqual({ "pulumi.com/replaceUnready": "true" });
         expect(spec.template.metadata.labels["pg-platform.io/client"]).toBe("true");
         expect(spec.template.spec).toMatchObject({ restartPolicy: "Never", automountServiceAccountToken: false, imagePullSecrets: [{ name: "regcred" }] });
         const container = (spec.template.spec.containers as Record<string, unknown>[])[0];
-        expect(container).toMatchObject({ image: IMAGE, args: ["npx", "node-pg-migrate", "up"], securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } });
+        expect(container).toMatchObject({
+            image: IMAGE,
+            args: ["npx", "node-pg-migrate", "up"],
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+        });
         expect(container.env).toEqual([
             { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "migrations-connection", key: "DATABASE_URL" } } },
             { name: "MIGRATIONS_DIR", value: "migrations" },
@@ -100,7 +125,9 @@ describe("migrations in the stack config", () => {
 
     it("refuses a tag, an image on a managed target, and a command without an image", () => {
         expect(problems({ migrations: { image: "ghcr.io/acme/app-migrations:latest" } })).toMatch(/migrations\.image: must be pinned by digest/);
-        expect(problems({ target: "aws", migrations: { image: IMAGE } })).toMatch(/migrations\.image: the aws target runs no migration job: run the migration image in your pipeline/);
+        expect(problems({ target: "aws", migrations: { image: IMAGE } })).toMatch(
+            /migrations\.image: the aws target runs no migration job: run the migration image in your pipeline/,
+        );
         expect(problems({ migrations: { command: ["true"] } })).toMatch(/migrations\.image: is required when migrations\.command or migrations\.env is set/);
     });
 

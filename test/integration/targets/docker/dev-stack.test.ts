@@ -15,7 +15,18 @@ import { exporterArgs, exporterEnvironment, filePaths, renderServices, type Rend
 import { named, runUnderMocks } from "../../../../cli/offline/harness";
 import { initCluster, startPostgres } from "../../../../cli/local/postgres";
 import { PG_BIN, freePort, run, scratchDir, startProcess, stopAll, waitFor, writeServiceFile } from "../../../../cli/local/processes";
-import { fetchText, hostLayout, installFiles, psqlFile, queryAs, service, startExporter, startPgbouncer, testSpec, type BootedPrimary } from "../../../../cli/local/stack";
+import {
+    fetchText,
+    hostLayout,
+    installFiles,
+    psqlFile,
+    queryAs,
+    service,
+    startExporter,
+    startPgbouncer,
+    testSpec,
+    type BootedPrimary,
+} from "../../../../cli/local/stack";
 
 afterAll(stopAll);
 
@@ -46,7 +57,12 @@ async function autoTuned(): Promise<Record<string, string>> {
         env: { POSTGRES_MEMORY: String(limits.memory), PG_AUTOCONFIG_NPROC: limits.cpus, PG_MAJOR: "15" },
     });
     if (result.code !== 0) throw new Error(result.stderr);
-    return Object.fromEntries(result.stdout.trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
+    return Object.fromEntries(
+        result.stdout
+            .trim()
+            .split("\n")
+            .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+    );
 }
 
 /** `-c name=value` pairs of a container command, with container paths mapped to this host. */
@@ -87,8 +103,11 @@ describe("the Docker dev stack's services as processes: primary, both pools, exp
         const primaryCommand = containers("pg-primary").command;
         expect(primaryCommand).toEqual(postgresCommand(spec, "writer"));
         const server = await startPostgres({
-            version: 15, ...cluster, port: layout.postgresPort,
-            postgresqlConf: content(paths.postgresqlConf), pgHbaConf: content(paths.pgHbaConf),
+            version: 15,
+            ...cluster,
+            port: layout.postgresPort,
+            postgresqlConf: content(paths.postgresqlConf),
+            pgHbaConf: content(paths.pgHbaConf),
             settings: { ...tuned, ...commandSettings(primaryCommand, (v) => v.replaceAll(WAL_ARCHIVE_MOUNT, archive)) },
         });
         writeServiceFile(paths.initSql, content(paths.initSql) ?? "");
@@ -112,30 +131,55 @@ describe("the Docker dev stack's services as processes: primary, both pools, exp
         writeServiceFile(passwordFile, uploaded);
         const env = Object.fromEntries((replicaContainer.envs ?? []).map((e) => e.split(/=(.*)/s).slice(0, 2) as [string, string]));
         const dataDir = path.join(scratchDir("replica-data"), "data");
-        const bootstrap = startProcess(script(REPLICA_BOOTSTRAP_PATH), [
-            path.join(PG_BIN[15], "postgres"), "-D", dataDir,
-            "-c", `config_file=${filePaths(replicaLayout).postgresqlConf}`,
-            "-c", `hba_file=${filePaths(replicaLayout).pgHbaConf}`,
-            "-c", "listen_addresses=127.0.0.1", "-c", `port=${replicaLayout.postgresPort}`,
-            "-c", `unix_socket_directories=${scratchDir("replica-sock")}`,
-            ...Object.entries(tuned).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
-        ], {
-            env: { ...env, PRIMARY_HOST: "127.0.0.1", PRIMARY_PORT: String(layout.postgresPort), REPLICATION_PASSWORD_FILE: passwordFile, PGDATA: dataDir, PATH: `${PG_BIN[15]}:${process.env.PATH}` },
-            stopSignal: "SIGINT",
-        });
+        const bootstrap = startProcess(
+            script(REPLICA_BOOTSTRAP_PATH),
+            [
+                path.join(PG_BIN[15], "postgres"),
+                "-D",
+                dataDir,
+                "-c",
+                `config_file=${filePaths(replicaLayout).postgresqlConf}`,
+                "-c",
+                `hba_file=${filePaths(replicaLayout).pgHbaConf}`,
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                `port=${replicaLayout.postgresPort}`,
+                "-c",
+                `unix_socket_directories=${scratchDir("replica-sock")}`,
+                ...Object.entries(tuned).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
+            ],
+            {
+                env: {
+                    ...env,
+                    PRIMARY_HOST: "127.0.0.1",
+                    PRIMARY_PORT: String(layout.postgresPort),
+                    REPLICATION_PASSWORD_FILE: passwordFile,
+                    PGDATA: dataDir,
+                    PATH: `${PG_BIN[15]}:${process.env.PATH}`,
+                },
+                stopSignal: "SIGINT",
+            },
+        );
         const query = superuserQuery(replicaLayout.postgresPort, server.superuserPassword);
-        replica = await waitFor("the bootstrapped replica to accept queries", async () => {
-            if (!fs.existsSync(path.join(dataDir, "standby.signal"))) return undefined;
-            await query("SELECT 1");
-            return { port: replicaLayout.postgresPort, query };
-        }, 90_000).catch((error: Error) => {
+        replica = await waitFor(
+            "the bootstrapped replica to accept queries",
+            async () => {
+                if (!fs.existsSync(path.join(dataDir, "standby.signal"))) return undefined;
+                await query("SELECT 1");
+                return { port: replicaLayout.postgresPort, query };
+            },
+            90_000,
+        ).catch((error: Error) => {
             throw new Error(`${error.message}\n--- bootstrap and replica log ---\n${bootstrap.output()}`);
         });
     }, 150_000);
 
     it("tunes the servers for the container limits the component sets", async () => {
         expect(tuned).toMatchObject({ max_connections: "120", shared_buffers: "256MB" });
-        expect(await booted.server.query("SELECT setting, source FROM pg_settings WHERE name = 'max_connections'")).toEqual([{ setting: "120", source: "command line" }]);
+        expect(await booted.server.query("SELECT setting, source FROM pg_settings WHERE name = 'max_connections'")).toEqual([
+            { setting: "120", source: "command line" },
+        ]);
         expect(await booted.server.query("SELECT current_setting('archive_mode') AS archive_mode")).toEqual([{ archive_mode: "on" }]);
     });
 
@@ -143,15 +187,24 @@ describe("the Docker dev stack's services as processes: primary, both pools, exp
         const pw = secrets.passwords;
         await queryAs({ user: "app_migrate", password: pw.app_migrate, port: pools.session }, "CREATE TABLE orders (id int PRIMARY KEY, item text)");
         await queryAs({ user: "app_app", password: pw.app_app, port: pools.transaction }, "INSERT INTO orders VALUES (1, 'espresso')");
-        const read = () => queryAs<{ item: string }>({ user: "app_readonly", password: pw.app_readonly, port: replica.port }, "SELECT item FROM orders WHERE id = 1");
+        const read = () =>
+            queryAs<{ item: string }>({ user: "app_readonly", password: pw.app_readonly, port: replica.port }, "SELECT item FROM orders WHERE id = 1");
         expect(await waitFor("the row on the replica", async () => (await read())[0]?.item, 20_000)).toBe("espresso");
-        expect(await replica.query("SELECT pg_is_in_recovery() AS standby, status FROM pg_stat_wal_receiver")).toEqual([{ standby: true, status: "streaming" }]);
+        expect(await replica.query("SELECT pg_is_in_recovery() AS standby, status FROM pg_stat_wal_receiver")).toEqual([
+            { standby: true, status: "streaming" },
+        ]);
         expect(await booted.server.query("SELECT slot_name, active FROM pg_replication_slots")).toEqual([{ slot_name: "replica_1", active: true }]);
     });
 
     it("reports the replica's replication lag in the exporter's metrics", async () => {
-        const line = await waitFor("replication lag of replica_1", async () =>
-            (await fetchText(metricsUrl)).split("\n").find((l) => l.startsWith("pg_platform_replication_replay_lag_bytes{") && l.includes('replica="replica_1"')), 30_000);
+        const line = await waitFor(
+            "replication lag of replica_1",
+            async () =>
+                (await fetchText(metricsUrl))
+                    .split("\n")
+                    .find((l) => l.startsWith("pg_platform_replication_replay_lag_bytes{") && l.includes('replica="replica_1"')),
+            30_000,
+        );
         expect(Number(line.split(" ").pop())).toBeGreaterThanOrEqual(0);
     });
 });

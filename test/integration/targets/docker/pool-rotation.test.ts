@@ -49,14 +49,20 @@ describe("a rotated password reaches a running pool on Docker (PgBouncer stand-i
         await writer.remove();
     }
 
-    const login = (user: string, password: string) => queryAs<{ u: string }>({ user, password, port: layout.poolPorts.transaction }, "SELECT session_user AS u");
+    const login = (user: string, password: string) =>
+        queryAs<{ u: string }>({ user, password, port: layout.poolPorts.transaction }, "SELECT session_user AS u");
 
     beforeAll(async () => {
         image = (await localImages()).pgbouncer;
         booted = await bootPrimary(spec);
         const port = await freePort();
         // The container layout, but on the host network: the pool reaches 127.0.0.1 and listens there.
-        layout = { ...CONTAINER_LAYOUT, listenAddress: "127.0.0.1", primary: { host: "127.0.0.1", port: booted.server.port }, poolPorts: { transaction: port, session: port } };
+        layout = {
+            ...CONTAINER_LAYOUT,
+            listenAddress: "127.0.0.1",
+            primary: { host: "127.0.0.1", port: booted.server.port },
+            poolPorts: { transaction: port, session: port },
+        };
         volume = await createVolume();
         await writeAuthFile(booted.secrets);
         const files = poolFiles(booted.secrets).filter((f) => !f.live);
@@ -84,7 +90,13 @@ describe("a rotated password reaches a running pool on Docker (PgBouncer stand-i
     });
 
     it("takes a new password from a new writer run: same container, no restart, an open client kept", async () => {
-        const open = new Client({ host: "127.0.0.1", port: layout.poolPorts.transaction, user: "app_app", password: booted.secrets.passwords.app_app, database: "app" });
+        const open = new Client({
+            host: "127.0.0.1",
+            port: layout.poolPorts.transaction,
+            user: "app_app",
+            password: booted.secrets.passwords.app_app,
+            database: "app",
+        });
         await open.connect();
         try {
             await open.query("SELECT 1");

@@ -56,7 +56,8 @@ describe.skipIf(!isRoot)("the Kubernetes TLS mount on a real PostgreSQL 18 (kube
         secretFiles = tlsMount("single").items.map((item) => ({ path: item.path, content: contents[item.key], mode: item.mode }));
     });
 
-    const restart = () => startPostgres({ version: 18, dataDir: booted.server.dataDir, superuserPassword: booted.server.superuserPassword, port: booted.server.port });
+    const restart = () =>
+        startPostgres({ version: 18, dataDir: booted.server.dataDir, superuserPassword: booted.server.superuserPassword, port: booted.server.port });
 
     it("starts with the key as kubelet leaves it (root:<server's group> 0640) and serves TLS", async () => {
         kubeletSecretVolume(booted.layout.tlsDir, secretFiles, serviceGid());
@@ -64,7 +65,9 @@ describe.skipIf(!isRoot)("the Kubernetes TLS mount on a real PostgreSQL 18 (kube
         expect(keyMode).toBe(0o640);
         const server = await restart();
         try {
-            const rows = await server.query<{ ssl: boolean }>("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", [], { ssl: { rejectUnauthorized: false } });
+            const rows = await server.query<{ ssl: boolean }>("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", [], {
+                ssl: { rejectUnauthorized: false },
+            });
             expect(rows[0].ssl).toBe(true);
         } finally {
             await server.stop();

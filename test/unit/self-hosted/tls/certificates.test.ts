@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { CONTAINER_LAYOUT } from "../../../../components/render/layout";
 import { parseSpec } from "../../../../components/config";
-import { CERTIFICATE_LIFETIME, certificateNames, certificatePaths, clientUrlQuery, serviceHost, type TlsServiceName } from "../../../../components/self-hosted/tls/certificates";
+import {
+    CERTIFICATE_LIFETIME,
+    certificateNames,
+    certificatePaths,
+    clientUrlQuery,
+    serviceHost,
+    type TlsServiceName,
+} from "../../../../components/self-hosted/tls/certificates";
 
 describe("serviceHost", () => {
     it("is the host name the rendered files give the service, `primary` for a single node too", () => {
@@ -43,7 +50,9 @@ describe("CERTIFICATE_LIFETIME", () => {
 describe("clientUrlQuery", () => {
     it("makes URLs verify the server against the CA file when TLS is on and adds nothing when it is off", () => {
         expect(clientUrlQuery(parseSpec({ postgres: { tls: { enabled: true } } }))).toBe("sslmode=verify-full&sslrootcert=ca.crt");
-        expect(clientUrlQuery(parseSpec({ postgres: { tls: { enabled: true, caFile: "/etc/app/pg-ca.crt" } } }))).toBe("sslmode=verify-full&sslrootcert=/etc/app/pg-ca.crt");
+        expect(clientUrlQuery(parseSpec({ postgres: { tls: { enabled: true, caFile: "/etc/app/pg-ca.crt" } } }))).toBe(
+            "sslmode=verify-full&sslrootcert=/etc/app/pg-ca.crt",
+        );
         expect(clientUrlQuery(parseSpec({}))).toBeUndefined();
     });
 

@@ -20,11 +20,15 @@ describe("rdsPlan: bad input", () => {
     });
 
     it("refuses an engine version RDS does not run, listing the supported ones", () => {
-        expect(problems({ aws: AWS, postgres: { version: 14 } })).toEqual([expect.stringMatching(/^pg-platform:postgres\.version: must be one of 15, 16, 17, 18/)]);
+        expect(problems({ aws: AWS, postgres: { version: 14 } })).toEqual([
+            expect.stringMatching(/^pg-platform:postgres\.version: must be one of 15, 16, 17, 18/),
+        ]);
     });
 
     it.each(["r6g.large", "db.r6g", "db.r6g.huge", "db-custom-2-7680"])("refuses the instance class %s with the naming scheme", (instanceClass) => {
-        expect(problems({ aws: { ...AWS, instanceClass } })).toEqual([expect.stringMatching(/^pg-platform:aws\.instanceClass: must be an RDS instance class "db\.<family>\.<size>" such as/)]);
+        expect(problems({ aws: { ...AWS, instanceClass } })).toEqual([
+            expect.stringMatching(/^pg-platform:aws\.instanceClass: must be an RDS instance class "db\.<family>\.<size>" such as/),
+        ]);
     });
 
     it.each(["db.t4g.micro", "db.r6g.large", "db.m7i.2xlarge", "db.r6gd.16xlarge", "db.x2iedn.metal"])("accepts the instance class %s", (instanceClass) => {
@@ -36,7 +40,9 @@ describe("rdsPlan: bad input", () => {
             expect.stringMatching(/^pg-platform:aws\.vpcId: is required: the VPC id/),
             expect.stringMatching(/^pg-platform:aws\.subnetIds: is required: private subnet ids in at least two availability zones/),
         ]);
-        expect(problems({ aws: { ...AWS, subnetIds: ["subnet-0a1b2c3d"] } })).toEqual([expect.stringMatching(/^pg-platform:aws\.subnetIds: needs at least two subnets/)]);
+        expect(problems({ aws: { ...AWS, subnetIds: ["subnet-0a1b2c3d"] } })).toEqual([
+            expect.stringMatching(/^pg-platform:aws\.subnetIds: needs at least two subnets/),
+        ]);
         expect(problems({ target: "aws" })).toEqual([expect.stringMatching(/^pg-platform:aws: target "aws" needs its own settings/)]);
     });
 
@@ -53,18 +59,23 @@ describe("rdsPlan: bad input", () => {
     });
 
     it("refuses self-hosted settings RDS cannot honour instead of ignoring them", () => {
-        expect(problems({ aws: AWS, topology: "primary" })).toEqual([expect.stringMatching(/^pg-platform:exporter\.enabled: the aws target runs no postgres_exporter; metrics come from CloudWatch/)]);
+        expect(problems({ aws: AWS, topology: "primary" })).toEqual([
+            expect.stringMatching(/^pg-platform:exporter\.enabled: the aws target runs no postgres_exporter; metrics come from CloudWatch/),
+        ]);
         expect(problems({ aws: AWS, image: { extensions: ["pgvector"] } })).toEqual([expect.stringMatching(/^pg-platform:image: /)]);
         expect(problems({ aws: AWS, postgres: { memory: "4GiB" } })).toEqual([expect.stringMatching(/^pg-platform:postgres\.memory: .*aws\.instanceClass/)]);
-        expect(problems({ aws: AWS, postgres: { hba: [{ type: "hostssl", database: "all", user: "all", address: "10.0.0.0/8", method: "scram-sha-256" }] } }))
-            .toEqual([expect.stringMatching(/^pg-platform:postgres\.hba: .*aws\.allowedCidrs/)]);
-        expect(problems({ aws: AWS, topology: "primary", replicas: 1, exporter: { enabled: false }, backup: { enabled: false } }))
-            .toEqual([expect.stringMatching(/^pg-platform:backup\.enabled: read replicas are built from the primary's automated backups/)]);
+        expect(
+            problems({ aws: AWS, postgres: { hba: [{ type: "hostssl", database: "all", user: "all", address: "10.0.0.0/8", method: "scram-sha-256" }] } }),
+        ).toEqual([expect.stringMatching(/^pg-platform:postgres\.hba: .*aws\.allowedCidrs/)]);
+        expect(problems({ aws: AWS, topology: "primary", replicas: 1, exporter: { enabled: false }, backup: { enabled: false } })).toEqual([
+            expect.stringMatching(/^pg-platform:backup\.enabled: read replicas are built from the primary's automated backups/),
+        ]);
     });
 
     it("needs manageDatabases for what only SQL can create", () => {
-        expect(problems({ aws: AWS, postgres: { databases: [{ name: "app" }, { name: "reports" }] } }))
-            .toEqual([expect.stringMatching(/^pg-platform:postgres\.databases\.1\.name: "reports" cannot be created by the aws API.*aws\.manageDatabases: true/)]);
+        expect(problems({ aws: AWS, postgres: { databases: [{ name: "app" }, { name: "reports" }] } })).toEqual([
+            expect.stringMatching(/^pg-platform:postgres\.databases\.1\.name: "reports" cannot be created by the aws API.*aws\.manageDatabases: true/),
+        ]);
         expect(problems({ aws: { ...AWS, manageDatabases: true }, postgres: { databases: [{ name: "app" }, { name: "reports" }] } })).toEqual([]);
     });
 });

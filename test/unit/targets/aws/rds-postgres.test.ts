@@ -61,7 +61,11 @@ describe("RdsPostgres in the committed prod stack", async () => {
         const params = parameters(group);
         expect(group.inputs.family).toBe("postgres17");
         expect(params.get("rds.accepted_password_auth_method")?.value).toBe("scram");
-        expect(params.get("shared_preload_libraries")).toEqual({ name: "shared_preload_libraries", value: "pg_stat_statements,auto_explain,pg_cron,pgaudit", applyMethod: "pending-reboot" });
+        expect(params.get("shared_preload_libraries")).toEqual({
+            name: "shared_preload_libraries",
+            value: "pg_stat_statements,auto_explain,pg_cron,pgaudit",
+            applyMethod: "pending-reboot",
+        });
         expect(params.get("log_min_duration_statement")?.value).toBe("250");
         expect(params.get("pgaudit.log")?.value).toBe("ddl,role");
         expect(params.get("cron.database_name")).toMatchObject({ value: "app", applyMethod: "pending-reboot" });
@@ -168,7 +172,13 @@ describe("RdsPostgres outside production", async () => {
     const primary = named(run.resources, T.instance, "pg-platform-dev-primary");
 
     it("drops the production safeguards but stays private and encrypted", () => {
-        expect(primary.inputs).toMatchObject({ deletionProtection: false, skipFinalSnapshot: true, backupRetentionPeriod: 7, publiclyAccessible: false, storageEncrypted: true });
+        expect(primary.inputs).toMatchObject({
+            deletionProtection: false,
+            skipFinalSnapshot: true,
+            backupRetentionPeriod: 7,
+            publiclyAccessible: false,
+            storageEncrypted: true,
+        });
         expect(primary.inputs.finalSnapshotIdentifier).toBeUndefined();
     });
 
@@ -207,7 +217,11 @@ describe("RdsPostgres across a major upgrade", async () => {
         expect(old.urn).toBe(next.urn);
         expect(old.inputs.name).toBeUndefined();
         expect(next.inputs.namePrefix).toBe("pg-platform-dev-postgres18-");
-        expect(named(v18.resources, T.instance, "pg-platform-dev-primary").inputs).toMatchObject({ engineVersion: "18", allowMajorVersionUpgrade: true, applyImmediately: true });
+        expect(named(v18.resources, T.instance, "pg-platform-dev-primary").inputs).toMatchObject({
+            engineVersion: "18",
+            allowMajorVersionUpgrade: true,
+            applyImmediately: true,
+        });
     });
 
     it("leaves out what PostgreSQL 18 already defaults to", () => {
@@ -234,7 +248,15 @@ describe("RdsPostgres managing databases and roles", async () => {
 
     it("creates least-privilege login roles with secret random passwords", () => {
         const roles = ofType(run.resources, T.role);
-        expect(roles.map((r) => r.inputs.name)).toEqual(["app_migrate", "app_app", "app_readonly", "reports_migrate", "reports_app", "reports_readonly", "analyst"]);
+        expect(roles.map((r) => r.inputs.name)).toEqual([
+            "app_migrate",
+            "app_app",
+            "app_readonly",
+            "reports_migrate",
+            "reports_app",
+            "reports_readonly",
+            "analyst",
+        ]);
         for (const role of roles) {
             expect(role.inputs).toMatchObject({ login: true, superuser: false, createRole: false, createDatabase: false });
             expect(role.secretInputs).toContain("password");

@@ -15,8 +15,9 @@ beforeEach(() => {
     }
 });
 afterEach(() => {
-    for (const [key, value] of Object.entries(saved)) if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
+    for (const [key, value] of Object.entries(saved))
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
 });
 
 async function refusal(run: Promise<unknown>): Promise<readonly string[]> {

@@ -74,7 +74,9 @@ describe("server container settings", () => {
         const command = postgresCommand(spec(), "writer");
         expect(command.slice(0, 3)).toEqual(["postgres", "-c", "config_file=/etc/postgresql/postgresql.conf"]);
         expect(command).toContain("archive_mode=on");
-        expect(command).toContain(`archive_command={ test -f pg-platform-stanza-created || { pgbackrest --config=/etc/postgresql/pgbackrest.conf --stanza=pg-platform stanza-create && touch pg-platform-stanza-created; }; } && pgbackrest --config=/etc/postgresql/pgbackrest.conf --stanza=pg-platform archive-push %p`);
+        expect(command).toContain(
+            `archive_command={ test -f pg-platform-stanza-created || { pgbackrest --config=/etc/postgresql/pgbackrest.conf --stanza=pg-platform stanza-create && touch pg-platform-stanza-created; }; } && pgbackrest --config=/etc/postgresql/pgbackrest.conf --stanza=pg-platform archive-push %p`,
+        );
         expect(command).toContain("archive_timeout=60");
         expect(WAL_ARCHIVE_MOUNT).toBe(REPOSITORY_MOUNT);
         expect(postgresCommand(spec(), "replica")).not.toContain("archive_mode=on");
@@ -83,7 +85,10 @@ describe("server container settings", () => {
 
     it("pass user parameters the entrypoint tunes as -c flags, so they win over the tuning; others stay in the file", () => {
         expect(AUTO_TUNED_PARAMETERS).toContain("work_mem");
-        const command = postgresCommand(spec({ backup: { enabled: false }, postgres: { parameters: { work_mem: "64MB", jit: false, statement_timeout: 0 } } }), "writer");
+        const command = postgresCommand(
+            spec({ backup: { enabled: false }, postgres: { parameters: { work_mem: "64MB", jit: false, statement_timeout: 0 } } }),
+            "writer",
+        );
         expect(command.slice(3)).toEqual(["-c", "work_mem=64MB"]);
     });
 });

@@ -34,7 +34,8 @@ async function deployed(config: PlatformConfigInput, rotated: readonly string[] 
     const spec = parseSpec(config as Record<string, unknown>);
     return runUnderMocks(() => deploy(spec, { stack: "test" }), {
         stack: "test",
-        computed: (type, name) => (type === RANDOM_PASSWORD && rotated.some((role) => name.endsWith(`-${role}-password`)) ? { result: `rotated-${name}` } : undefined),
+        computed: (type, name) =>
+            type === RANDOM_PASSWORD && rotated.some((role) => name.endsWith(`-${role}-password`)) ? { result: `rotated-${name}` } : undefined,
     });
 }
 
@@ -46,31 +47,52 @@ describe("a pool on Docker", async () => {
 
     it("runs PgBouncer under the rendered supervisor, its auth file from a volume mounted read-only", () => {
         expect(inputsOf(pool).entrypoints).toEqual(["/bin/sh"]);
-        expect(inputsOf(pool).command).toEqual(["/etc/pgbouncer/run-pgbouncer.sh", PGBOUNCER_IMAGE.binary, "/etc/pgbouncer/pgbouncer.ini", "/etc/pgbouncer/auth/userlist.txt", "5"]);
+        expect(inputsOf(pool).command).toEqual([
+            "/etc/pgbouncer/run-pgbouncer.sh",
+            PGBOUNCER_IMAGE.binary,
+            "/etc/pgbouncer/pgbouncer.ini",
+            "/etc/pgbouncer/auth/userlist.txt",
+            "5",
+        ]);
         expect(inputsOf(pool).volumes).toEqual([{ volumeName: "test-pg-pooler-transaction-auth", containerPath: "/etc/pgbouncer/auth", readOnly: true }]);
         expect(volume.inputs.name).toBe("test-pg-pooler-transaction-auth");
-        expect(inputsOf(pool).uploads.map((u) => u.file).sort()).toEqual(["/etc/pgbouncer/pgbouncer.ini", "/etc/pgbouncer/run-pgbouncer.sh"]);
+        expect(
+            inputsOf(pool)
+                .uploads.map((u) => u.file)
+                .sort(),
+        ).toEqual(["/etc/pgbouncer/pgbouncer.ini", "/etc/pgbouncer/run-pgbouncer.sh"]);
         expect(pool.dependencies).toContain(writer.urn);
     });
 
     it("has a one-shot writer with no network that moves the auth file into the volume for the pool's user", () => {
-        expect(inputsOf(writer)).toMatchObject({ name: "test-pg-pooler-transaction-auth-writer", user: "0:0", networkMode: "none", attach: true, mustRun: false, restart: "no" });
+        expect(inputsOf(writer)).toMatchObject({
+            name: "test-pg-pooler-transaction-auth-writer",
+            user: "0:0",
+            networkMode: "none",
+            attach: true,
+            mustRun: false,
+            restart: "no",
+        });
         expect(inputsOf(writer).image).toBe(inputsOf(pool).image);
         expect(inputsOf(writer).ports ?? []).toEqual([]);
         expect(inputsOf(writer).networksAdvanced ?? []).toEqual([]);
         expect(inputsOf(writer).volumes).toEqual([{ volumeName: "test-pg-pooler-transaction-auth", containerPath: "/etc/pgbouncer/auth" }]);
-        expect(inputsOf(writer).uploads.map(({ file, permissions, owner }) => ({ file, permissions, owner }))).toEqual([{ file: `${AUTH_STAGING_DIR}/userlist.txt`, permissions: "0600", owner: "0" }]);
+        expect(inputsOf(writer).uploads.map(({ file, permissions, owner }) => ({ file, permissions, owner }))).toEqual([
+            { file: `${AUTH_STAGING_DIR}/userlist.txt`, permissions: "0600", owner: "0" },
+        ]);
         expect(writer.secretInputs).toContain("uploads[0].content");
         expect(inputsOf(writer).entrypoints).toEqual(["/bin/sh", "-c"]);
         expect(inputsOf(writer).command).toEqual([authWriterScript(["/etc/pgbouncer/auth/userlist.txt"], PGBOUNCER_IMAGE)]);
     });
 
     it("writes the file atomically, owned by the pool's user, mode 0600", () => {
-        expect(authWriterScript(["/etc/pgbouncer/auth/userlist.txt"], { uid: 70, gid: 70 })).toBe([
-            "set -eu",
-            "cp /run/pg-platform/auth/userlist.txt /etc/pgbouncer/auth/.userlist.txt.new && chown 70:70 /etc/pgbouncer/auth/.userlist.txt.new"
-                + " && chmod 0600 /etc/pgbouncer/auth/.userlist.txt.new && mv -f /etc/pgbouncer/auth/.userlist.txt.new /etc/pgbouncer/auth/userlist.txt",
-        ].join("\n"));
+        expect(authWriterScript(["/etc/pgbouncer/auth/userlist.txt"], { uid: 70, gid: 70 })).toBe(
+            [
+                "set -eu",
+                "cp /run/pg-platform/auth/userlist.txt /etc/pgbouncer/auth/.userlist.txt.new && chown 70:70 /etc/pgbouncer/auth/.userlist.txt.new" +
+                    " && chmod 0600 /etc/pgbouncer/auth/.userlist.txt.new && mv -f /etc/pgbouncer/auth/.userlist.txt.new /etc/pgbouncer/auth/userlist.txt",
+            ].join("\n"),
+        );
     });
 });
 
@@ -86,7 +108,15 @@ describe("a password rotation and a role change on Docker", async () => {
             expect(container(rotated, `pg-pooler-${mode}`)).toEqual(container(before, `pg-pooler-${mode}`));
             const userlist = (run: typeof before) => container(run, `pg-pooler-${mode}-auth-writer`).uploads[0].content;
             expect(userlist(rotated)).not.toBe(userlist(before));
-            expect(userlist(rotated).split("\n").filter((line) => line.startsWith('"app_app"'))).not.toEqual(userlist(before).split("\n").filter((line) => line.startsWith('"app_app"')));
+            expect(
+                userlist(rotated)
+                    .split("\n")
+                    .filter((line) => line.startsWith('"app_app"')),
+            ).not.toEqual(
+                userlist(before)
+                    .split("\n")
+                    .filter((line) => line.startsWith('"app_app"')),
+            );
         }
         expect(label(rotated)).toBe(label(before));
     });

@@ -46,10 +46,13 @@ const serviceContainers = (resources: readonly MockedResource[]) => ofType(resou
 async function deployed(config: PlatformConfigInput, stack = "test") {
     const spec = parseSpec(config as Record<string, unknown>);
     let raw: PlatformOutputs | undefined;
-    const run = await runUnderMocks(() => {
-        raw = deploy(spec, { stack });
-        return raw;
-    }, { stack });
+    const run = await runUnderMocks(
+        () => {
+            raw = deploy(spec, { stack });
+            return raw;
+        },
+        { stack },
+    );
     return { ...run, raw: raw as PlatformOutputs };
 }
 
@@ -114,7 +117,9 @@ describe("single topology", async () => {
     it("creates no WAL archive volume when backups are off", async () => {
         const off = await deployed({ backup: { enabled: false } });
         expect(names(off.resources, VOLUME)).toEqual(["pg-single-data"]);
-        expect(inputsOf(named(off.resources, CONTAINER, "pg-single")).volumes).toEqual([{ volumeName: "test-pg-single-data", containerPath: "/var/lib/postgresql" }]);
+        expect(inputsOf(named(off.resources, CONTAINER, "pg-single")).volumes).toEqual([
+            { volumeName: "test-pg-single-data", containerPath: "/var/lib/postgresql" },
+        ]);
     });
 });
 
@@ -136,11 +141,20 @@ describe("primary with two replicas", async () => {
             "pg-replica-2-server",
         ]);
         expect(names(run.resources, VOLUME).sort()).toEqual([
-            "pg-pooler-session-auth", "pg-pooler-transaction-auth", "pg-primary-data", "pg-primary-wal-archive", "pg-replica-1-server-data", "pg-replica-2-server-data",
+            "pg-pooler-session-auth",
+            "pg-pooler-transaction-auth",
+            "pg-primary-data",
+            "pg-primary-wal-archive",
+            "pg-replica-1-server-data",
+            "pg-replica-2-server-data",
         ]);
         expect(names(run.resources, NETWORK)).toEqual(["pg-network"]);
         expect(ofType(run.resources, REMOTE_IMAGE).map((r) => r.inputs.name)).toEqual([PGBOUNCER_IMAGE.ref, POSTGRES_EXPORTER_IMAGE.ref]);
-        expect(ofType(run.resources, CONTAINER).map((r) => inputsOf(r).name).sort()).toEqual([
+        expect(
+            ofType(run.resources, CONTAINER)
+                .map((r) => inputsOf(r).name)
+                .sort(),
+        ).toEqual([
             "stage-pg-exporter",
             "stage-pg-pooler-session",
             "stage-pg-pooler-session-auth-writer",
@@ -171,7 +185,14 @@ describe("primary with two replicas", async () => {
 
     it("joins every container to the private network under the renderer's host names", () => {
         const aliases = serviceContainers(run.resources).map((r) => inputsOf(r).networksAdvanced.map((n) => `${n.name}/${n.aliases.join(",")}`));
-        expect(aliases.map(String).sort()).toEqual(["stage-pg/exporter", "stage-pg/pooler-session", "stage-pg/pooler-transaction", "stage-pg/primary", "stage-pg/replica-1", "stage-pg/replica-2"]);
+        expect(aliases.map(String).sort()).toEqual([
+            "stage-pg/exporter",
+            "stage-pg/pooler-session",
+            "stage-pg/pooler-transaction",
+            "stage-pg/primary",
+            "stage-pg/replica-1",
+            "stage-pg/replica-2",
+        ]);
     });
 
     it("starts pools, exporter and replicas after the primary, which waits to be healthy", () => {
@@ -195,7 +216,8 @@ describe("primary with two replicas", async () => {
 
     it("uploads secret-bearing files as secrets, readable only by the service's user, and configuration in clear", () => {
         const uploads = (name: string) => inputsOf(container(name)).uploads;
-        const secretFiles = (r: MockedResource) => r.secretInputs.filter((p) => p.startsWith("uploads[")).map((p) => (r.inputs.uploads as Upload[])[Number(/\[(\d+)\]/.exec(p)?.[1])].file);
+        const secretFiles = (r: MockedResource) =>
+            r.secretInputs.filter((p) => p.startsWith("uploads[")).map((p) => (r.inputs.uploads as Upload[])[Number(/\[(\d+)\]/.exec(p)?.[1])].file);
         expect(secretFiles(primary).sort()).toEqual(["/docker-entrypoint-initdb.d/10-pg-platform.sql", SECRET_FILES.superuserPassword].sort());
         expect(secretFiles(container("pg-pooler-session"))).toEqual([]);
         expect(secretFiles(container("pg-pooler-session-auth-writer"))).toEqual(["/run/pg-platform/auth/userlist.txt"]);
@@ -209,8 +231,15 @@ describe("primary with two replicas", async () => {
         expect(userlist?.content.split("\n")[0]).toBe(`"pgbouncer_auth" "${run.outputs.secretReferences.pgbouncer_auth}"`);
         expect(userlist?.content).toMatch(/^"app_app" "SCRAM-SHA-256\$4096:/m);
         expect(userlist?.content).not.toContain(run.outputs.secretReferences.app_app);
-        expect(uploads("pg-exporter").find((u) => u.file.endsWith("/password"))).toMatchObject({ permissions: "0600", owner: String(POSTGRES_EXPORTER_IMAGE.uid), content: run.outputs.secretReferences.postgres_exporter });
-        expect(uploads("pg-primary").find((u) => u.file === "/etc/postgresql/postgresql.conf")).toMatchObject({ permissions: "0644", owner: String(POSTGRES_OWNER.uid) });
+        expect(uploads("pg-exporter").find((u) => u.file.endsWith("/password"))).toMatchObject({
+            permissions: "0600",
+            owner: String(POSTGRES_EXPORTER_IMAGE.uid),
+            content: run.outputs.secretReferences.postgres_exporter,
+        });
+        expect(uploads("pg-primary").find((u) => u.file === "/etc/postgresql/postgresql.conf")).toMatchObject({
+            permissions: "0644",
+            owner: String(POSTGRES_OWNER.uid),
+        });
         const initSql = uploads("pg-primary").find((u) => u.file.endsWith(".sql"))?.content ?? "";
         expect(initSql).toMatch(/SCRAM-SHA-256\$4096:/);
         expect(initSql).not.toContain("<<pg-platform secret");
@@ -230,7 +259,10 @@ describe("primary with two replicas", async () => {
         const conf = replica.uploads.find((u) => u.file === "/etc/postgresql/postgresql.conf")?.content ?? "";
         expect(conf).toContain("primary_slot_name = 'replica_2'");
         expect(conf).toContain("host=primary port=5432");
-        expect(inputsOf(primary).envs).toEqual([`POSTGRES_PASSWORD_FILE=${SECRET_FILES.superuserPassword}`, "PG_PLATFORM_INIT_SQL=/docker-entrypoint-initdb.d/10-pg-platform.sql"]);
+        expect(inputsOf(primary).envs).toEqual([
+            `POSTGRES_PASSWORD_FILE=${SECRET_FILES.superuserPassword}`,
+            "PG_PLATFORM_INIT_SQL=/docker-entrypoint-initdb.d/10-pg-platform.sql",
+        ]);
     });
 
     it("outputs every endpoint on the host side, URLs as secrets", async () => {
@@ -239,7 +271,8 @@ describe("primary with two replicas", async () => {
         expect(run.outputs.transactionPoolUrl).toBe(`postgresql://app_app:${pw.app_app}@[::1]:6432/app`);
         expect(run.outputs.sessionPoolUrl).toBe(`postgresql://app_migrate:${pw.app_migrate}@[::1]:6433/app`);
         expect(run.outputs.readOnlyUrl).toBe(`postgresql://app_readonly:${pw.app_readonly}@[::1]:5442/app`);
-        for (const key of ["primaryUrl", "transactionPoolUrl", "sessionPoolUrl", "readOnlyUrl"] as const) expect(await isSecretOutput(run.raw[key] as pulumi.Output<string>), key).toBe(true);
+        for (const key of ["primaryUrl", "transactionPoolUrl", "sessionPoolUrl", "readOnlyUrl"] as const)
+            expect(await isSecretOutput(run.raw[key] as pulumi.Output<string>), key).toBe(true);
         for (const [role, value] of Object.entries(run.raw.secretReferences)) expect(await isSecretOutput(value), role).toBe(true);
         expect(Object.keys(pw).sort()).toEqual(["app_app", "app_migrate", "app_readonly", "pgbouncer_auth", "postgres_exporter", "replicator"]);
     });
@@ -253,7 +286,11 @@ describe("image overrides for a mirror registry", async () => {
     });
 
     it("pulls the mirrored PgBouncer and exporter images instead of the pins, running the pins' binaries as their users", () => {
-        expect(ofType(resources, REMOTE_IMAGE).map((r) => (r.inputs as { name: string }).name).sort()).toEqual([mirror("exporter"), mirror("pgbouncer")]);
+        expect(
+            ofType(resources, REMOTE_IMAGE)
+                .map((r) => (r.inputs as { name: string }).name)
+                .sort(),
+        ).toEqual([mirror("exporter"), mirror("pgbouncer")]);
         const pool = named(resources, CONTAINER, "pg-pooler-transaction");
         expect(inputsOf(pool).entrypoints).toEqual(["/bin/sh"]);
         expect(inputsOf(pool).command.slice(0, 2)).toEqual(["/etc/pgbouncer/run-pgbouncer.sh", PGBOUNCER_IMAGE.binary]);
@@ -262,7 +299,10 @@ describe("image overrides for a mirror registry", async () => {
     });
 
     it("is refused by the pinned-images policy when a mirror is a tag", async () => {
-        const tagged = await deployed({ topology: "primary", image: { prebuilt: mirror("postgres"), pgbouncer: "registry.internal:5000/mirror/pgbouncer:1.25" } });
+        const tagged = await deployed({
+            topology: "primary",
+            image: { prebuilt: mirror("postgres"), pgbouncer: "registry.internal:5000/mirror/pgbouncer:1.25" },
+        });
         const names = ofType(tagged.resources, REMOTE_IMAGE).map((r) => (r.inputs as { name: string }).name);
         expect(names.filter((name) => !isPinned(name))).toEqual(["registry.internal:5000/mirror/pgbouncer:1.25"]);
     });
@@ -273,7 +313,8 @@ describe("a PostgreSQL parameter change", async () => {
     const after = await deployed({ topology: "primary", postgres: { parameters: { statement_timeout: "30s" } } });
 
     it("changes the primary's uploaded postgresql.conf (a container replacement: a restart) but no volume", () => {
-        const conf = (run: typeof before) => inputsOf(named(run.resources, CONTAINER, "pg-primary")).uploads.find((u) => u.file.endsWith("postgresql.conf"))?.content;
+        const conf = (run: typeof before) =>
+            inputsOf(named(run.resources, CONTAINER, "pg-primary")).uploads.find((u) => u.file.endsWith("postgresql.conf"))?.content;
         expect(conf(after)).toContain("statement_timeout = '30s'");
         expect(conf(after)).not.toBe(conf(before));
         expect(ofType(after.resources, VOLUME).map((v) => v.inputs)).toEqual(ofType(before.resources, VOLUME).map((v) => v.inputs));
@@ -311,7 +352,13 @@ describe("the dev stack (Pulumi.dev.yaml), as `npm run check -- --stack dev` run
 
     it("builds the image, a primary with both pools, the exporter and one replica, all on 127.0.0.1", () => {
         expect(names(result.resources, CONTAINER).sort()).toEqual([
-            "pg-exporter", "pg-pooler-session", "pg-pooler-session-auth-writer", "pg-pooler-transaction", "pg-pooler-transaction-auth-writer", "pg-primary", "pg-replica-1-server",
+            "pg-exporter",
+            "pg-pooler-session",
+            "pg-pooler-session-auth-writer",
+            "pg-pooler-transaction",
+            "pg-pooler-transaction-auth-writer",
+            "pg-primary",
+            "pg-replica-1-server",
         ]);
         expect(names(result.resources, "pg-platform:image:PostgresImage")).toEqual(["pg-image"]);
         const ports = serviceContainers(result.resources).flatMap((r) => inputsOf(r).ports.map((p) => `${p.ip}:${p.external}`));

@@ -37,7 +37,9 @@ const uploadsOf = (resources: readonly MockedResource[], container: string) => n
 /** Files of a container whose upload content was sent as a secret. */
 const secretFiles = (resources: readonly MockedResource[], container: string) => {
     const resource = named(resources, CONTAINER, container);
-    return resource.secretInputs.filter((p) => /^uploads\[\d+\]\.content$/.test(p)).map((p) => (resource.inputs.uploads as Upload[])[Number(/\[(\d+)\]/.exec(p)?.[1])].file);
+    return resource.secretInputs
+        .filter((p) => /^uploads\[\d+\]\.content$/.test(p))
+        .map((p) => (resource.inputs.uploads as Upload[])[Number(/\[(\d+)\]/.exec(p)?.[1])].file);
 };
 
 describe("a primary stack with postgres.tls.enabled", async () => {
@@ -48,7 +50,11 @@ describe("a primary stack with postgres.tls.enabled", async () => {
 
     it("creates one CA and a key, request and CA-signed certificate per server and pool, with unique URNs under the stack's components", () => {
         expect(ofType(run.resources, TLS.ca).map((r) => r.name)).toEqual(["pg-ca"]);
-        expect(ofType(run.resources, TLS.cert).map((r) => r.name).sort()).toEqual(["pg-pooler-session-tls", "pg-pooler-transaction-tls", "pg-primary-tls", "pg-replica-1-server-tls"]);
+        expect(
+            ofType(run.resources, TLS.cert)
+                .map((r) => r.name)
+                .sort(),
+        ).toEqual(["pg-pooler-session-tls", "pg-pooler-transaction-tls", "pg-primary-tls", "pg-replica-1-server-tls"]);
         expect(caPem).toMatchObject({ isCaCertificate: true, allowedUses: ["certSigning", "crlSigning", "digitalSignature"] });
         for (const cert of ofType(run.resources, TLS.cert)) {
             expect(cert.inputs).toMatchObject({ caCertPem: caCert, allowedUses: ["digitalSignature", "serverAuth"] });
@@ -56,7 +62,8 @@ describe("a primary stack with postgres.tls.enabled", async () => {
         }
         expect(run.duplicateUrns).toEqual([]);
         const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
-        for (const resource of tlsResources(run.resources)) expect(byUrn.get(resource.parent ?? "")?.type, resource.name).toMatch(/^pg-platform:docker:(PrimaryStack|ReplicaStack)$/);
+        for (const resource of tlsResources(run.resources))
+            expect(byUrn.get(resource.parent ?? "")?.type, resource.name).toMatch(/^pg-platform:docker:(PrimaryStack|ReplicaStack)$/);
         expect(key("pg-ca-key")).toMatchObject({ algorithm: "ECDSA", ecdsaCurve: "P256" });
     });
 
@@ -72,10 +79,34 @@ describe("a primary stack with postgres.tls.enabled", async () => {
 
     it("uploads certificate and CA in clear and the key as a secret of mode 0600 owned by the service's user, at the paths the rendered files name", () => {
         const cases = [
-            { container: "pg-primary", dir: "/etc/postgresql/tls", owner: POSTGRES_OWNER, conf: "/etc/postgresql/postgresql.conf", ref: "ssl_key_file = '/etc/postgresql/tls/server.key'" },
-            { container: "pg-replica-1-server", dir: "/etc/postgresql/tls", owner: POSTGRES_OWNER, conf: "/etc/postgresql/postgresql.conf", ref: "sslrootcert=/etc/postgresql/tls/ca.crt" },
-            { container: "pg-pooler-transaction", dir: "/etc/pgbouncer/tls", owner: PGBOUNCER_IMAGE, conf: "/etc/pgbouncer/pgbouncer.ini", ref: "client_tls_key_file = /etc/pgbouncer/tls/server.key" },
-            { container: "pg-pooler-session", dir: "/etc/pgbouncer/tls", owner: PGBOUNCER_IMAGE, conf: "/etc/pgbouncer/pgbouncer.ini", ref: "server_tls_ca_file = /etc/pgbouncer/tls/ca.crt" },
+            {
+                container: "pg-primary",
+                dir: "/etc/postgresql/tls",
+                owner: POSTGRES_OWNER,
+                conf: "/etc/postgresql/postgresql.conf",
+                ref: "ssl_key_file = '/etc/postgresql/tls/server.key'",
+            },
+            {
+                container: "pg-replica-1-server",
+                dir: "/etc/postgresql/tls",
+                owner: POSTGRES_OWNER,
+                conf: "/etc/postgresql/postgresql.conf",
+                ref: "sslrootcert=/etc/postgresql/tls/ca.crt",
+            },
+            {
+                container: "pg-pooler-transaction",
+                dir: "/etc/pgbouncer/tls",
+                owner: PGBOUNCER_IMAGE,
+                conf: "/etc/pgbouncer/pgbouncer.ini",
+                ref: "client_tls_key_file = /etc/pgbouncer/tls/server.key",
+            },
+            {
+                container: "pg-pooler-session",
+                dir: "/etc/pgbouncer/tls",
+                owner: PGBOUNCER_IMAGE,
+                conf: "/etc/pgbouncer/pgbouncer.ini",
+                ref: "server_tls_ca_file = /etc/pgbouncer/tls/ca.crt",
+            },
         ];
         for (const c of cases) {
             const uploads = uploadsOf(run.resources, c.container);
@@ -83,7 +114,11 @@ describe("a primary stack with postgres.tls.enabled", async () => {
             const owner = { owner: String(c.owner.uid), group: String(c.owner.gid) };
             expect(at("server.crt"), c.container).toMatchObject({ permissions: "0644", ...owner, content: expect.stringContaining("cert-") });
             expect(at("ca.crt"), c.container).toMatchObject({ permissions: "0644", ...owner, content: caCert });
-            expect(at("server.key"), c.container).toMatchObject({ permissions: "0600", ...owner, content: expect.stringMatching(/^-----BEGIN PRIVATE KEY-----/) });
+            expect(at("server.key"), c.container).toMatchObject({
+                permissions: "0600",
+                ...owner,
+                content: expect.stringMatching(/^-----BEGIN PRIVATE KEY-----/),
+            });
             expect(secretFiles(run.resources, c.container), c.container).toContain(`${c.dir}/server.key`);
             expect(secretFiles(run.resources, c.container), c.container).not.toContain(`${c.dir}/server.crt`);
             expect(uploads.find((u) => u.file === c.conf)?.content, c.container).toContain(c.ref);
@@ -92,11 +127,17 @@ describe("a primary stack with postgres.tls.enabled", async () => {
         const poolKey = uploadsOf(run.resources, "pg-pooler-session").find((u) => u.file.endsWith("server.key"))?.content;
         expect(primaryKey).toMatch(/^-----BEGIN PRIVATE KEY-----/);
         expect(primaryKey).not.toBe(poolKey);
-        expect(uploadsOf(run.resources, "pg-exporter").map((u) => u.file).filter((f) => f.includes("tls"))).toEqual([]);
+        expect(
+            uploadsOf(run.resources, "pg-exporter")
+                .map((u) => u.file)
+                .filter((f) => f.includes("tls")),
+        ).toEqual([]);
     });
 
     it("never shows a private key in clear in any resource's inputs", () => {
-        const keys = ofType(run.resources, CONTAINER).flatMap((c) => (c.inputs.uploads as Upload[]).filter((u) => u.file.endsWith(".key")).map((u) => u.content));
+        const keys = ofType(run.resources, CONTAINER).flatMap((c) =>
+            (c.inputs.uploads as Upload[]).filter((u) => u.file.endsWith(".key")).map((u) => u.content),
+        );
         expect(keys).toHaveLength(4);
         for (const resource of run.resources) {
             const visible = JSON.stringify(redactSecrets(resource.rawInputs));
@@ -105,12 +146,15 @@ describe("a primary stack with postgres.tls.enabled", async () => {
     });
 
     it("makes the replica's bootstrap and WAL receiver verify the primary against the CA", () => {
-        expect(named(run.resources, CONTAINER, "pg-replica-1-server").inputs.envs).toEqual(expect.arrayContaining(["PRIMARY_SSLMODE=verify-full", "PGSSLROOTCERT=/etc/postgresql/tls/ca.crt"]));
+        expect(named(run.resources, CONTAINER, "pg-replica-1-server").inputs.envs).toEqual(
+            expect.arrayContaining(["PRIMARY_SSLMODE=verify-full", "PGSSLROOTCERT=/etc/postgresql/tls/ca.crt"]),
+        );
     });
 
     it("outputs the CA certificate and URLs that insist on TLS", () => {
         expect(caCert).toMatch(/^-----BEGIN CERTIFICATE-----/);
-        for (const key of ["primaryUrl", "transactionPoolUrl", "sessionPoolUrl", "readOnlyUrl"] as const) expect(run.outputs[key], key).toMatch(/\?sslmode=verify-full&sslrootcert=ca\.crt$/);
+        for (const key of ["primaryUrl", "transactionPoolUrl", "sessionPoolUrl", "readOnlyUrl"] as const)
+            expect(run.outputs[key], key).toMatch(/\?sslmode=verify-full&sslrootcert=ca\.crt$/);
     });
 });
 
@@ -119,7 +163,11 @@ describe("without TLS", async () => {
 
     it("creates no TLS resource, uploads no certificate, outputs no CA, and URLs carry no sslmode", () => {
         expect(tlsResources(run.resources)).toEqual([]);
-        for (const container of ofType(run.resources, CONTAINER)) expect((container.inputs.uploads as Upload[]).filter((u) => u.file.includes("/tls/")), container.name).toEqual([]);
+        for (const container of ofType(run.resources, CONTAINER))
+            expect(
+                (container.inputs.uploads as Upload[]).filter((u) => u.file.includes("/tls/")),
+                container.name,
+            ).toEqual([]);
         expect(run.outputs.caCertificate).toBeUndefined();
         expect(run.outputs.primaryUrl).not.toContain("sslmode");
     });
@@ -130,7 +178,9 @@ describe("a single node with TLS", async () => {
 
     it("gets the stack's CA and its own certificate", () => {
         expect(ofType(run.resources, TLS.cert).map((r) => r.name)).toEqual(["pg-single-tls"]);
-        expect(uploadsOf(run.resources, "pg-single").map((u) => u.file)).toEqual(expect.arrayContaining(["/etc/postgresql/tls/server.crt", "/etc/postgresql/tls/server.key", "/etc/postgresql/tls/ca.crt"]));
+        expect(uploadsOf(run.resources, "pg-single").map((u) => u.file)).toEqual(
+            expect.arrayContaining(["/etc/postgresql/tls/server.crt", "/etc/postgresql/tls/server.key", "/etc/postgresql/tls/ca.crt"]),
+        );
         expect(run.outputs.caCertificate).toMatch(/^-----BEGIN CERTIFICATE-----/);
     });
 });
@@ -147,7 +197,9 @@ describe("a ReplicaStack in another stack with TLS", () => {
 
     it("refuses to start without the primary stack's CA, naming the setting", () => {
         expect(() => new ReplicaStack("dr", { spec, replica: 1, image: "x", primary })).toThrow(ConfigError);
-        expect(() => new ReplicaStack("dr", { spec, replica: 1, image: "x", primary })).toThrow(/postgres\.tls\.enabled: replica 1 needs the primary stack's CA/);
+        expect(() => new ReplicaStack("dr", { spec, replica: 1, image: "x", primary })).toThrow(
+            /postgres\.tls\.enabled: replica 1 needs the primary stack's CA/,
+        );
     });
 
     it("signs its certificate with that CA and keeps the CA key secret", async () => {
@@ -169,7 +221,11 @@ describe("npm run check on the committed dev stack (TLS on)", async () => {
     const result = await checkStack("dev", { policyConfigDir: policyDir });
 
     it("has TLS on every server and pool, so tls-required (mandatory) finds nothing and the check passes", () => {
-        expect(ofType(result.resources, TLS.cert).map((r) => r.name).sort()).toEqual(["pg-pooler-session-tls", "pg-pooler-transaction-tls", "pg-primary-tls", "pg-replica-1-server-tls"]);
+        expect(
+            ofType(result.resources, TLS.cert)
+                .map((r) => r.name)
+                .sort(),
+        ).toEqual(["pg-pooler-session-tls", "pg-pooler-transaction-tls", "pg-primary-tls", "pg-replica-1-server-tls"]);
         expect(result.violations.filter((v) => v.policy === "tls-required")).toEqual([]);
         expect(exitCode(result)).toBe(0);
     });

@@ -74,7 +74,12 @@ describe("CloudSqlPostgres in the committed gcp-prod stack", async () => {
 
     it("enforces Query Insights and a password policy", () => {
         expect(settings.insightsConfig).toMatchObject({ queryInsightsEnabled: true });
-        expect(settings.passwordValidationPolicy).toEqual({ enablePasswordPolicy: true, minLength: 16, complexity: "COMPLEXITY_DEFAULT", disallowUsernameSubstring: true });
+        expect(settings.passwordValidationPolicy).toEqual({
+            enablePasswordPolicy: true,
+            minLength: 16,
+            complexity: "COMPLEXITY_DEFAULT",
+            disallowUsernameSubstring: true,
+        });
     });
 
     it("replicates to a zonal, private read replica with the same flags", () => {
@@ -114,7 +119,10 @@ describe("CloudSqlPostgres in the committed gcp-prod stack", async () => {
 });
 
 describe("CloudSqlPostgres outside production", async () => {
-    const run = await runStack({ target: "gcp", postgres: { version: 18, cdc: { enabled: true } }, gcp: { ...GCP, tier: "db-perf-optimized-N-2", manageDatabases: true } }, "dev");
+    const run = await runStack(
+        { target: "gcp", postgres: { version: 18, cdc: { enabled: true } }, gcp: { ...GCP, tier: "db-perf-optimized-N-2", manageDatabases: true } },
+        "dev",
+    );
     const primary = named(run.resources, INSTANCE, "pg-platform-dev-primary");
 
     it("is zonal and unprotected, still private and TLS-only", () => {
@@ -160,7 +168,9 @@ describe("cloudSqlPlan: bad input", () => {
     });
 
     it("refuses an engine version Cloud SQL does not run, listing the supported ones", () => {
-        expect(problems({ gcp: GCP, postgres: { version: 13 } })).toEqual([expect.stringMatching(/^pg-platform:postgres\.version: must be one of 15, 16, 17, 18/)]);
+        expect(problems({ gcp: GCP, postgres: { version: 13 } })).toEqual([
+            expect.stringMatching(/^pg-platform:postgres\.version: must be one of 15, 16, 17, 18/),
+        ]);
     });
 
     it.each([
@@ -180,7 +190,9 @@ describe("cloudSqlPlan: bad input", () => {
             expect.stringMatching(/^pg-platform:gcp\.network: is required: the VPC network/),
         ]);
         expect(problems({ gcp: { ...GCP, network: "main" } })).toEqual([expect.stringMatching(/^pg-platform:gcp\.network: must be a VPC network id such as/)]);
-        expect(problems({ gcp: { ...GCP, authorizedNetworks: ["10.0.0.0/8"] } })).toEqual([expect.stringMatching(/^pg-platform:gcp\.authorizedNetworks: only applies to a public IP/)]);
+        expect(problems({ gcp: { ...GCP, authorizedNetworks: ["10.0.0.0/8"] } })).toEqual([
+            expect.stringMatching(/^pg-platform:gcp\.authorizedNetworks: only applies to a public IP/),
+        ]);
         expect(problems({ gcp: { ...GCP, publicIp: true, authorizedNetworks: ["0.0.0.0/1", "128.0.0.0/1"] } })).toEqual([
             expect.stringMatching(/^pg-platform:gcp\.authorizedNetworks: together admit every public IPv4 address/),
         ]);

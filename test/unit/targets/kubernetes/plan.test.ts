@@ -122,7 +122,10 @@ describe("resources, probes, security", () => {
 
 describe("server environment: secrets only as file paths", () => {
     it("a writer gets the superuser password file for initdb and the init SQL to re-apply on every start", () => {
-        const writers: [Partial<PlatformConfigInput>, ServiceName][] = [[{}, "single"], [{ topology: "primary", replicas: 1 }, "primary"]];
+        const writers: [Partial<PlatformConfigInput>, ServiceName][] = [
+            [{}, "single"],
+            [{ topology: "primary", replicas: 1 }, "primary"],
+        ];
         for (const [config, service] of writers) {
             expect(serverEnv(spec(config), service)).toEqual([
                 { name: "POSTGRES_PASSWORD_FILE", value: SECRET_FILES.superuserPassword },
@@ -187,7 +190,12 @@ describe("TLS certificates", () => {
 describe("volume claims", () => {
     it.each<[string, Partial<PlatformConfigInput>, ServiceName, string[]]>([
         ["default: data 5Gi and WAL archive 5Gi on the writer", {}, "single", ["data:5Gi", "wal-archive:5Gi"]],
-        ["storageSize and walArchiveSize", { kubernetes: { namespace: "db", storageSize: "20Gi", walArchiveSize: "50Gi" } }, "primary", ["data:20Gi", "wal-archive:50Gi"]],
+        [
+            "storageSize and walArchiveSize",
+            { kubernetes: { namespace: "db", storageSize: "20Gi", walArchiveSize: "50Gi" } },
+            "primary",
+            ["data:20Gi", "wal-archive:50Gi"],
+        ],
         ["backups off: data only", { backup: { enabled: false } }, "single", ["data:5Gi"]],
         ["a replica archives nothing", { topology: "primary", replicas: 1 }, "replica-1", ["data:5Gi"]],
     ])("%s", (_, extra, service, claims) => {

@@ -16,16 +16,24 @@ interface PodTemplate {
     metadata: { annotations: Record<string, string> };
     spec: {
         containers: { command: string[]; args: string[]; volumeMounts: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[] }[];
-        volumes: { name: string; secret?: { secretName: string; defaultMode?: number; items?: { key: string; path: string }[] }; configMap?: { name: string } }[];
+        volumes: {
+            name: string;
+            secret?: { secretName: string; defaultMode?: number; items?: { key: string; path: string }[] };
+            configMap?: { name: string };
+        }[];
     };
 }
 const template = (r: MockedResource) => (r.inputs as { spec: { template: PodTemplate } }).spec.template;
 
 /** Deploys under mocks; `rotated` gives those roles another generated password. */
 async function deployed(config: PlatformConfigInput, rotated: readonly string[] = []) {
-    const spec = parseSpec({ target: "kubernetes", kubernetes: { namespace: "pg" }, image: PUSHED_IMAGE, topology: "primary", ...config } as Record<string, unknown>);
+    const spec = parseSpec({ target: "kubernetes", kubernetes: { namespace: "pg" }, image: PUSHED_IMAGE, topology: "primary", ...config } as Record<
+        string,
+        unknown
+    >);
     return runUnderMocks(() => deploy(spec, { stack: "test" }), {
-        computed: (type, name) => (type === RANDOM_PASSWORD && rotated.some((role) => name.endsWith(`-${role}-password`)) ? { result: `rotated-${name}` } : undefined),
+        computed: (type, name) =>
+            type === RANDOM_PASSWORD && rotated.some((role) => name.endsWith(`-${role}-password`)) ? { result: `rotated-${name}` } : undefined,
     });
 }
 
@@ -34,7 +42,8 @@ describe("a pool on Kubernetes", async () => {
     const rotated = await deployed({}, ["app_app"]);
     const withRole = await deployed({ postgres: { roles: [{ name: "reporting", database: "app", access: "readonly" }] } });
     const pool = (run: typeof before, mode = "transaction") => named(run.resources, DEPLOYMENT, `pg-pooler-${mode}-deployment`);
-    const files = (run: typeof before, mode = "transaction") => named(run.resources, SECRET, `pg-pooler-${mode}-files`).inputs as { metadata: { name: string }; stringData: Record<string, string> };
+    const files = (run: typeof before, mode = "transaction") =>
+        named(run.resources, SECRET, `pg-pooler-${mode}-files`).inputs as { metadata: { name: string }; stringData: Record<string, string> };
 
     it("mounts the auth file's folder from the pool's Secret, without subPath, and runs PgBouncer under the supervisor", () => {
         const pod = template(pool(before));
@@ -80,7 +89,9 @@ describe("the server side of a rotation on Kubernetes", async () => {
         expect(b["pg-platform.io/secret-hash"]).not.toBe(a["pg-platform.io/secret-hash"]);
         // The replica holds no app role's secret: it stays.
         expect(annotations(rotated, "pg-replica-1-server-statefulset")).toEqual(annotations(before, "pg-replica-1-server-statefulset"));
-        expect(annotations(replicaRotated, "pg-replica-1-server-statefulset")["pg-platform.io/secret-hash"]).not.toBe(annotations(before, "pg-replica-1-server-statefulset")["pg-platform.io/secret-hash"]);
+        expect(annotations(replicaRotated, "pg-replica-1-server-statefulset")["pg-platform.io/secret-hash"]).not.toBe(
+            annotations(before, "pg-replica-1-server-statefulset")["pg-platform.io/secret-hash"],
+        );
     });
 
     it("marks the annotation secret: no password-derived value in clear in the template", () => {

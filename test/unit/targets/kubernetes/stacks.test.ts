@@ -91,9 +91,14 @@ describe("single topology", async () => {
     });
 
     it("stops PostgreSQL with a fast shutdown before SIGTERM (a smart one would wait for the pools until SIGKILL)", () => {
-        const c = container(named(run.resources, T.statefulSet, "pg-single-statefulset")) as Container & { lifecycle?: { preStop: { exec: { command: string[] } } } };
+        const c = container(named(run.resources, T.statefulSet, "pg-single-statefulset")) as Container & {
+            lifecycle?: { preStop: { exec: { command: string[] } } };
+        };
         expect(c.lifecycle?.preStop.exec.command.join(" ")).toMatch(/pg_ctl stop --mode=fast --wait --timeout=110 /);
-        expect((workload(named(run.resources, T.statefulSet, "pg-single-statefulset")).spec.template.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds).toBe(120);
+        expect(
+            (workload(named(run.resources, T.statefulSet, "pg-single-statefulset")).spec.template.spec as { terminationGracePeriodSeconds?: number })
+                .terminationGracePeriodSeconds,
+        ).toBe(120);
     });
 
     it("limits memory and CPU so the auto-tuning reads them, with requests equal to limits", () => {
@@ -144,7 +149,8 @@ describe("primary with two replicas, production", async () => {
         for (const image of images) expect(isPinned(image), image).toBe(true);
         expect(images).toEqual(expect.arrayContaining([PGBOUNCER_IMAGE.ref, POSTGRES_EXPORTER_IMAGE.ref]));
         expect(container(named(run.resources, T.statefulSet, "pg-primary-statefulset")).image).toMatch(/^ghcr\.io\/acme\/postgres@sha256:/);
-        for (const r of workloads(run.resources)) expect((workload(r).spec.template.spec as { imagePullSecrets?: unknown }).imagePullSecrets, r.name).toEqual([{ name: "ghcr" }]);
+        for (const r of workloads(run.resources))
+            expect((workload(r).spec.template.spec as { imagePullSecrets?: unknown }).imagePullSecrets, r.name).toEqual([{ name: "ghcr" }]);
     });
 
     it("probes every container, and runs each as its image's non-root user without privileges", () => {
@@ -154,8 +160,14 @@ describe("primary with two replicas, production", async () => {
             expect(c.securityContext, r.name).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
             expect(workload(r).spec.template.spec.securityContext.runAsNonRoot, r.name).toBe(true);
         }
-        const uid = (name: string) => workload(named(run.resources, workloads(run.resources).find((r) => r.name === name)?.type as string, name)).spec.template.spec.securityContext.runAsUser;
-        expect([uid("pg-primary-statefulset"), uid("pg-pooler-session-deployment"), uid("pg-exporter-deployment")]).toEqual([999, PGBOUNCER_IMAGE.uid, POSTGRES_EXPORTER_IMAGE.uid]);
+        const uid = (name: string) =>
+            workload(named(run.resources, workloads(run.resources).find((r) => r.name === name)?.type as string, name)).spec.template.spec.securityContext
+                .runAsUser;
+        expect([uid("pg-primary-statefulset"), uid("pg-pooler-session-deployment"), uid("pg-exporter-deployment")]).toEqual([
+            999,
+            PGBOUNCER_IMAGE.uid,
+            POSTGRES_EXPORTER_IMAGE.uid,
+        ]);
     });
 
     it("keeps passwords out of ConfigMaps and env values: they live in Secrets, sent as Pulumi secrets", () => {
@@ -183,7 +195,14 @@ describe("primary with two replicas, production", async () => {
         // The auth file by its folder (no subPath), so kubelet swaps in a new version (see pooler tests).
         expect(mounts).toEqual(["config:/etc/pgbouncer/pgbouncer.ini", "config:/etc/pgbouncer/run-pgbouncer.sh", "live-secrets:/etc/pgbouncer/auth"]);
         const pool = container(named(run.resources, T.deployment, "pg-pooler-session-deployment"));
-        expect([...pool.command, ...pool.args]).toEqual(["/bin/sh", "/etc/pgbouncer/run-pgbouncer.sh", "/usr/bin/pgbouncer", "/etc/pgbouncer/pgbouncer.ini", "/etc/pgbouncer/auth/userlist.txt", "5"]);
+        expect([...pool.command, ...pool.args]).toEqual([
+            "/bin/sh",
+            "/etc/pgbouncer/run-pgbouncer.sh",
+            "/usr/bin/pgbouncer",
+            "/etc/pgbouncer/pgbouncer.ini",
+            "/etc/pgbouncer/auth/userlist.txt",
+            "5",
+        ]);
     });
 
     it("bootstraps each replica from the primary after it is ready, through the image's script", () => {
@@ -216,11 +235,17 @@ describe("primary with two replicas, production", async () => {
 
     it("outputs in-cluster URLs, secret", async () => {
         const pw = run.outputs.secretReferences;
-        expect(run.outputs).toMatchObject({ host: "primary.pg.svc.cluster.local", port: 5432, metricsUrl: "http://exporter.pg.svc.cluster.local:9187/metrics", unavailable: {} });
+        expect(run.outputs).toMatchObject({
+            host: "primary.pg.svc.cluster.local",
+            port: 5432,
+            metricsUrl: "http://exporter.pg.svc.cluster.local:9187/metrics",
+            unavailable: {},
+        });
         expect(run.outputs.transactionPoolUrl).toBe(`postgresql://app_app:${pw.app_app}@pooler-transaction.pg.svc.cluster.local:6432/app`);
         expect(run.outputs.sessionPoolUrl).toBe(`postgresql://app_migrate:${pw.app_migrate}@pooler-session.pg.svc.cluster.local:6432/app`);
         expect(run.outputs.readOnlyUrl).toBe(`postgresql://app_readonly:${pw.app_readonly}@replica-1.pg.svc.cluster.local:5432/app`);
-        for (const key of ["primaryUrl", "transactionPoolUrl", "sessionPoolUrl", "readOnlyUrl"] as const) expect(await isSecretOutput(run.raw[key] as pulumi.Output<string>), key).toBe(true);
+        for (const key of ["primaryUrl", "transactionPoolUrl", "sessionPoolUrl", "readOnlyUrl"] as const)
+            expect(await isSecretOutput(run.raw[key] as pulumi.Output<string>), key).toBe(true);
         for (const [role, value] of Object.entries(run.raw.secretReferences)) expect(await isSecretOutput(value), role).toBe(true);
     });
 });
@@ -230,12 +255,13 @@ describe("a configuration change rolls the pods", async () => {
     const withDatabase = await deployed({ kubernetes: { namespace: "db" }, postgres: { databases: [{ name: "app" }, { name: "billing" }] } });
     const after = await deployed({ kubernetes: { namespace: "db" }, postgres: { parameters: { statement_timeout: "30s" } } });
     const hash = (run: typeof before) =>
-        (named(run.resources, T.statefulSet, "pg-single-statefulset").inputs.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations[
-            "pg-platform.io/config-hash"
-        ];
+        (named(run.resources, T.statefulSet, "pg-single-statefulset").inputs.spec as { template: { metadata: { annotations: Record<string, string> } } })
+            .template.metadata.annotations["pg-platform.io/config-hash"];
 
     it("changes the ConfigMap and the pod template's config hash, not the claims", () => {
-        expect((named(after.resources, T.configMap, "pg-single-config").inputs.data as Record<string, string>)["postgresql.conf"]).toContain("statement_timeout = '30s'");
+        expect((named(after.resources, T.configMap, "pg-single-config").inputs.data as Record<string, string>)["postgresql.conf"]).toContain(
+            "statement_timeout = '30s'",
+        );
         expect(hash(after)).not.toBe(hash(before));
         const claims = (run: typeof before) => workload(named(run.resources, T.statefulSet, "pg-single-statefulset")).spec.volumeClaimTemplates;
         expect(claims(after)).toEqual(claims(before));
@@ -286,16 +312,18 @@ describe("the k8s stack (Pulumi.k8s.yaml), as `npm run check -- --stack k8s` run
 
     it("issues the stack's CA and a certificate for each server and pool", () => {
         expect(ofType(result.resources, "tls:index/selfSignedCert:SelfSignedCert").map((r) => r.name)).toEqual(["pg-ca"]);
-        expect(ofType(result.resources, "tls:index/locallySignedCert:LocallySignedCert").map((r) => r.name).sort()).toEqual([
-            "pg-pooler-session-tls",
-            "pg-pooler-transaction-tls",
-            "pg-primary-tls",
-            "pg-replica-1-server-tls",
-        ]);
+        expect(
+            ofType(result.resources, "tls:index/locallySignedCert:LocallySignedCert")
+                .map((r) => r.name)
+                .sort(),
+        ).toEqual(["pg-pooler-session-tls", "pg-pooler-transaction-tls", "pg-primary-tls", "pg-replica-1-server-tls"]);
     });
 
     it("runs a primary and one replica, each on a 5Gi claim, behind ClusterIP Services", () => {
-        const sets = ofType(result.resources, T.statefulSet).map((r) => [workload(r).metadata.name, workload(r).spec.volumeClaimTemplates?.find((c) => c.metadata.name === "data")?.spec.resources.requests.storage]);
+        const sets = ofType(result.resources, T.statefulSet).map((r) => [
+            workload(r).metadata.name,
+            workload(r).spec.volumeClaimTemplates?.find((c) => c.metadata.name === "data")?.spec.resources.requests.storage,
+        ]);
         expect(sets).toEqual([
             ["primary", "5Gi"],
             ["replica-1", "5Gi"],
@@ -313,7 +341,8 @@ describe("the gate reads the Kubernetes objects: a bad k8s stack exits 1 naming 
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgp-k8s-"));
         dirs.push(dir);
         fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-        const base = "config:\n  pg-platform:target: kubernetes\n  pg-platform:topology: primary\n  pg-platform:replicas: 1\n  pg-platform:kubernetes:\n    namespace: pg\n";
+        const base =
+            "config:\n  pg-platform:target: kubernetes\n  pg-platform:topology: primary\n  pg-platform:replicas: 1\n  pg-platform:kubernetes:\n    namespace: pg\n";
         fs.writeFileSync(path.join(dir, "Pulumi.k8s.yaml"), `${base}${extra}`);
         return dir;
     }

@@ -36,16 +36,52 @@ describe("a primary stack with postgres.tls.enabled on Kubernetes", async () => 
     const run = await deployed({ topology: "primary", replicas: 1, postgres: { tls: { enabled: true } } });
     const caCert = run.outputs.caCertificate as string;
     const services = [
-        { name: "primary", resource: "pg-primary", workload: "pg-primary-statefulset", dir: "/etc/postgresql/tls", conf: "pg-primary-config", file: "postgresql.conf", ref: "ssl_key_file = '/etc/postgresql/tls/server.key'" },
-        { name: "replica-1", resource: "pg-replica-1-server", workload: "pg-replica-1-server-statefulset", dir: "/etc/postgresql/tls", conf: "pg-replica-1-server-config", file: "postgresql.conf", ref: "sslrootcert=/etc/postgresql/tls/ca.crt" },
-        { name: "pooler-transaction", resource: "pg-pooler-transaction", workload: "pg-pooler-transaction-deployment", dir: "/etc/pgbouncer/tls", conf: "pg-pooler-transaction-config", file: "pgbouncer.ini", ref: "client_tls_key_file = /etc/pgbouncer/tls/server.key" },
-        { name: "pooler-session", resource: "pg-pooler-session", workload: "pg-pooler-session-deployment", dir: "/etc/pgbouncer/tls", conf: "pg-pooler-session-config", file: "pgbouncer.ini", ref: "server_tls_ca_file = /etc/pgbouncer/tls/ca.crt" },
+        {
+            name: "primary",
+            resource: "pg-primary",
+            workload: "pg-primary-statefulset",
+            dir: "/etc/postgresql/tls",
+            conf: "pg-primary-config",
+            file: "postgresql.conf",
+            ref: "ssl_key_file = '/etc/postgresql/tls/server.key'",
+        },
+        {
+            name: "replica-1",
+            resource: "pg-replica-1-server",
+            workload: "pg-replica-1-server-statefulset",
+            dir: "/etc/postgresql/tls",
+            conf: "pg-replica-1-server-config",
+            file: "postgresql.conf",
+            ref: "sslrootcert=/etc/postgresql/tls/ca.crt",
+        },
+        {
+            name: "pooler-transaction",
+            resource: "pg-pooler-transaction",
+            workload: "pg-pooler-transaction-deployment",
+            dir: "/etc/pgbouncer/tls",
+            conf: "pg-pooler-transaction-config",
+            file: "pgbouncer.ini",
+            ref: "client_tls_key_file = /etc/pgbouncer/tls/server.key",
+        },
+        {
+            name: "pooler-session",
+            resource: "pg-pooler-session",
+            workload: "pg-pooler-session-deployment",
+            dir: "/etc/pgbouncer/tls",
+            conf: "pg-pooler-session-config",
+            file: "pgbouncer.ini",
+            ref: "server_tls_ca_file = /etc/pgbouncer/tls/ca.crt",
+        },
     ];
 
     it("creates one CA named after the namespace and a CA-signed certificate per server and pool, under the stack's components, with unique URNs", () => {
         expect(ofType(run.resources, T.ca).map((r) => r.name)).toEqual(["pg-ca"]);
         expect(named(run.resources, T.ca, "pg-ca").inputs).toMatchObject({ isCaCertificate: true, subject: { commonName: "pg CA" } });
-        expect(ofType(run.resources, T.cert).map((r) => r.name).sort()).toEqual(services.map((s) => `${s.resource}-tls`).sort());
+        expect(
+            ofType(run.resources, T.cert)
+                .map((r) => r.name)
+                .sort(),
+        ).toEqual(services.map((s) => `${s.resource}-tls`).sort());
         for (const cert of ofType(run.resources, T.cert)) {
             expect(cert.inputs, cert.name).toMatchObject({ caCertPem: caCert, allowedUses: ["digitalSignature", "serverAuth"] });
             expect(cert.secretInputs, cert.name).toContain("caPrivateKeyPem");
@@ -72,10 +108,18 @@ describe("a primary stack with postgres.tls.enabled on Kubernetes", async () => 
             expect(secret.inputs.metadata, s.name).toMatchObject({ name: `${s.name}-tls`, namespace: "pg" });
             expect(secret.inputs.type, s.name).toBe("kubernetes.io/tls");
             const data = secret.inputs.stringData as Record<string, string>;
-            expect(data, s.name).toEqual({ "tls.crt": expect.stringContaining("cert-"), "tls.key": expect.stringMatching(/^-----BEGIN PRIVATE KEY-----/), "ca.crt": caCert });
+            expect(data, s.name).toEqual({
+                "tls.crt": expect.stringContaining("cert-"),
+                "tls.key": expect.stringMatching(/^-----BEGIN PRIVATE KEY-----/),
+                "ca.crt": caCert,
+            });
             expect(secret.secretInputs, s.name).toContain("stringData");
         }
-        const keys = ofType(run.resources, T.secret).flatMap((r) => Object.entries(r.inputs.stringData as Record<string, string>).filter(([k]) => k === "tls.key").map(([, v]) => v));
+        const keys = ofType(run.resources, T.secret).flatMap((r) =>
+            Object.entries(r.inputs.stringData as Record<string, string>)
+                .filter(([k]) => k === "tls.key")
+                .map(([, v]) => v),
+        );
         expect(new Set(keys).size).toBe(services.length);
         for (const resource of run.resources) {
             const visible = JSON.stringify(redactSecrets(resource.rawInputs));
@@ -105,14 +149,24 @@ describe("a primary stack with postgres.tls.enabled on Kubernetes", async () => 
     });
 
     it("rolls a pod when its certificate is re-issued: the certificate's hash is a pod annotation", () => {
-        const hashes = services.map((s) => pod(named(run.resources, s.workload.endsWith("statefulset") ? T.statefulSet : T.deployment, s.workload)).metadata.annotations["pg-platform.io/certificate-hash"]);
+        const hashes = services.map(
+            (s) =>
+                pod(named(run.resources, s.workload.endsWith("statefulset") ? T.statefulSet : T.deployment, s.workload)).metadata.annotations[
+                    "pg-platform.io/certificate-hash"
+                ],
+        );
         for (const hash of hashes) expect(hash).toMatch(/^[0-9a-f]{16}$/);
         expect(new Set(hashes).size).toBe(services.length);
     });
 
     it("makes the replica's bootstrap and WAL receiver verify the primary against the CA", () => {
         const env = pod(named(run.resources, T.statefulSet, "pg-replica-1-server-statefulset")).spec.containers[0].env;
-        expect(env).toEqual(expect.arrayContaining([{ name: "PRIMARY_SSLMODE", value: "verify-full" }, { name: "PGSSLROOTCERT", value: "/etc/postgresql/tls/ca.crt" }]));
+        expect(env).toEqual(
+            expect.arrayContaining([
+                { name: "PRIMARY_SSLMODE", value: "verify-full" },
+                { name: "PGSSLROOTCERT", value: "/etc/postgresql/tls/ca.crt" },
+            ]),
+        );
     });
 
     it("outputs the CA certificate in clear and secret URLs that insist on TLS", async () => {
@@ -132,7 +186,10 @@ describe("without TLS on Kubernetes", async () => {
         expect(tlsResources(run.resources)).toEqual([]);
         expect(ofType(run.resources, T.secret).filter((r) => r.inputs.type === "kubernetes.io/tls")).toEqual([]);
         for (const w of workloads(run.resources)) {
-            expect(pod(w).spec.volumes.map((v) => v.name), w.name).not.toContain("tls");
+            expect(
+                pod(w).spec.volumes.map((v) => v.name),
+                w.name,
+            ).not.toContain("tls");
             expect(pod(w).metadata.annotations["pg-platform.io/certificate-hash"], w.name).toBeUndefined();
         }
         expect(run.outputs.caCertificate).toBeUndefined();
@@ -145,8 +202,17 @@ describe("a single node with TLS on Kubernetes", async () => {
 
     it("gets the stack's CA and a certificate for the Service `primary` it is reached by", () => {
         expect(ofType(run.resources, T.cert).map((r) => r.name)).toEqual(["pg-single-tls"]);
-        expect(named(run.resources, T.csr, "pg-single-tls-csr").inputs.dnsNames).toEqual(["primary", "primary.pg.svc", "primary.pg.svc.cluster.local", "localhost"]);
-        expect(pod(named(run.resources, T.statefulSet, "pg-single-statefulset")).spec.containers[0].volumeMounts).toContainEqual({ name: "tls", mountPath: "/etc/postgresql/tls", readOnly: true });
+        expect(named(run.resources, T.csr, "pg-single-tls-csr").inputs.dnsNames).toEqual([
+            "primary",
+            "primary.pg.svc",
+            "primary.pg.svc.cluster.local",
+            "localhost",
+        ]);
+        expect(pod(named(run.resources, T.statefulSet, "pg-single-statefulset")).spec.containers[0].volumeMounts).toContainEqual({
+            name: "tls",
+            mountPath: "/etc/postgresql/tls",
+            readOnly: true,
+        });
         expect(run.outputs.caCertificate).toMatch(/^-----BEGIN CERTIFICATE-----/);
     });
 });
@@ -175,6 +241,10 @@ describe("a Kubernetes ReplicaStack with TLS", () => {
         const cert = named(run.resources, T.cert, "dr-server-tls");
         expect(cert.inputs).toMatchObject({ caCertPem: "-----BEGIN CERTIFICATE-----\nother\n", caPrivateKeyPem: "other-ca-key" });
         expect(cert.secretInputs).toContain("caPrivateKeyPem");
-        expect(tlsResources(run.resources).map((r) => r.name).sort()).toEqual(["dr-server-tls", "dr-server-tls-csr", "dr-server-tls-key"]);
+        expect(
+            tlsResources(run.resources)
+                .map((r) => r.name)
+                .sort(),
+        ).toEqual(["dr-server-tls", "dr-server-tls-csr", "dr-server-tls-key"]);
     });
 });
