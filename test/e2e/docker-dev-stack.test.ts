@@ -14,7 +14,8 @@ import { gateResource } from "../../cli/check";
 import { freePort } from "../../cli/local/processes";
 import { runUnderMocks, type MockedResource, type ProgramRun } from "../../cli/offline/harness";
 import { loadStackConfig } from "../../cli/stack-config";
-import { runProgram } from "../../components/program";
+import { readRawConfig, runProgram } from "../../components/program";
+import { PROJECT } from "../../components/platform/constants";
 import type { PlatformOutputs } from "../../components/targets/outputs";
 import { loadPolicyConfig, runPolicies } from "../../policies/offline";
 import { RUN_ID, docker, localImages, removeAll, type LocalImages } from "../helpers/containers";
@@ -29,20 +30,9 @@ const NETWORK = `pgp-e2e-${RUN_ID}`;
 
 /** The dev stack's configuration, with the local images, free host ports and this run's network. */
 async function e2eConfig(images: LocalImages, overrides: Record<string, unknown> = {}): Promise<Record<string, string>> {
-    const { config } = loadStackConfig("dev");
-    const decoded = Object.fromEntries(
-        Object.entries(config).map(([key, text]) => [
-            key,
-            (() => {
-                try {
-                    return JSON.parse(text) as unknown;
-                } catch {
-                    return text;
-                }
-            })(),
-        ]),
-    );
-    const network = decoded["pg-platform:network"] as { bindAddress: string; ports: Record<string, number> };
+    // The program's own reading of the stack file: keys without the namespace, JSON decoded.
+    const decoded = readRawConfig(loadStackConfig("dev").config);
+    const network = decoded.network as { bindAddress: string; ports: Record<string, number> };
     const ports = {
         postgres: await freePort(),
         transactionPool: await freePort(),
@@ -52,12 +42,12 @@ async function e2eConfig(images: LocalImages, overrides: Record<string, unknown>
     };
     const merged: Record<string, unknown> = {
         ...decoded,
-        "pg-platform:image": { prebuilt: images.postgres, pgbouncer: images.pgbouncer, exporter: images.exporter },
-        "pg-platform:network": { ...network, ports },
-        "pg-platform:docker": { ...(decoded["pg-platform:docker"] as object), networkName: NETWORK },
+        image: { prebuilt: images.postgres, pgbouncer: images.pgbouncer, exporter: images.exporter },
+        network: { ...network, ports },
+        docker: { ...(decoded.docker as object), networkName: NETWORK },
         ...overrides,
     };
-    return Object.fromEntries(Object.entries(merged).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
+    return Object.fromEntries(Object.entries(merged).map(([key, value]) => [`${PROJECT}:${key}`, typeof value === "string" ? value : JSON.stringify(value)]));
 }
 
 function deployed(config: Record<string, string>): Promise<Run> {
@@ -268,11 +258,11 @@ describe("the dev stack on a real Docker engine", () => {
     it("refuses a copy bound to 0.0.0.0 in the policy gate, naming the binding rule, before anything is created", async () => {
         const copy = await deployed(
             await e2eConfig(images, {
-                "pg-platform:network": {
+                network: {
                     bindAddress: "0.0.0.0",
                     ports: { postgres: 15433, transactionPool: 16432, sessionPool: 16433, exporter: 19187, replicaBase: 15442 },
                 },
-                "pg-platform:docker": { networkName: `${NETWORK}-open` },
+                docker: { networkName: `${NETWORK}-open` },
             }),
         );
         const violations = await runPolicies(copy.resources.map(gateResource), loadPolicyConfig("dev"));

@@ -1,91 +1,20 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { Client, type ClientConfig } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dockerCertificateNames } from "../../../components/targets/docker/certificates";
-import type { TlsServiceName } from "../../../components/self-hosted/tls/certificates";
-import { filePaths, primaryConninfo, tlsPaths, type TlsPaths } from "../../../components/render";
+import { filePaths, primaryConninfo, tlsPaths } from "../../../components/render";
 import { run, scratchDir, stopAll, writeServiceFile } from "../../../cli/local/processes";
+import { installCertificate, makeCa, type TestCa } from "../../helpers/tls";
 import { PSQL, bootPrimary, startPgbouncer, testSpec, type BootedPrimary } from "../../../cli/local/stack";
 
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "pgp-tls-ca-"));
 afterAll(async () => {
     await stopAll();
-    fs.rmSync(workDir, { recursive: true, force: true });
 });
-
-/** openssl, failing loudly. */
-async function openssl(args: string[]): Promise<void> {
-    const result = await run("openssl", args, { unprivileged: false, cwd: workDir });
-    if (result.code !== 0) throw new Error(`openssl ${args[0]} failed: ${result.stderr}`);
-}
-
-const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-
-/** A CA made as the Docker target makes it: ECDSA P-256, self-signed, CA:TRUE, signing only. */
-async function makeCa(name: string): Promise<{ cert: string; key: string }> {
-    const cert = path.join(workDir, `${name}.crt`);
-    const key = path.join(workDir, `${name}.key`);
-    await openssl([
-        "req",
-        "-x509",
-        ...EC_KEY,
-        "-days",
-        "1",
-        "-subj",
-        `/O=pg-platform/CN=${name}`,
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
-    ]);
-    return { cert, key };
-}
-
-/**
- * A server certificate signed by `ca` for the names the Docker target gives `service`
- * (`dockerCertificateNames`), installed with the target's modes: certificate and CA 0644, key 0600,
- * all owned by the service user.
- */
-async function installCertificate(ca: { cert: string; key: string }, service: TlsServiceName, files: TlsPaths, verifyWith = ca): Promise<void> {
-    const names = dockerCertificateNames(testSpec(15), service, "test-pg");
-    const base = path.join(workDir, service);
-    const ext = `${base}.ext`;
-    const san = [...names.dnsNames.map((n) => `DNS:${n}`), ...names.ipAddresses.map((ip) => `IP:${ip}`)].join(",");
-    fs.writeFileSync(ext, `subjectAltName=${san}\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
-    await openssl(["req", "-new", ...EC_KEY, "-subj", `/O=pg-platform/CN=${names.commonName}`, "-keyout", `${base}.key`, "-out", `${base}.csr`]);
-    await openssl([
-        "x509",
-        "-req",
-        "-in",
-        `${base}.csr`,
-        "-CA",
-        ca.cert,
-        "-CAkey",
-        ca.key,
-        "-CAcreateserial",
-        "-days",
-        "1",
-        "-extfile",
-        ext,
-        "-out",
-        `${base}.crt`,
-    ]);
-    fs.mkdirSync(path.dirname(files.cert), { recursive: true });
-    writeServiceFile(files.cert, fs.readFileSync(`${base}.crt`, "utf8"), 0o644);
-    writeServiceFile(files.ca, fs.readFileSync(verifyWith.cert, "utf8"), 0o644);
-    writeServiceFile(files.key, fs.readFileSync(`${base}.key`, "utf8"), 0o600);
-}
 
 describe("TLS as the Docker target deploys it, on real servers (PostgreSQL 15, PgBouncer 1.18)", () => {
     const spec = testSpec(15, { topology: "primary", replicas: 1, postgres: { tls: { enabled: true } } });
     let booted: BootedPrimary;
-    let ca: { cert: string; key: string };
+    let ca: TestCa;
     let poolPort: number;
     let untrustingPool: Awaited<ReturnType<typeof startPgbouncer>>;
     let clientHome: string;
