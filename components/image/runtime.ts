@@ -38,6 +38,12 @@ export const REPLICA_BOOTSTRAP_PATH = `${SCRIPT_DIR}/replica-bootstrap.sh`;
 export const UPGRADE_CLUSTER_PATH = `${SCRIPT_DIR}/upgrade-cluster.sh`;
 
 /**
+ * The runtime scripts' shared die/say, sourced (not run) from beside them: a container that
+ * carries one of the scripts needs this file in the same directory.
+ */
+export const SCRIPT_LIB_PATH = `${SCRIPT_DIR}/lib.sh`;
+
+/**
  * The init SQL re-apply. The entrypoint runs it with the server's command before starting
  * PostgreSQL: on an existing, non-standby cluster it applies the init SQL file through a
  * socket-only temporary server, so roles, databases, extensions and slots added to the config

@@ -31,11 +31,8 @@ readonly SELF=apply-init-sql
 # Only the socket's file name: the server listens on no TCP address.
 readonly SOCKET_PORT=5432
 
-die() {
-    printf '%s: %s\n' "$SELF" "$*" >&2
-    exit 1
-}
-say() { printf '%s: %s\n' "$SELF" "$*" >&2; }
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Options that make postgres print something and exit: no server starts, so nothing to apply
 # (the entrypoint runs them without any setup either).

@@ -66,11 +66,8 @@ readonly SELF=docker-auto-config-entrypoint
 readonly MAX_MEMORY_MB=1048576
 readonly MIN_MEMORY_MB=512
 
-die() {
-    printf '%s: %s\n' "$SELF" "$*" >&2
-    exit 1
-}
-say() { printf '%s: %s\n' "$SELF" "$*" >&2; }
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Whole number without sign or leading zeros (bash would read 010 as octal).
 is_count() {

@@ -27,11 +27,8 @@ set -euo pipefail
 
 readonly SELF=replica-bootstrap
 
-die() {
-    printf '%s: %s\n' "$SELF" "$*" >&2
-    exit 1
-}
-say() { printf '%s: %s\n' "$SELF" "$*" >&2; }
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require() {
     [[ -n ${!1:-} ]] || die "$1 must be set: $2"

@@ -40,11 +40,8 @@ set -euo pipefail
 
 readonly SELF=upgrade-cluster
 
-die() {
-    printf '%s: %s\n' "$SELF" "$*" >&2
-    exit 1
-}
-say() { printf '%s: %s\n' "$SELF" "$*" >&2; }
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REHEARSE=false
 if [[ ${1:-} == --rehearse ]]; then

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UPGRADE_CLUSTER_PATH } from "../../../components/image/runtime";
+import { SCRIPT_LIB_PATH, UPGRADE_CLUSTER_PATH } from "../../../components/image/runtime";
 import { POSTGRES_OWNER } from "../../../components/self-hosted/files";
 import { DATA_MOUNT, SECRET_FILES } from "../../../components/self-hosted/server";
 import { createVolume, localImages, removeAll, runContainer, type TestContainer } from "../../helpers/containers";
@@ -17,6 +17,7 @@ import { createVolume, localImages, removeAll, runContainer, type TestContainer 
 // 18's pg_dump carries over and 18 refuses mid-upgrade; --check does not see it.
 
 const SCRIPT = fs.readFileSync(path.resolve(__dirname, "../../../components/image/context/upgrade-cluster.sh"), "utf8");
+const SCRIPT_LIB = fs.readFileSync(path.resolve(__dirname, "../../../components/image/context/lib.sh"), "utf8");
 const BIN = (major: number) => `/usr/lib/postgresql/${major}/bin`;
 const PGDATA = (major: number) => `${DATA_MOUNT}/${major}/docker`;
 const ROWS = 500_000;
@@ -90,6 +91,7 @@ beforeAll(async () => {
         command: ["infinity"],
         files: [
             { path: UPGRADE_CLUSTER_PATH, content: SCRIPT, mode: 0o755 },
+            { path: SCRIPT_LIB_PATH, content: SCRIPT_LIB, mode: 0o644 },
             { path: SECRET_FILES.superuserPassword, content: "superuser-secret\n", mode: 0o600, uid: POSTGRES_OWNER.uid, gid: POSTGRES_OWNER.gid },
         ],
         volumes: [{ name: await createVolume(), path: DATA_MOUNT }],

@@ -11,6 +11,7 @@ import {
     ENTRYPOINT_PATH,
     HEALTHCHECK_PATH,
     REPLICA_BOOTSTRAP_PATH,
+    SCRIPT_LIB_PATH,
     UPGRADE_CLUSTER_PATH,
     WAL_ARCHIVE_DIR,
 } from "../../../components/image/runtime";
@@ -18,7 +19,9 @@ import {
 const text = fs.readFileSync(path.join(IMAGE_CONTEXT_DIR, "Dockerfile"), "utf8");
 const dockerfile = DockerfileParser.parse(text);
 const instructions = dockerfile.getInstructions();
-const scripts = fs.readdirSync(IMAGE_CONTEXT_DIR).filter((file) => file.endsWith(".sh"));
+/** The sourced die/say beside the scripts: read, not run. */
+const LIB = "lib.sh";
+const scripts = fs.readdirSync(IMAGE_CONTEXT_DIR).filter((file) => file.endsWith(".sh") && file !== LIB);
 
 /** Global ARG defaults (before the first FROM), as BuildKit sees them without build args. */
 const argDefaults = new Map(
@@ -70,7 +73,7 @@ describe("the image's Dockerfile", () => {
     });
 
     it("never pipes a download into a shell and never names latest", () => {
-        for (const file of ["Dockerfile", ...scripts]) {
+        for (const file of ["Dockerfile", LIB, ...scripts]) {
             const content = fs.readFileSync(path.join(IMAGE_CONTEXT_DIR, file), "utf8");
             expect(content, file).not.toMatch(/(curl|wget)[^\n|]*\|\s*(ba)?sh/);
             expect(content, file).not.toMatch(/:latest\b/);
@@ -157,7 +160,7 @@ describe("the image's scripts", () => {
             "replica-bootstrap.sh",
             "upgrade-cluster.sh",
         ]);
-        const result = spawnSync("shellcheck", ["--severity=style", ...scripts], { cwd: IMAGE_CONTEXT_DIR, encoding: "utf8" });
+        const result = spawnSync("shellcheck", ["--severity=style", LIB, ...scripts], { cwd: IMAGE_CONTEXT_DIR, encoding: "utf8" });
         expect(result.error, "shellcheck must be installed (apt-get install shellcheck)").toBeUndefined();
         expect(result.stdout + result.stderr).toBe("");
         expect(result.status).toBe(0);
@@ -171,6 +174,18 @@ describe("the image's scripts", () => {
             expect(content.startsWith("#!/usr/bin/env bash\n"), script).toBe(true);
             expect(content, script).toContain("\nset -euo pipefail\n");
         }
+    });
+
+    it("share one die/say: each runtime script sources lib.sh from beside it, which the image installs there", () => {
+        // build-extension.sh runs in the builder stages, where the lib is not copied; the healthcheck has its own verb.
+        const sourcing = scripts.filter((script) =>
+            fs.readFileSync(path.join(IMAGE_CONTEXT_DIR, script), "utf8").includes('\nsource "$(dirname "${BASH_SOURCE[0]}")/lib.sh"\n'),
+        );
+        expect(sourcing.sort()).toEqual(["apply-init-sql.sh", "docker-auto-config-entrypoint.sh", "replica-bootstrap.sh", "upgrade-cluster.sh"]);
+        for (const script of sourcing) expect(fs.readFileSync(path.join(IMAGE_CONTEXT_DIR, script), "utf8"), script).not.toMatch(/^(die|say)\(\)/m);
+        const libCopy = dockerfile.getCOPYs().find((c) => c.getArguments().some((a) => a.getValue() === LIB));
+        expect(libCopy?.getArguments().map((a) => a.getValue())).toEqual([LIB, SCRIPT_LIB_PATH]);
+        expect(path.posix.dirname(SCRIPT_LIB_PATH)).toBe(path.posix.dirname(ENTRYPOINT_PATH));
     });
 
     it("build-extension.sh refuses a name that is not a plain word before deleting or writing anything", () => {

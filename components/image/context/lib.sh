@@ -1,0 +1,13 @@
+# Sourced by the image's runtime scripts, which set SELF (the name their messages start with)
+# first. It sits beside them, in this folder and in the image's /usr/local/bin, so a script
+# finds it the same way on a bare process and in a container: "$(dirname "${BASH_SOURCE[0]}")".
+# shellcheck shell=bash
+
+# The one-line refusal every script ends with: its name, what is wrong, exit status 1.
+die() {
+    printf '%s: %s\n' "$SELF" "$*" >&2
+    exit 1
+}
+
+# A progress line on stderr, so stdout stays the command's own.
+say() { printf '%s: %s\n' "$SELF" "$*" >&2; }
