@@ -1,0 +1,90 @@
+// The stack outputs of a self-hosted target (Docker, Kubernetes): both build the same URLs,
+// pools and CDC entries from the same roles; only where a client reaches a service differs.
+import * as pulumi from "@pulumi/pulumi";
+import type { PlatformSpec } from "../config";
+import { cdcNames } from "../platform/constants";
+import { loginRoles } from "../render/roles";
+import { afterMigrations, cdcOutput, postgresUrl, type PlatformOutputs } from "../targets/outputs";
+import { migrationJobPlan, type MigrationJobPlan } from "./migrations";
+import { endpointRoles, unavailableEndpoints, type ServiceName } from "./services";
+import { clientUrlQuery } from "./tls/certificates";
+
+/** Where a client reaches one service: a host port on Docker, a Service's DNS name on Kubernetes. */
+export interface ServiceLocation {
+    readonly host: string;
+    readonly port: number;
+}
+
+/** The writable server's stack as the outputs need it. */
+export interface WriterCredentials {
+    /** Every login role's password, by role. */
+    readonly passwords: pulumi.Output<Record<string, string>>;
+    /** The stack CA's certificate; absent without `postgres.tls.enabled`. */
+    readonly caCertificate?: pulumi.Output<string>;
+}
+
+/** The service that takes writes: the lone server, or the primary. */
+export function writerService(spec: PlatformSpec): ServiceName {
+    return spec.topology === "single" ? "single" : "primary";
+}
+
+/**
+ * Runs the migration job when `migrations` is configured: `start` makes the target's job from
+ * the plan and the migrate role's password, and returns its `done`. Undefined when there is no job.
+ */
+export function runMigrations(
+    spec: PlatformSpec,
+    passwords: pulumi.Output<Record<string, string>>,
+    start: (plan: MigrationJobPlan, password: pulumi.Output<string>) => pulumi.Output<true>,
+): pulumi.Output<true> | undefined {
+    const plan = migrationJobPlan(spec);
+    return plan
+        ? start(
+              plan,
+              passwords.apply((pw) => pw[plan.user]),
+          )
+        : undefined;
+}
+
+/** `http://host:port/metrics`, with an IPv6 host in brackets. */
+function metricsUrl({ host, port }: ServiceLocation): string {
+    return `http://${host.includes(":") ? `[${host}]` : host}:${port}/metrics`;
+}
+
+/**
+ * The outputs of a self-hosted stack: every URL at `locate(service)`, as the role that service
+ * is for, resolving only after `migrated` (the migration job's `done`, when there is one).
+ */
+export function endpointOutputs(
+    spec: PlatformSpec,
+    writer: WriterCredentials,
+    locate: (service: ServiceName) => ServiceLocation,
+    migrated: pulumi.Output<true> | undefined,
+): PlatformOutputs {
+    const roles = endpointRoles(spec);
+    const { passwords } = writer;
+    const url = (service: ServiceName, user: string, database = roles.database) =>
+        afterMigrations(
+            migrated,
+            postgresUrl({ user, password: passwords.apply((pw) => pw[user]), ...locate(service), database, query: clientUrlQuery(spec) }),
+        );
+    const unavailable = unavailableEndpoints(spec);
+    const primary = writerService(spec);
+    return {
+        host: pulumi.output(locate(primary).host),
+        port: pulumi.output(locate(primary).port),
+        primaryUrl: url(primary, roles.application),
+        transactionPoolUrl: unavailable.transactionPoolUrl ? undefined : url("pooler-transaction", roles.application),
+        sessionPoolUrl: unavailable.sessionPoolUrl ? undefined : url("pooler-session", roles.migrate),
+        readOnlyUrl: unavailable.readOnlyUrl ? undefined : url("replica-1", roles.readOnly),
+        metricsUrl: unavailable.metricsUrl ? undefined : pulumi.output(metricsUrl(locate("exporter"))),
+        secretReferences: Object.fromEntries(loginRoles(spec).map((role) => [role, pulumi.secret(passwords.apply((pw) => pw[role]))])),
+        cdc: cdcOutput(
+            spec.postgres.cdc.databases.map((db) => db.name),
+            cdcNames,
+            (database, role) => url(primary, role, database),
+        ),
+        unavailable,
+        caCertificate: writer.caCertificate,
+    };
+}
