@@ -3,8 +3,10 @@
  * in one place for both. Pure: no Pulumi import.
  */
 import { PROJECT } from "../platform/constants";
-import type { PlatformSpec } from "../config";
+import { ConfigError, type PlatformSpec } from "../config";
 import { SERVER_SIZE_DEFAULTS } from "../config/schema";
+import type { OptionalEndpoint } from "../targets/outputs";
+import { managedCdcUnavailable } from "./cdc";
 
 /** The role the platform administers a managed instance as (RDS master user, Cloud SQL built-in user). */
 export const MANAGED_ADMIN_ROLE = "platform_admin";
@@ -82,10 +84,34 @@ export function managedSpecProblems(spec: PlatformSpec, caps: ManagedCapabilitie
     return problems;
 }
 
-/** A production-dependent setting: the stack's value, else the production or the other default. */
-export function productionDefault<T>(value: T | undefined, production: boolean, whenProduction: T, otherwise: T): T {
-    return value ?? (production ? whenProduction : otherwise);
+/**
+ * The target's own settings (`pg-platform:aws` or `:gcp`), after every refusal the managed
+ * target makes: one ConfigError naming each key it cannot honour, its missing settings included.
+ */
+export function managedSettings<T extends "aws" | "gcp">(
+    spec: PlatformSpec,
+    caps: Omit<ManagedCapabilities, "manageDatabases" | "manageDatabasesKey"> & { readonly target: T },
+): NonNullable<PlatformSpec[T]> {
+    const { target } = caps;
+    const settings = spec[target];
+    if (!settings) throw new ConfigError([`${PROJECT}:${target}: target "${target}" needs its own settings under ${PROJECT}:${target}`]);
+    const problems = managedSpecProblems(spec, { ...caps, manageDatabases: settings.manageDatabases, manageDatabasesKey: `${target}.manageDatabases` });
+    if (problems.length > 0) throw new ConfigError(problems);
+    return settings;
 }
 
-/** Why a managed stack has no readOnlyUrl. */
-export const NO_REPLICA_REASON = "no read replica: set replicas to 1 or more (topology primary)";
+/**
+ * Every endpoint a managed stack lacks: the target's own (`service`: pools and metrics it has
+ * no equivalent for), the read-only URL without replicas, and CDC it cannot serve yet.
+ */
+export function managedUnavailable(
+    spec: PlatformSpec,
+    target: "aws" | "gcp",
+    service: Partial<Record<OptionalEndpoint, string>>,
+): Partial<Record<OptionalEndpoint, string>> {
+    const unavailable = { ...service };
+    if (spec.replicas === 0) unavailable.readOnlyUrl = "no read replica: set replicas to 1 or more (topology primary)";
+    const cdc = managedCdcUnavailable(spec, target);
+    if (cdc) unavailable.cdc = cdc;
+    return unavailable;
+}

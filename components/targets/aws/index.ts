@@ -1,11 +1,10 @@
 // The aws target: RDS for PostgreSQL behind the common outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { managedCdcUnavailable } from "../../managed/cdc";
-import type { OptionalEndpoint, PlatformOutputs } from "../outputs";
+import type { PlatformOutputs } from "../outputs";
 import { ConfigError, type PlatformSpec } from "../../config";
 import type { DeployContext } from "../target";
 import { databasePlan } from "../../managed/roles";
-import { NO_REPLICA_REASON } from "../../managed/spec";
+import { managedUnavailable } from "../../managed/spec";
 import { managedBaseName } from "../../managed/naming";
 import { managedUrl } from "../../managed/urls";
 import { rdsPlan } from "./plan";
@@ -31,15 +30,12 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
     // says where it is.
     const logins = { database: plan.initialDatabase, port: rds.port, rolePasswords: rds.rolePasswords, adminUser: rds.masterUsername };
 
-    const unavailable: Partial<Record<OptionalEndpoint, string>> = {
+    const unavailable = managedUnavailable(spec, "aws", {
         sessionPoolUrl:
             "RDS Proxy has no session pool (it multiplexes by transaction and pins sessions that keep state); migrations and tools needing session state use primaryUrl, the primary's own endpoint",
         metricsUrl: "RDS exposes no Prometheus endpoint; metrics are in CloudWatch (AWS/RDS) and Performance Insights, logs in CloudWatch Logs",
-    };
-    if (!plan.proxy) unavailable.transactionPoolUrl = "no RDS Proxy: it needs topology primary with pooler.enabled; connect to primaryUrl";
-    if (plan.replicas === 0) unavailable.readOnlyUrl = NO_REPLICA_REASON;
-    const cdc = managedCdcUnavailable(spec, "aws");
-    if (cdc) unavailable.cdc = cdc;
+        ...(plan.proxy ? {} : { transactionPoolUrl: "no RDS Proxy: it needs topology primary with pooler.enabled; connect to primaryUrl" }),
+    });
 
     const secretReferences: Record<string, pulumi.Output<string>> = { masterPassword: rds.masterSecretArn, ...rds.roleSecretArns };
     return {

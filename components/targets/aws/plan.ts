@@ -2,10 +2,10 @@
  * Every decision the aws target makes from a spec, before any resource exists. Pure: no
  * Pulumi import, so the choices are tested directly and explained in one place.
  */
-import { ConfigError, hasPooler, type PlatformSpec } from "../../config";
-import { PROJECT } from "../../platform/constants";
+import { hasPooler, type PlatformSpec } from "../../config";
 import type { AwsSettings } from "../../config/targets/aws";
-import { managedSpecProblems, productionDefault } from "../../managed/spec";
+import { managedSettings } from "../../managed/spec";
+import { productionDefault } from "../../config/production-defaults";
 import { rdsFamily, rdsParameters, type RdsParameter } from "./parameters";
 
 /** CloudWatch log groups the instances export to. */
@@ -42,20 +42,14 @@ export interface RdsPlan {
 
 /** The aws target's plan for a spec; throws a ConfigError naming every key it cannot honour. */
 export function rdsPlan(spec: PlatformSpec): RdsPlan {
-    const settings = spec.aws;
-    if (!settings) throw new ConfigError([`${PROJECT}:aws: target "aws" needs its own settings under ${PROJECT}:aws`]);
-    const proxy = hasPooler(spec);
-    const problems = managedSpecProblems(spec, {
+    const settings = managedSettings(spec, {
         target: "aws",
         pool: "RDS Proxy",
         metrics: "CloudWatch and Performance Insights",
         access: "aws.allowedCidrs / aws.allowedSecurityGroupIds",
         size: "aws.instanceClass",
         apiCreatesDatabases: "first",
-        manageDatabases: settings.manageDatabases,
-        manageDatabasesKey: "aws.manageDatabases",
     });
-    if (problems.length > 0) throw new ConfigError(problems);
 
     const production = spec.production;
     return {
@@ -63,11 +57,11 @@ export function rdsPlan(spec: PlatformSpec): RdsPlan {
         engineVersion: String(spec.postgres.version),
         family: rdsFamily(spec.postgres.version),
         parameters: rdsParameters(spec),
-        deletionProtection: productionDefault(settings.deletionProtection, production, true, false),
-        finalSnapshot: productionDefault(settings.finalSnapshot, production, true, false),
-        backupRetentionDays: spec.backup.enabled ? productionDefault(settings.backupRetentionDays, production, 30, 7) : 0,
+        deletionProtection: productionDefault("aws.deletionProtection", settings.deletionProtection, production),
+        finalSnapshot: productionDefault("aws.finalSnapshot", settings.finalSnapshot, production),
+        backupRetentionDays: spec.backup.enabled ? productionDefault("aws.backupRetentionDays", settings.backupRetentionDays, production) : 0,
         replicas: spec.replicas,
-        proxy,
+        proxy: hasPooler(spec),
         manageDatabases: settings.manageDatabases,
         initialDatabase: spec.postgres.databases[0].name,
     };

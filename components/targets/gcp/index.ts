@@ -1,11 +1,10 @@
 // The gcp target: Cloud SQL for PostgreSQL behind the common outputs.
 import type * as pulumi from "@pulumi/pulumi";
-import { managedCdcUnavailable } from "../../managed/cdc";
-import type { OptionalEndpoint, PlatformOutputs } from "../outputs";
+import type { PlatformOutputs } from "../outputs";
 import type { PlatformSpec } from "../../config";
 import type { DeployContext } from "../target";
 import { databasePlan } from "../../managed/roles";
-import { NO_REPLICA_REASON } from "../../managed/spec";
+import { managedUnavailable } from "../../managed/spec";
 import { managedBaseName } from "../../managed/naming";
 import { managedUrl } from "../../managed/urls";
 import { CloudSqlPostgres } from "./cloud-sql-postgres";
@@ -30,14 +29,11 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
         adminPassword: sql.adminPassword,
     };
 
-    const unavailable: Partial<Record<OptionalEndpoint, string>> = {
+    const unavailable = managedUnavailable(spec, "gcp", {
         transactionPoolUrl: NO_POOL,
         sessionPoolUrl: NO_POOL,
         metricsUrl: "Cloud SQL exposes no Prometheus endpoint; metrics are in Cloud Monitoring (cloudsql.googleapis.com) and Query Insights",
-    };
-    if (plan.replicas === 0) unavailable.readOnlyUrl = NO_REPLICA_REASON;
-    const cdc = managedCdcUnavailable(spec, "gcp");
-    if (cdc) unavailable.cdc = cdc;
+    });
 
     const secretReferences: Record<string, pulumi.Output<string>> = { adminPassword: sql.adminPassword, ...sql.rolePasswords };
     return {

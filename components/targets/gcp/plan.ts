@@ -2,12 +2,12 @@
  * Every decision the gcp target makes from a spec, before any resource exists. Pure: no
  * Pulumi import.
  */
-import { ConfigError, type PlatformSpec } from "../../config";
-import { PROJECT } from "../../platform/constants";
+import type { PlatformSpec } from "../../config";
 import { parseMemoryMb } from "../../config/memory";
 import type { GcpSettings } from "../../config/targets/gcp";
 import { sharedParameters } from "../../render/parameters";
-import { managedSpecProblems, productionDefault } from "../../managed/spec";
+import { managedSettings } from "../../managed/spec";
+import { productionDefault } from "../../config/production-defaults";
 
 /** Cloud SQL's edition, which decides the tiers and limits available. */
 export type CloudSqlEdition = "ENTERPRISE" | "ENTERPRISE_PLUS";
@@ -92,29 +92,24 @@ export interface CloudSqlPlan {
 
 /** The gcp target's plan for a spec; throws a ConfigError naming every key it cannot honour. */
 export function cloudSqlPlan(spec: PlatformSpec): CloudSqlPlan {
-    const settings = spec.gcp;
-    if (!settings) throw new ConfigError([`${PROJECT}:gcp: target "gcp" needs its own settings under ${PROJECT}:gcp`]);
-    const problems = managedSpecProblems(spec, {
+    const settings = managedSettings(spec, {
         target: "gcp",
         metrics: "Cloud Monitoring and Query Insights",
         access: "VPC firewall rules (private IP) or gcp.authorizedNetworks (public IP)",
         size: "gcp.tier",
         apiCreatesDatabases: "all",
-        manageDatabases: settings.manageDatabases,
-        manageDatabasesKey: "gcp.manageDatabases",
     });
-    if (problems.length > 0) throw new ConfigError(problems);
 
     const production = spec.production;
     const edition = cloudSqlEdition(settings.tier);
-    const retainedBackups = productionDefault(settings.backupRetentionDays, production, 30, 7);
+    const retainedBackups = productionDefault("gcp.backupRetentionDays", settings.backupRetentionDays, production);
     return {
         settings,
         databaseVersion: `POSTGRES_${spec.postgres.version}`,
         edition,
         flags: cloudSqlFlags(spec),
-        availabilityType: productionDefault(settings.regional, production, true, false) ? "REGIONAL" : "ZONAL",
-        deletionProtection: productionDefault(settings.deletionProtection, production, true, false),
+        availabilityType: productionDefault("gcp.regional", settings.regional, production) ? "REGIONAL" : "ZONAL",
+        deletionProtection: productionDefault("gcp.deletionProtection", settings.deletionProtection, production),
         backups: spec.backup.enabled,
         retainedBackups,
         logRetentionDays: Math.min(retainedBackups, MAX_LOG_RETENTION_DAYS[edition]),
