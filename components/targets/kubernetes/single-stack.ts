@@ -1,7 +1,7 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../../platform/constants";
-import type { StackCaOutputs } from "../../self-hosted/tls/resources";
-import { writableServer, type WriterStackArgs } from "./writable-server";
+import { WriterComponent } from "../../self-hosted/writer-component";
+import { writableServer, type WritableServer, type WriterStackArgs } from "./writable-server";
 
 /** Arguments of {@link SingleStack}. */
 export type SingleStackArgs = WriterStackArgs;
@@ -10,20 +10,13 @@ export type SingleStackArgs = WriterStackArgs;
  * One PostgreSQL server on Kubernetes (the "single" topology): a StatefulSet with its data claim
  * (and WAL archive claim when `backup.enabled`), reached in the namespace as `primary`.
  */
-export class SingleStack extends pulumi.ComponentResource {
+export class SingleStack extends WriterComponent<WritableServer> {
     /** The namespace the objects are in. */
     public readonly namespace: pulumi.Output<string>;
-    /** Clear passwords of every login role, by role name. Secret. */
-    public readonly passwords: pulumi.Output<Record<string, string>>;
-    /** The stack's CA (its key secret), when `postgres.tls.enabled`; clients verify the server against its certificate. */
-    public readonly ca: StackCaOutputs | undefined;
 
     constructor(name: string, args: SingleStackArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(`${PROJECT}:kubernetes:SingleStack`, name, {}, opts);
-        const { namespace, passwords, ca } = writableServer(this, name, args, "single");
-        this.namespace = namespace;
-        this.passwords = passwords;
-        this.ca = ca;
+        super(`${PROJECT}:kubernetes:SingleStack`, name, opts, (parent) => writableServer(parent, name, args, "single"));
+        this.namespace = this.server.namespace;
         this.registerOutputs({ namespace: this.namespace, passwords: this.passwords, ca: this.ca });
     }
 }
