@@ -13,20 +13,14 @@ export const CONTAINER_PORTS = {
     exporter: 9187,
 } as const;
 
-/** The only password hashing PostgreSQL is allowed to use. */
-export const PASSWORD_ENCRYPTION = "scram-sha-256";
-
-/** pg_hba.conf methods a rendered or managed configuration may contain. */
-export const ALLOWED_HBA_METHODS = ["scram-sha-256", "peer", "reject"] as const;
-
-/** RDS `rds.accepted_password_auth_method`: SCRAM only, so md5 logins are refused. */
-export const RDS_ACCEPTED_PASSWORD_AUTH_METHOD = "scram";
-
-/** The only client authentication an RDS Proxy for PostgreSQL accepts. */
-export const RDS_PROXY_CLIENT_AUTH = "POSTGRES_SCRAM_SHA_256";
-
-/** Host addresses that count as loopback for port publishing. */
-export const LOOPBACK_ADDRESSES = ["127.0.0.1", "::1", "localhost"] as const;
+// The security vocabulary lives in the policy pack, which is published alone; one copy, read from there.
+export {
+    ALLOWED_HBA_METHODS,
+    LOOPBACK_ADDRESSES,
+    PASSWORD_ENCRYPTION,
+    RDS_ACCEPTED_PASSWORD_AUTH_METHOD,
+    RDS_PROXY_CLIENT_AUTH,
+} from "../../policies/shared/vocabulary";
 
 /** Roles the platform creates itself, whatever the spec says. */
 export const PLATFORM_ROLES = {

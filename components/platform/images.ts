@@ -42,11 +42,5 @@ export const POSTGRES_EXPORTER_IMAGE: PinnedImage = {
 /** Every image pinned here, for rules and tests that check a deployment uses only these. */
 export const PINNED_IMAGES: readonly PinnedImage[] = [PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE];
 
-/** A content digest as registries and engines report it. */
-export const IMAGE_DIGEST = /^sha256:[0-9a-f]{64}$/;
-
-/** Whether an image reference names a digest (`repository[:tag]@sha256:<64 hex>`). */
-export function isDigestPinned(ref: string): boolean {
-    const at = ref.lastIndexOf("@");
-    return at > 0 && IMAGE_DIGEST.test(ref.slice(at + 1));
-}
+// What a digest pin is, as the policy pack (published alone) checks it: one copy, read from there.
+export { IMAGE_DIGEST, isDigestPinned } from "../../policies/shared/vocabulary";

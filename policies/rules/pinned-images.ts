@@ -1,4 +1,4 @@
-import { isDigestPinned } from "../platform";
+import { isDigestPinned } from "../shared/vocabulary";
 import { KUBERNETES_POD_OWNERS, TYPES, kubernetesContainers } from "./resources";
 import { forTypes, resourceRule } from "./rule";
 import { UNKNOWN, known, type Maybe } from "./unknowns";

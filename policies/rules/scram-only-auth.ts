@@ -1,4 +1,4 @@
-import { ALLOWED_HBA_METHODS, PASSWORD_ENCRYPTION, RDS_ACCEPTED_PASSWORD_AUTH_METHOD, RDS_PROXY_CLIENT_AUTH } from "../platform";
+import { ALLOWED_HBA_METHODS, PASSWORD_ENCRYPTION, RDS_ACCEPTED_PASSWORD_AUTH_METHOD, RDS_PROXY_CLIENT_AUTH } from "../shared/vocabulary";
 import { parseHba, parseIni, parsePostgresConf, readableFiles, RENDERED_FILES } from "./rendered";
 import {
     KUBERNETES_POD_OWNERS,

@@ -1,9 +1,7 @@
 /**
- * The platform's security vocabulary the pack enforces: the pack's own copy of the few
- * definitions it shares with components/platform, so `pulumi policy publish` (which uploads
- * `npm pack` of this folder alone) ships everything the rules import. The platform keeps its
- * definitions and this folder imports nothing outside itself; test/policies/platform-copy.test.ts
- * holds every name here equal to the platform's, so neither side can drift.
+ * The platform's security vocabulary the pack enforces. One copy, shipped inside the policy pack
+ * (`pulumi policy publish` uploads this folder alone, so the rules may import nothing outside
+ * it); components/platform re-exports these names for the rest of the program.
  */
 
 /** The only password hashing PostgreSQL is allowed to use. */
