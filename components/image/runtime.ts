@@ -51,6 +51,12 @@ export const SCRIPT_LIB_PATH = `${SCRIPT_DIR}/lib.sh`;
  */
 export const APPLY_INIT_SQL_PATH = `${SCRIPT_DIR}/apply-init-sql.sh`;
 
+/** A scheduled backup (`backup.sh full|diff`, then expire), run as postgres beside the writer's data and socket. */
+export const BACKUP_SCRIPT_PATH = `${SCRIPT_DIR}/backup.sh`;
+
+/** The scheduled restore verification (`verify-restore.sh`), run as postgres beside the writer's socket. */
+export const VERIFY_RESTORE_PATH = `${SCRIPT_DIR}/verify-restore.sh`;
+
 /**
  * Environment the entrypoint reads to create a cluster: where the data lives, the file holding
  * the superuser's password (never the password itself), and the superuser's name.

@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import type { PlatformSpec } from "../config";
-import { PLATFORM_ROLES } from "../platform/constants";
+import { BACKUP_VERIFICATION_TABLE, PLATFORM_ROLES } from "../platform/constants";
 import { filePaths, type RuntimeLayout } from "./layout";
 
 /** Metric name prefix of the platform's custom queries (kept apart from the exporter's own `pg_*`). */
@@ -22,6 +22,8 @@ const gauge = (description: string): QueryMetric => ({ usage: "GAUGE", descripti
 
 /** Current WAL position on a primary, last received on a standby: valid on both. */
 const WAL_POSITION = "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END";
+
+const VERIFICATION_TABLE = `${BACKUP_VERIFICATION_TABLE.schema}.${BACKUP_VERIFICATION_TABLE.table}`;
 
 /**
  * The exporter's custom queries (postgres_exporter `queries.yaml` format), valid on
@@ -71,6 +73,22 @@ export const EXPORTER_QUERIES: Readonly<Record<string, CustomQuery>> = {
         query: "SELECT datname, pg_database_size(datname)::float8 AS size_bytes FROM pg_database WHERE datallowconn AND NOT datistemplate",
         master: true,
         metrics: [{ datname: label("Database") }, { size_bytes: gauge("Disk space the database uses") }],
+    },
+    // The latest restore verification (backup.verify); no row (never run) gives no sample.
+    [`${EXPORTER_METRIC_PREFIX}_backup_verification`]: {
+        query:
+            "SELECT success::int::float8 AS success, EXTRACT(EPOCH FROM finished_at)::float8 AS last_run_timestamp_seconds, " +
+            `COALESCE(restore_seconds, -1)::float8 AS restore_seconds, duration_seconds::float8 AS duration_seconds, ` +
+            `COALESCE((SELECT EXTRACT(EPOCH FROM max(finished_at)) FROM ${VERIFICATION_TABLE} WHERE success), 0)::float8 AS last_success_timestamp_seconds ` +
+            `FROM ${VERIFICATION_TABLE} ORDER BY finished_at DESC LIMIT 1`,
+        master: true,
+        metrics: [
+            { success: gauge("1 when the latest restore verification passed, 0 when it failed") },
+            { last_run_timestamp_seconds: gauge("Unix time the latest restore verification finished") },
+            { restore_seconds: gauge("Seconds the latest verification took to restore the backup and open it (-1: it did not get that far)") },
+            { duration_seconds: gauge("Seconds the latest restore verification took in all") },
+            { last_success_timestamp_seconds: gauge("Unix time of the latest successful restore verification (0: none yet)") },
+        ],
     },
     [`${EXPORTER_METRIC_PREFIX}_memory_setting`]: {
         query:

@@ -1,5 +1,5 @@
 import type { PlatformSpec } from "../config";
-import { PLATFORM_ROLES, POOLER_AUTH_SCHEMA, extensionSqlName, type ExtensionName } from "../platform/constants";
+import { BACKUP_VERIFICATION_TABLE, PLATFORM_ROLES, POOLER_AUTH_SCHEMA, extensionSqlName, type ExtensionName } from "../platform/constants";
 import { MAINTENANCE_DATABASE, SUPERUSER, quoteIdentifier } from "../platform/identifiers";
 import type { RenderSecrets } from "./layout";
 import { hasExporter, hasPooler } from "../config";
@@ -92,6 +92,7 @@ function clusterStatements(spec: PlatformSpec): string[] {
         lines.push(`GRANT pg_monitor TO ${ident(PLATFORM_ROLES.exporter)};`, `GRANT CONNECT ON DATABASE ${maintenance} TO ${ident(PLATFORM_ROLES.exporter)};`);
     }
     if (preloadLibraries(spec).includes("pg_stat_statements")) lines.push(createExtension("pg_stat_statements"));
+    lines.push(...verificationStatements(spec));
     if (spec.topology === "primary") {
         lines.push("", "-- One physical slot per replica; slots of removed replicas are dropped once idle.");
         for (let n = 1; n <= spec.replicas; n++) {
@@ -103,6 +104,38 @@ function clusterStatements(spec: PlatformSpec): string[] {
         lines.push(
             `SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots WHERE slot_name ~ '^replica_[0-9]+$' AND substring(slot_name FROM 9)::int > ${spec.replicas} AND NOT active;`,
         );
+    }
+    return lines;
+}
+
+/**
+ * The restore verification's results (written by the image's verify-restore.sh as the
+ * superuser), created whatever `backup.verify` says so the exporter's query always finds it;
+ * the exporter may read it, nobody else.
+ */
+function verificationStatements(spec: PlatformSpec): string[] {
+    const schema = ident(BACKUP_VERIFICATION_TABLE.schema);
+    const table = `${schema}.${ident(BACKUP_VERIFICATION_TABLE.table)}`;
+    const lines = [
+        "",
+        "-- Restore verification results (backup.verify), read by the exporter.",
+        `CREATE SCHEMA IF NOT EXISTS ${schema};`,
+        `REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC;`,
+        `CREATE TABLE IF NOT EXISTS ${table} (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at timestamptz NOT NULL,
+    finished_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    success boolean NOT NULL,
+    backup_label text,
+    restore_seconds double precision,
+    duration_seconds double precision NOT NULL,
+    detail text NOT NULL
+);`,
+        `REVOKE ALL ON ${table} FROM PUBLIC;`,
+    ];
+    if (hasExporter(spec)) {
+        const exporter = ident(PLATFORM_ROLES.exporter);
+        lines.push(`GRANT USAGE ON SCHEMA ${schema} TO ${exporter};`, `GRANT SELECT ON ${table} TO ${exporter};`);
     }
     return lines;
 }

@@ -8,11 +8,13 @@ import { dockerfileBaseImages } from "../../../policies/rules/pinned-images";
 import { EXTENSION_PINS, POSTGRES_BASE_IMAGE, POSTGRES_IMAGE_VERSION } from "../../../components/image/extensions";
 import {
     APPLY_INIT_SQL_PATH,
+    BACKUP_SCRIPT_PATH,
     ENTRYPOINT_PATH,
     HEALTHCHECK_PATH,
     REPLICA_BOOTSTRAP_PATH,
     SCRIPT_LIB_PATH,
     UPGRADE_CLUSTER_PATH,
+    VERIFY_RESTORE_PATH,
     WAL_ARCHIVE_DIR,
 } from "../../../components/image/runtime";
 
@@ -103,7 +105,17 @@ describe("the image's Dockerfile", () => {
                 .slice(0, -1)
                 .map((file) => path.posix.join(dir, file))
                 .sort(),
-        ).toEqual([ENTRYPOINT_PATH, APPLY_INIT_SQL_PATH, HEALTHCHECK_PATH, REPLICA_BOOTSTRAP_PATH, UPGRADE_CLUSTER_PATH].sort());
+        ).toEqual(
+            [
+                ENTRYPOINT_PATH,
+                APPLY_INIT_SQL_PATH,
+                HEALTHCHECK_PATH,
+                REPLICA_BOOTSTRAP_PATH,
+                UPGRADE_CLUSTER_PATH,
+                BACKUP_SCRIPT_PATH,
+                VERIFY_RESTORE_PATH,
+            ].sort(),
+        );
         expect(
             dockerfile
                 .getENTRYPOINTs()[0]
@@ -154,11 +166,13 @@ describe("the image's scripts", () => {
     it("are clean under shellcheck", () => {
         expect(scripts.sort()).toEqual([
             "apply-init-sql.sh",
+            "backup.sh",
             "build-extension.sh",
             "docker-auto-config-entrypoint.sh",
             "healthcheck.sh",
             "replica-bootstrap.sh",
             "upgrade-cluster.sh",
+            "verify-restore.sh",
         ]);
         const result = spawnSync("shellcheck", ["--severity=style", LIB, ...scripts], { cwd: IMAGE_CONTEXT_DIR, encoding: "utf8" });
         expect(result.error, "shellcheck must be installed (apt-get install shellcheck)").toBeUndefined();
@@ -181,7 +195,14 @@ describe("the image's scripts", () => {
         const sourcing = scripts.filter((script) =>
             fs.readFileSync(path.join(IMAGE_CONTEXT_DIR, script), "utf8").includes('\nsource "$(dirname "${BASH_SOURCE[0]}")/lib.sh"\n'),
         );
-        expect(sourcing.sort()).toEqual(["apply-init-sql.sh", "docker-auto-config-entrypoint.sh", "replica-bootstrap.sh", "upgrade-cluster.sh"]);
+        expect(sourcing.sort()).toEqual([
+            "apply-init-sql.sh",
+            "backup.sh",
+            "docker-auto-config-entrypoint.sh",
+            "replica-bootstrap.sh",
+            "upgrade-cluster.sh",
+            "verify-restore.sh",
+        ]);
         for (const script of sourcing) expect(fs.readFileSync(path.join(IMAGE_CONTEXT_DIR, script), "utf8"), script).not.toMatch(/^(die|say)\(\)/m);
         const libCopy = dockerfile.getCOPYs().find((c) => c.getArguments().some((a) => a.getValue() === LIB));
         expect(libCopy?.getArguments().map((a) => a.getValue())).toEqual([LIB, SCRIPT_LIB_PATH]);

@@ -92,13 +92,14 @@ describe("exporter queries.yaml", () => {
         }
     });
 
-    it("covers replication lag, slot retention, connections, uptime, database size and memory settings", () => {
+    it("covers replication lag, slot retention, connections, uptime, database size, restore verification and memory settings", () => {
         expect(Object.keys(EXPORTER_QUERIES)).toEqual([
             "pg_platform_replication",
             "pg_platform_replication_slot",
             "pg_platform_connections",
             "pg_platform_postmaster",
             "pg_platform_database",
+            "pg_platform_backup_verification",
             "pg_platform_memory_setting",
         ]);
     });
