@@ -2,6 +2,7 @@
 // targets (the WAL archive, full and differential backups, retention), managed targets keep
 // their native automated backups.
 import { z } from "zod";
+import { productionDefault } from "./production-defaults";
 
 /** Days of full backups kept when `production` is false and `backup.retention.fullDays` is not set. */
 export const DEFAULT_RETENTION_FULL_DAYS = 7;
@@ -46,13 +47,43 @@ const s3Repository = z.strictObject({
     verifyTls: z.boolean().default(true),
 });
 
+/** Whether the date and time fields name a real instant (Date.parse would take 30 February as 2 March). */
+function isRealTime(value: string): boolean {
+    const [year, month, day, hour, minute, second] = (value.match(/\d+/g) ?? []).slice(0, 6).map(Number);
+    const date = new Date(Date.UTC(year, month - 1, day));
+    return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
+}
+
+/**
+ * A recovery target time: ISO 8601 with seconds and an explicit zone (`Z` or `+hh:mm`), so it
+ * means the same instant whatever the server's `timezone` is.
+ */
+const targetTime = z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/, {
+        message: 'must be an ISO 8601 time with seconds and a zone, e.g. "2026-11-29T22:40:00Z" or "2026-11-29 23:40:00+01:00"',
+    })
+    .refine(isRealTime, { message: "is not a real date and time" });
+
+/** Where a restore stops: a time, a named restore point (`pg_create_restore_point`), or the end of the archive. */
+const restoreTarget = z.union(
+    [
+        z.strictObject({ time: targetTime }),
+        z.strictObject({
+            restorePoint: z.string().regex(/^[A-Za-z0-9_.:-]{1,63}$/, { message: "must be a restore point name: 1-63 letters, digits, _ . : -" }),
+        }),
+        z.strictObject({ latest: z.literal(true) }),
+    ],
+    { error: 'must be one of { time: "<ISO 8601 with zone>" }, { restorePoint: "<name>" }, { latest: true }' },
+);
+
 /** The repository on a volume of the stack's own host (the dev default). */
 const volumeRepository = z.strictObject({
     type: z.literal("volume"),
 });
 
-/** `backup.*`: what is archived and backed up, where, how often, for how long. */
-export const backupSchema = z.strictObject({
+/** `backup.*` fields, before the cross-field checks of {@link backupSchema}. */
+const backupFields = z.strictObject({
     /** Backups (pgBackRest WAL archive and backups on self-hosted targets, automated backups on managed). Default: true. */
     enabled: z.boolean().default(true),
     /** Where the pgBackRest repository is: `{ type: volume }` or `{ type: s3, bucket, endpoint, region }`. Default: volume. */
@@ -77,20 +108,46 @@ export const backupSchema = z.strictObject({
         })
         .prefault({}),
     /**
-     * Scheduled restore verification: the latest backup restored into a scratch server and
-     * checked (it opens, pg_amcheck, row counts against the writer), the outcome served by the
-     * exporter as `pg_platform_backup_verification_*`. Self-hosted targets only.
+     * Encrypt the repository at rest: pgBackRest `repo1-cipher-type=aes-256-cbc` with a key
+     * generated per stack (a secret, never in a rendered file). Default: true when `production`,
+     * false otherwise.
      */
-    verify: z
+    encrypted: z.boolean().optional(),
+    /**
+     * Start a writer whose data volume is empty from a backup instead of initdb: from this stack's
+     * repository (`from: self`) or another stack's S3 repository, to `target`. Default: none (initdb).
+     */
+    restore: z
         .strictObject({
-            /** Run it. Default: true (with `backup.enabled`). */
-            enabled: z.boolean().default(true),
-            /** When it runs (cron, UTC). Default: weekly, Sunday 05:00 (after that day's full backup; a restore reads the whole database). */
-            schedule: cron.default("0 5 * * 0"),
-            /** The largest tables of each database amchecked and counted. Default: 3. */
-            sampleTables: z.number().int().min(0).max(100).default(3),
+            /** `self` (this stack's `repository`) or another stack's `{ type: s3, … }` repository. Default: `self`. */
+            from: z
+                .union([z.literal("self"), s3Repository], { error: 'must be "self" or an S3 repository { type: s3, bucket, endpoint, region }' })
+                .default("self"),
+            /** Whether `from` (another stack's repository) is encrypted; its key is the secret config key `backupRestoreCipherPass`. Default: false. */
+            fromEncrypted: z.boolean().default(false),
+            /** `{ time }`, `{ restorePoint }` or `{ latest: true }`. Required. */
+            target: restoreTarget,
         })
-        .prefault({}),
+        .optional(),
+});
+
+/** `backup.*`: what is archived and backed up, where, how often, for how long; what a new writer restores. */
+export const backupSchema = backupFields.superRefine((backup, ctx) => {
+    // pgBackRest's configuration is rendered only with backups on; a restore reads it.
+    if (backup.restore !== undefined && !backup.enabled) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["restore"],
+            message: "needs backup.enabled: true (the restore runs through the stack's pgBackRest configuration)",
+        });
+    }
+    if (backup.restore?.fromEncrypted && backup.restore.from === "self") {
+        ctx.addIssue({
+            code: "custom",
+            path: ["restore", "fromEncrypted"],
+            message: 'applies to another stack\'s repository only; with from: "self" backup.encrypted decides',
+        });
+    }
 });
 
 /** The validated `backup` section. */
@@ -99,4 +156,59 @@ export type BackupSpec = z.output<typeof backupSchema>;
 /** Days of full backups kept: `backup.retention.fullDays`, else 30 in production and 7 otherwise. */
 export function retentionFullDays(spec: { readonly production: boolean; readonly backup: BackupSpec }): number {
     return spec.backup.retention.fullDays ?? (spec.production ? PRODUCTION_RETENTION_FULL_DAYS : DEFAULT_RETENTION_FULL_DAYS);
+}
+
+/** Whether the repository is encrypted at rest: `backup.encrypted`, else on in production. */
+export function repositoryEncrypted(spec: { readonly production: boolean; readonly backup: BackupSpec }): boolean {
+    return spec.backup.enabled && productionDefault("backup.encrypted", spec.backup.encrypted, spec.production);
+}
+
+/**
+ * Secret config keys the backups read (set with `pulumi config set --secret`), outside the
+ * `backup` object so no error message or rendered file can ever print them.
+ */
+export const BACKUP_SECRET_KEYS = {
+    /** The S3 access key id, when an S3 repository is used (own or `restore.from`). */
+    s3AccessKeyId: "backupS3AccessKeyId",
+    /** The S3 secret access key, when an S3 repository is used. */
+    s3SecretAccessKey: "backupS3SecretAccessKey",
+    /** The cipher pass of another stack's encrypted repository (`backup.restore.fromEncrypted`). */
+    restoreCipherPass: "backupRestoreCipherPass",
+} as const;
+
+/** Which of {@link BACKUP_SECRET_KEYS} a spec needs. */
+export function neededBackupSecrets(spec: { readonly backup: BackupSpec }): (keyof typeof BACKUP_SECRET_KEYS)[] {
+    const backup = spec.backup;
+    if (!backup.enabled) return [];
+    const restore = backup.restore;
+    const s3 = backup.repository.type === "s3" || (restore !== undefined && restore.from !== "self");
+    return [...(s3 ? (["s3AccessKeyId", "s3SecretAccessKey"] as const) : []), ...(restore?.fromEncrypted ? (["restoreCipherPass"] as const) : [])];
+}
+
+/**
+ * Problems with the backup secret keys, before any resource: each one the spec needs must be
+ * set and be a config secret (so Pulumi keeps it encrypted in the stack file and the state);
+ * one the spec does not use is refused rather than ignored; a value must be one line (it goes
+ * into pgBackRest's secret file). Names the key, never prints a value.
+ */
+export function backupSecretProblems(
+    spec: { readonly backup: BackupSpec },
+    value: (key: string) => string | undefined,
+    isSecret: (key: string) => boolean,
+    prefix: string,
+): string[] {
+    const needed = new Set(neededBackupSecrets(spec));
+    const problems: string[] = [];
+    for (const [name, key] of Object.entries(BACKUP_SECRET_KEYS) as [keyof typeof BACKUP_SECRET_KEYS, string][]) {
+        const text = value(key);
+        const present = text !== undefined;
+        if (needed.has(name) && !present)
+            problems.push(`${prefix}${key}: required by the backup configuration; set it with pulumi config set --secret ${prefix}${key} <value>`);
+        else if (needed.has(name) && !isSecret(key))
+            problems.push(`${prefix}${key}: must be a secret (pulumi config set --secret ${prefix}${key} <value>), not plain text in the stack file`);
+        else if (needed.has(name) && (text === "" || /[\r\n]/.test(text ?? "") || text?.trim() !== text))
+            problems.push(`${prefix}${key}: must be one line without surrounding blanks (the value is not shown)`);
+        else if (!needed.has(name) && present) problems.push(`${prefix}${key}: set but the backup configuration does not use it; remove it`);
+    }
+    return problems;
 }

@@ -26,6 +26,14 @@ const SCOPES: readonly Scope[] = [
             gcp: "Cloud SQL's address comes from the provider; admit clients with gcp.authorizedNetworks or the VPC",
         },
     },
+    {
+        path: ["backup", "restore"],
+        targets: ["docker", "kubernetes"],
+        instead: {
+            aws: "restore an RDS instance with its point-in-time recovery (restoreToPointInTime) outside this stack",
+            gcp: "restore a Cloud SQL instance with its point-in-time recovery (clone) outside this stack",
+        },
+    },
     { path: ["docker"], targets: ["docker"], instead: {} },
     { path: ["kubernetes"], targets: ["kubernetes"], instead: {} },
     { path: ["aws"], targets: ["aws"], instead: {} },

@@ -12,7 +12,7 @@ import { CONTAINER_LAYOUT, POOL_MODES, SERVICE_HOSTS, filePaths, passwordOrPlace
 import { renderPgbouncerIni, renderPgbouncerUserlist } from "./pgbouncer";
 import { renderPgbouncerRunScript } from "./pgbouncer-run";
 import { renderPostgresqlConf, type ServerRole } from "./postgresql-conf";
-import { pgbackrestConfPath, renderPgbackrestConf } from "./pgbackrest";
+import { pgbackrestConfPath, pgbackrestRestoreConfPath, renderPgbackrestConf, renderPgbackrestRestoreConf } from "./pgbackrest";
 import { hasExporter, hasPooler } from "../config";
 
 export * from "./cdc";
@@ -77,6 +77,8 @@ function postgresService(spec: PlatformSpec, role: ServerRole, layout: RuntimeLa
     } else {
         files.push(file(paths.initSql, renderInitSql(spec, secrets)));
         if (spec.backup.enabled) files.push(file(pgbackrestConfPath(layout), renderPgbackrestConf(spec, layout)));
+        const restoreConf = renderPgbackrestRestoreConf(spec, layout);
+        if (restoreConf !== undefined) files.push(file(pgbackrestRestoreConfPath(layout), restoreConf));
     }
     return { name: role === "replica" ? SERVICE_HOSTS.replica(replica) : role, files };
 }

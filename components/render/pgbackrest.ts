@@ -1,8 +1,9 @@
 // pgbackrest.conf for a writer on the self-hosted targets (issue 13): the repository (a volume
 // of the stack, or S3-compatible object storage), retention, compression, and the stanza of the
 // stack's cluster. Pure: no Pulumi import. Credentials never appear here: an S3 repository's
-// keys (and a cipher pass) reach pgBackRest as PGBACKREST_* environment variables from secrets.
-import { retentionFullDays } from "../config/backup";
+// keys and the cipher pass are in a separate secret file (renderPgbackrestSecrets) that
+// pgBackRest reads from its config-path's conf.d, delivered like the other secret files.
+import { repositoryEncrypted, retentionFullDays, type BackupSpec } from "../config/backup";
 import type { PlatformSpec } from "../config";
 import { PROJECT } from "../platform/constants";
 import { SUPERUSER } from "../platform/identifiers";
@@ -61,9 +62,27 @@ export interface PgbackrestPaths {
     readonly lockPath?: string;
 }
 
-/** The `pgbackrest` command for a stanza, with the rendered configuration. */
+/**
+ * pgBackRest's `--config-path` on the self-hosted targets: its `conf.d/*.conf` are read after
+ * `--config` when present (and skipped when absent, so a stack without secrets needs no file).
+ * The secret file lives there, under the targets' secret folder.
+ */
+export const PGBACKREST_SECRETS_CONFIG_PATH = "/run/pg-platform/pgbackrest";
+/** The same for the repository a stack restores from (`backup.restore.from` another stack's). */
+export const PGBACKREST_RESTORE_SECRETS_CONFIG_PATH = "/run/pg-platform/pgbackrest-restore";
+
+/**
+ * The secret pgBackRest file under a config path: S3 keys and the cipher pass. Named after the
+ * folder, so the own and the restore file differ by basename too (Kubernetes keys a Secret's
+ * files by basename).
+ */
+export function pgbackrestSecretsFile(configPath: string): string {
+    return `${configPath}/conf.d/${configPath.split("/").pop()}-secrets.conf`;
+}
+
+/** The `pgbackrest` command for a stanza, with the rendered configuration and its secret file. */
 export function pgbackrestCommand(layout: RuntimeLayout): string {
-    return `pgbackrest --config=${pgbackrestConfPath(layout)} --stanza=${BACKUP_STANZA}`;
+    return `pgbackrest --config=${pgbackrestConfPath(layout)} --config-path=${PGBACKREST_SECRETS_CONFIG_PATH} --stanza=${BACKUP_STANZA}`;
 }
 
 /**
@@ -75,9 +94,65 @@ export function pgbackrestArchiveCommand(layout: RuntimeLayout): string {
     return `{ test -f ${STANZA_MARKER} || { ${command} stanza-create && touch ${STANZA_MARKER}; }; } && ${command} archive-push %p`;
 }
 
-/** pgbackrest.conf for the stack's writer. */
+/** pgbackrest.conf for the stack's writer: its own `backup.repository`. */
 export function renderPgbackrestConf(spec: PlatformSpec, layout: RuntimeLayout, paths: PgbackrestPaths = {}): string {
-    const repository = spec.backup.repository;
+    return renderConf(spec, layout, paths, spec.backup.repository, repositoryEncrypted(spec));
+}
+
+/**
+ * pgbackrest-restore.conf: the repository of `backup.restore.from` when it is another stack's,
+ * read only by the restore (so the writer never archives into the other stack's repository).
+ */
+export function pgbackrestRestoreConfPath(layout: RuntimeLayout): string {
+    return `${layout.postgresConfigDir}/pgbackrest-restore.conf`;
+}
+
+/** The restore's pgbackrest.conf, when `backup.restore.from` is another stack's repository; else none. */
+export function renderPgbackrestRestoreConf(spec: PlatformSpec, layout: RuntimeLayout, paths: PgbackrestPaths = {}): string | undefined {
+    const restore = spec.backup.restore;
+    if (restore === undefined || restore.from === "self") return undefined;
+    return renderConf(spec, layout, paths, restore.from, restore.fromEncrypted);
+}
+
+/** The secret values of {@link renderPgbackrestSecrets}: each set only when the repository needs it. */
+export interface PgbackrestSecrets {
+    /** S3 access key id (`repo1-s3-key`). */
+    readonly s3Key?: string;
+    /** S3 secret access key (`repo1-s3-key-secret`). */
+    readonly s3KeySecret?: string;
+    /** Repository cipher pass (`repo1-cipher-pass`). */
+    readonly cipherPass?: string;
+}
+
+/**
+ * The secret file pgBackRest reads beside pgbackrest.conf (mode 0600, never in `render`'s
+ * output). A value holding a line break could add options of its own, so it is refused.
+ */
+export function renderPgbackrestSecrets(secrets: PgbackrestSecrets): string {
+    const options: [string, string | undefined][] = [
+        ["repo1-s3-key", secrets.s3Key],
+        ["repo1-s3-key-secret", secrets.s3KeySecret],
+        ["repo1-cipher-pass", secrets.cipherPass],
+    ];
+    const lines = options.flatMap(([key, value]) => {
+        if (value === undefined) return [];
+        if (value === "" || /[\r\n]/.test(value) || value.trim() !== value) throw new Error(`${key}: the value must be one line without surrounding blanks`);
+        return [`${key}=${value}`];
+    });
+    return `# Secret: written by ${PROJECT}, mode 0600.\n[global]\n${lines.join("\n")}\n`;
+}
+
+/**
+ * The `pgbackrest restore` options for `backup.restore.target`: recovery to the time or restore
+ * point then promotion, or to the end of the archive (`latest`, pgBackRest's default type).
+ */
+export function restoreTypeAndTarget(target: NonNullable<BackupSpec["restore"]>["target"]): { type: "time" | "name" | "default"; target?: string } {
+    if ("time" in target) return { type: "time", target: target.time };
+    if ("restorePoint" in target) return { type: "name", target: target.restorePoint };
+    return { type: "default" };
+}
+
+function renderConf(spec: PlatformSpec, layout: RuntimeLayout, paths: PgbackrestPaths, repository: BackupSpec["repository"], encrypted: boolean): string {
     const version = paths.pgbackrestVersion ?? PGBACKREST_VERSION;
     const global: [string, string | number][] = [];
     if (repository.type === "s3") {
@@ -93,6 +168,8 @@ export function renderPgbackrestConf(spec: PlatformSpec, layout: RuntimeLayout, 
     } else {
         global.push(["repo1-path", paths.repositoryPath ?? REPOSITORY_MOUNT]);
     }
+    // The pass is in the secret file; without it pgBackRest refuses to touch the repository.
+    if (encrypted) global.push(["repo1-cipher-type", "aes-256-cbc"]);
     global.push(
         // Full backups (and every differential and WAL segment they need) kept this many days.
         ["repo1-retention-full-type", "time"],

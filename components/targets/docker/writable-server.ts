@@ -12,6 +12,7 @@ import { POSTGRES_OWNER } from "../../self-hosted/files";
 import { SERVER_ENTRYPOINT, rolePasswords, serverContainer, type ServerResources } from "./server";
 import { stackCa, type StackCaOutputs } from "../../self-hosted/tls/resources";
 import { serviceCertificateUploads } from "./tls";
+import { backupSecretFiles } from "../../self-hosted/backup-secrets";
 
 /** Arguments of {@link SingleStack} and {@link PrimaryStack}: a stack with a writable server. */
 export interface WriterStackArgs {
@@ -69,6 +70,7 @@ export function writableServer(parent: pulumi.Resource, name: string, args: Writ
         uploads: [
             ...serviceUploads({ spec, service, passwords, owner: POSTGRES_OWNER }),
             secretFileUpload(SECRET_FILES.superuserPassword, superuser, POSTGRES_OWNER),
+            ...backupSecretFiles(parent, name, spec).map((file) => secretFileUpload(file.path, file.value, POSTGRES_OWNER)),
             ...certificate,
         ],
         // The init SQL is re-applied on every start of an existing cluster, so config changes converge.

@@ -9,6 +9,7 @@ import { CONTAINER_PORTS } from "../../platform/constants";
 import { stackCa, type StackCaOutputs } from "../../self-hosted/tls/resources";
 import { LABELS, kubernetesSettingsOf, objectName, postgresIngressPeers, selectorLabels } from "./plan";
 import { serverStatefulSet, type ServerResources } from "./stateful-sets";
+import { backupSecretFiles } from "../../self-hosted/backup-secrets";
 
 /** Arguments of {@link SingleStack} and {@link PrimaryStack}: a stack with a writable server. */
 export interface WriterStackArgs {
@@ -81,7 +82,7 @@ export function writableServer(parent: pulumi.Resource, name: string, args: Writ
         image: args.image,
         healthRole: service,
         passwords,
-        secretFiles: [{ path: SECRET_FILES.superuserPassword, value: superuser }],
+        secretFiles: [{ path: SECRET_FILES.superuserPassword, value: superuser }, ...backupSecretFiles(parent, name, spec)],
         ca,
     });
     if (spec.production) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseSpec } from "../../../components/config";
-import { retentionFullDays } from "../../../components/config/backup";
+import { backupSecretProblems, neededBackupSecrets, repositoryEncrypted, retentionFullDays } from "../../../components/config/backup";
 
 function problems(raw: Record<string, unknown>): readonly string[] {
     try {
@@ -21,7 +21,6 @@ describe("backup config", () => {
             archiveTimeoutSeconds: 60,
             retention: {},
             schedule: { full: "0 3 * * *", differential: "0 * * * *" },
-            verify: { enabled: true, schedule: "0 5 * * 0", sampleTables: 3 },
         });
         expect(retentionFullDays(spec)).toBe(7);
     });
@@ -57,5 +56,77 @@ describe("backup config", () => {
         const found = problems({ backup });
         expect(found.length).toBeGreaterThan(0);
         expect(found.join("\n")).toContain(key);
+    });
+});
+
+describe("backup encryption, restore and secret keys", () => {
+    const S3 = { type: "s3", bucket: "pg-backups", endpoint: "s3.eu-west-1.amazonaws.com", region: "eu-west-1" };
+
+    it("encrypts the repository in production by default, not in dev, and as told", () => {
+        expect(repositoryEncrypted(parseSpec({ production: true }))).toBe(true);
+        expect(repositoryEncrypted(parseSpec({}))).toBe(false);
+        expect(repositoryEncrypted(parseSpec({ backup: { encrypted: true } }))).toBe(true);
+        expect(repositoryEncrypted(parseSpec({ production: true, backup: { encrypted: false } }))).toBe(false);
+        expect(repositoryEncrypted(parseSpec({ production: true, backup: { enabled: false } }))).toBe(false);
+    });
+
+    it.each([[{ time: "2026-11-29T22:40:00Z" }], [{ time: "2026-11-29 23:40:00.123+01:00" }], [{ restorePoint: "before-migration-42" }], [{ latest: true }]])(
+        "accepts the restore target %j, from this stack's repository by default",
+        (target) => {
+            expect(parseSpec({ backup: { restore: { target } } }).backup.restore).toEqual({ from: "self", fromEncrypted: false, target });
+        },
+    );
+
+    it.each([
+        [{ restore: { target: { time: "2026-11-29 22:40" } } }, "backup.restore.target", "ISO 8601"],
+        [{ restore: { target: { time: "2026-11-29T22:40:00" } } }, "backup.restore.target", "zone"],
+        [{ restore: { target: { time: "2026-02-30T22:40:00Z" } } }, "backup.restore.target", ""],
+        [{ restore: { target: { restorePoint: "a b; rm -rf /" } } }, "backup.restore.target", ""],
+        [{ restore: { target: { latest: false } } }, "backup.restore.target", ""],
+        [{ restore: {} }, "backup.restore.target", ""],
+        [{ enabled: false, restore: { target: { latest: true } } }, "backup.restore", "backup.enabled"],
+        [{ restore: { fromEncrypted: true, target: { latest: true } } }, "backup.restore.fromEncrypted", "another stack"],
+        [{ restore: { from: "elsewhere", target: { latest: true } } }, "backup.restore.from", "self"],
+    ])("refuses %j naming %s", (backup, key, words) => {
+        const found = problems({ backup }).join("\n");
+        expect(found).toContain(key);
+        expect(found).toContain(words);
+    });
+
+    it("refuses a restore on the managed targets, which restore through their provider", () => {
+        expect(problems({ target: "aws", aws: {}, backup: { restore: { target: { latest: true } } } }).join("\n")).toContain(
+            "backup.restore: means nothing on the aws target",
+        );
+    });
+
+    it("asks for the S3 keys as config secrets, never printing a value", () => {
+        const spec = parseSpec({ backup: { repository: S3 } });
+        expect(neededBackupSecrets(spec)).toEqual(["s3AccessKeyId", "s3SecretAccessKey"]);
+        const check = (values: Record<string, string>, secret: boolean) =>
+            backupSecretProblems(
+                spec,
+                (key) => values[key],
+                () => secret,
+                "pg-platform:",
+            );
+        expect(check({}, true).join("\n")).toContain("pg-platform:backupS3AccessKeyId: required");
+        expect(check({ backupS3AccessKeyId: "AKIA1", backupS3SecretAccessKey: "s3cr3t" }, false).join("\n")).toContain("must be a secret");
+        const multiLine = check({ backupS3AccessKeyId: "AKIA1\nrepo1-path=/x", backupS3SecretAccessKey: "s3cr3t" }, true).join("\n");
+        expect(multiLine).toContain("one line");
+        expect(multiLine).not.toContain("AKIA1");
+        expect(check({ backupS3AccessKeyId: "AKIA1", backupS3SecretAccessKey: "s3cr3t" }, true)).toEqual([]);
+        expect(
+            backupSecretProblems(
+                parseSpec({}),
+                (key) => (key === "backupS3AccessKeyId" ? "x" : undefined),
+                () => true,
+                "p:",
+            ),
+        ).toEqual(["p:backupS3AccessKeyId: set but the backup configuration does not use it; remove it"]);
+    });
+
+    it("a restore from another stack's encrypted S3 repository needs its keys and its cipher pass", () => {
+        const spec = parseSpec({ backup: { restore: { from: S3, fromEncrypted: true, target: { latest: true } } } });
+        expect(neededBackupSecrets(spec)).toEqual(["s3AccessKeyId", "s3SecretAccessKey", "restoreCipherPass"]);
     });
 });

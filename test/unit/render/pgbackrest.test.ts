@@ -4,10 +4,17 @@ import { WAL_ARCHIVE_DIR } from "../../../components/image/runtime";
 import { CONTAINER_LAYOUT, renderServices } from "../../../components/render";
 import {
     BACKUP_STANZA,
+    PGBACKREST_SECRETS_CONFIG_PATH,
     REPOSITORY_MOUNT,
     containerPgdata,
+    pgbackrestCommand,
     pgbackrestConfPath,
+    pgbackrestRestoreConfPath,
+    pgbackrestSecretsFile,
     renderPgbackrestConf,
+    renderPgbackrestRestoreConf,
+    renderPgbackrestSecrets,
+    restoreTypeAndTarget,
     supportsZstd,
 } from "../../../components/render/pgbackrest";
 
@@ -70,5 +77,44 @@ describe("pgbackrest.conf", () => {
         expect(services.find((s) => s.name === "replica-1")?.files.map((f) => f.path)).not.toContain(path);
         const off = renderServices(parseSpec({ backup: { enabled: false } }));
         expect(off.flatMap((s) => s.files.map((f) => f.path))).not.toContain(path);
+    });
+});
+
+describe("pgBackRest encryption, secrets and restore", () => {
+    const S3 = { type: "s3", bucket: "pg-backups", endpoint: "s3.eu-west-1.amazonaws.com", region: "eu-west-1" };
+
+    it("names the cipher type in pgbackrest.conf when encrypted, never the pass", () => {
+        const conf = renderPgbackrestConf(parseSpec({ production: true }), CONTAINER_LAYOUT);
+        expect(options(conf)["repo1-cipher-type"]).toBe("aes-256-cbc");
+        expect(conf).not.toContain("cipher-pass");
+        expect(renderPgbackrestConf(parseSpec({}), CONTAINER_LAYOUT)).not.toContain("cipher");
+    });
+
+    it("every pgbackrest command reads the secret file's folder (optional there: a stack without secrets has none)", () => {
+        expect(pgbackrestCommand(CONTAINER_LAYOUT)).toContain(`--config-path=${PGBACKREST_SECRETS_CONFIG_PATH}`);
+        expect(pgbackrestSecretsFile(PGBACKREST_SECRETS_CONFIG_PATH)).toBe(`${PGBACKREST_SECRETS_CONFIG_PATH}/conf.d/pgbackrest-secrets.conf`);
+    });
+
+    it("renders the secret file with only what is given, refusing a value that could add options", () => {
+        expect(renderPgbackrestSecrets({ s3Key: "AKIA1", s3KeySecret: "s3cr3t" })).toMatch(/\[global\]\nrepo1-s3-key=AKIA1\nrepo1-s3-key-secret=s3cr3t\n$/);
+        expect(renderPgbackrestSecrets({ cipherPass: "p" })).toMatch(/\[global\]\nrepo1-cipher-pass=p\n$/);
+        expect(() => renderPgbackrestSecrets({ cipherPass: "p\nrepo1-path=/tmp" })).toThrow("repo1-cipher-pass");
+        expect(() => renderPgbackrestSecrets({ s3Key: " AKIA1" })).toThrow("repo1-s3-key");
+    });
+
+    it("renders another stack's repository for the restore alone, delivered beside pgbackrest.conf", () => {
+        const spec = parseSpec({ backup: { restore: { from: { ...S3, bucket: "other-stack" }, fromEncrypted: true, target: { latest: true } } } });
+        const conf = renderPgbackrestRestoreConf(spec, CONTAINER_LAYOUT) ?? "";
+        expect(options(conf)).toMatchObject({ "repo1-type": "s3", "repo1-s3-bucket": "other-stack", "repo1-cipher-type": "aes-256-cbc" });
+        expect(options(renderPgbackrestConf(spec, CONTAINER_LAYOUT))["repo1-path"]).toBe(WAL_ARCHIVE_DIR);
+        const files = renderServices(spec)[0].files.map((f) => f.path);
+        expect(files).toContain(pgbackrestRestoreConfPath(CONTAINER_LAYOUT));
+        expect(renderPgbackrestRestoreConf(parseSpec({ backup: { restore: { target: { latest: true } } } }), CONTAINER_LAYOUT)).toBeUndefined();
+    });
+
+    it("turns each restore target into pgBackRest's type and target", () => {
+        expect(restoreTypeAndTarget({ time: "2026-11-29T22:40:00Z" })).toEqual({ type: "time", target: "2026-11-29T22:40:00Z" });
+        expect(restoreTypeAndTarget({ restorePoint: "before-upgrade" })).toEqual({ type: "name", target: "before-upgrade" });
+        expect(restoreTypeAndTarget({ latest: true })).toEqual({ type: "default" });
     });
 });

@@ -181,7 +181,8 @@ describe("primary with two replicas, production", async () => {
         }
         for (const r of ofType(run.resources, T.secret)) expect(r.secretInputs, r.name).toContain("stringData");
         const files = (name: string) => Object.keys(named(run.resources, T.secret, name).inputs.stringData as Record<string, string>).sort();
-        expect(files("pg-primary-files")).toEqual(["10-pg-platform.sql", "superuser.password"]);
+        // Production encrypts the backup repository: pgBackRest's cipher pass is a secret file too.
+        expect(files("pg-primary-files")).toEqual(["10-pg-platform.sql", "pgbackrest-secrets.conf", "superuser.password"]);
         expect(files("pg-pooler-transaction-files")).toEqual(["userlist.txt"]);
         expect(files("pg-exporter-files")).toEqual(["password"]);
         expect(files("pg-replica-2-server-files")).toEqual(["replication.password"]);
