@@ -108,6 +108,21 @@ const backupFields = z.strictObject({
         })
         .prefault({}),
     /**
+     * Scheduled restore verification: the latest backup restored into a scratch server and
+     * checked (it opens, pg_amcheck, row counts against the writer), the outcome served by the
+     * exporter as `pg_platform_backup_verification_*`. Self-hosted targets only.
+     */
+    verify: z
+        .strictObject({
+            /** Run it. Default: true (with `backup.enabled`). */
+            enabled: z.boolean().default(true),
+            /** When it runs (cron, UTC). Default: weekly, Sunday 05:00 (after that day's full backup; a restore reads the whole database). */
+            schedule: cron.default("0 5 * * 0"),
+            /** The largest tables of each database amchecked and counted. Default: 3. */
+            sampleTables: z.number().int().min(0).max(100).default(3),
+        })
+        .prefault({}),
+    /**
      * Encrypt the repository at rest: pgBackRest `repo1-cipher-type=aes-256-cbc` with a key
      * generated per stack (a secret, never in a rendered file). Default: true when `production`,
      * false otherwise.

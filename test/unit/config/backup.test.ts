@@ -21,6 +21,7 @@ describe("backup config", () => {
             archiveTimeoutSeconds: 60,
             retention: {},
             schedule: { full: "0 3 * * *", differential: "0 * * * *" },
+            verify: { enabled: true, schedule: "0 5 * * 0", sampleTables: 3 },
         });
         expect(retentionFullDays(spec)).toBe(7);
     });
