@@ -14,8 +14,11 @@
 #   postgres-exporter  stand-in for the pinned postgres_exporter image (test/images/postgres-exporter)
 #   postgres-upgrade   PostgreSQL 17 (trixie) and 18 (sid) side by side with pg_cron, for the
 #                      major-upgrade test (test/images/postgres-upgrade)
+#   migrations         a user's migration image: Debian's Node.js with node-pg-migrate and pg
+#                      copied from the repository's node_modules, and SQL migrations
+#                      (test/images/migrations), for the migration job's end-to-end test
 #
-# The four images on the Debian base build side by side (their apt downloads overlap).
+# The five images on the Debian base build side by side (their apt downloads overlap).
 # An image is built only when no image built from the same inputs (recipe, Dockerfile, context
 # files and their modes, build arguments, parent digest) is in the registry: its tag is a hash
 # of them. A warm run only asks the registry. Prints the references as JSON on stdout and writes
@@ -218,6 +221,28 @@ build_postgres() {
         --label "pg-platform.extension.pgvector.source=debian:postgresql-18-pgvector=$vector"
 }
 
+# The migration image's context: its folder plus node-pg-migrate, pg and everything they depend
+# on, copied from the repository's node_modules at the versions package-lock.json pins (the
+# build reaches no npm registry). The copied files are among the inputs the tag hashes.
+build_migrations() {
+    local context=$TMP/migrations-context packages
+    [[ -d $ROOT/node_modules/node-pg-migrate && -d $ROOT/node_modules/pg ]] || die "node_modules lacks node-pg-migrate or pg: run npm ci first"
+    packages=$(cd "$ROOT" && npm query '#node-pg-migrate, #node-pg-migrate *, #pg, #pg *' |
+        node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { for (const p of JSON.parse(s)) console.log(p.location); });') ||
+        die "npm query could not list node-pg-migrate's and pg's packages"
+    if ! grep -qx node_modules/node-pg-migrate <<<"$packages" || ! grep -qx node_modules/pg <<<"$packages"; then
+        die "npm query did not find node-pg-migrate and pg in $ROOT/node_modules (is it the tree npm ci made?)"
+    fi
+    mkdir -p "$context"
+    cp -a "$ROOT/test/images/migrations/." "$context/"
+    # Package by package, so a node_modules that is itself a link is copied as files.
+    while IFS= read -r package; do
+        mkdir -p "$context/$package"
+        cp -a "$ROOT/$package/." "$context/$package/" || die "copying $package into the migration image's context failed"
+    done <<<"$packages"
+    build migrations "$context" debian
+}
+
 # step <name> <function> [arguments...]: runs one build and prints its time and reference.
 step() {
     local name=$1 began=$SECONDS
@@ -249,21 +274,23 @@ step_wait() {
 
 began=$SECONDS
 step debian build_debian
-# The four images on the Debian base are independent; the platform's needs postgres-base.
+# The five images on the Debian base are independent; the platform's needs postgres-base.
 step_async postgres-base build postgres-base "$ROOT/test/images/postgres-base" debian
 step_async pgbouncer build pgbouncer "$ROOT/test/images/pgbouncer" debian
 step_async postgres-exporter build postgres-exporter "$ROOT/test/images/postgres-exporter" debian
 step_async postgres-upgrade build postgres-upgrade "$ROOT/test/images/postgres-upgrade" debian
+step_async migrations build_migrations
 step_wait postgres-base
 step postgres build_postgres
 step_wait pgbouncer
 step_wait postgres-exporter
 step_wait postgres-upgrade
+step_wait migrations
 
 json=$(
     printf '{"registry":"%s","images":{' "$REGISTRY"
     separator=
-    for name in debian postgres-base postgres pgbouncer postgres-exporter postgres-upgrade; do
+    for name in debian postgres-base postgres pgbouncer postgres-exporter postgres-upgrade migrations; do
         printf '%s"%s":"%s"' "$separator" "$name" "$(ref_of "$name" "${DIGESTS[$name]}")"
         separator=,
     done

@@ -58,9 +58,14 @@ export interface MockRunOptions {
     readonly preview?: boolean;
     /**
      * What a provider computes for a new resource, in place of the built-in fakes when it returns
-     * something (a test that deploys for real gives real keys and certificates here). Default: none.
+     * something (a test that deploys for real gives real keys and certificates here, or what the
+     * real engine reports of a container). Default: none.
      */
-    readonly computed?: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
+    readonly computed?: (
+        type: string,
+        name: string,
+        inputs: Record<string, unknown>,
+    ) => Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
 }
 
 interface MonitorRequest {
@@ -84,22 +89,40 @@ interface PatchableMonitor {
 // waitForRPCs is exported by the runtime but marked internal in its typings.
 const runtimeSettings = settings as unknown as { waitForRPCs(): Promise<void> };
 
-/** Resolves every Output nested in a value; secret-ness is checked separately with {@link isSecretOutput}. */
-export function resolve<T>(value: T): Promise<pulumi.Unwrap<T>> {
-    return new Promise((done) => {
-        pulumi.output(value).apply((plain) => {
-            done(plain as pulumi.Unwrap<T>);
-            return plain;
-        });
-    });
-}
-
 // OutputImpl.promise(withUnknowns) is what the runtime itself uses; it is marked internal.
 type OutputWithPromise = { promise(withUnknowns: boolean): Promise<unknown> };
 
-/** Resolves every Output nested in a value, leaving unknown ones as the runtime's unknown marker. */
-function withUnknowns<T>(value: T): Promise<pulumi.Unwrap<T>> {
-    return (pulumi.output(value) as unknown as OutputWithPromise).promise(true) as Promise<pulumi.Unwrap<T>>;
+/**
+ * Resolves every Output nested in a value; rejects when one of them failed (an apply threw).
+ * With `withUnknowns`, unknown values stay the runtime's unknown marker (a preview's outputs);
+ * without, a value holding one resolves to undefined.
+ */
+export function resolve<T>(value: T, withUnknowns = false): Promise<pulumi.Unwrap<T>> {
+    return (pulumi.output(value) as unknown as OutputWithPromise).promise(withUnknowns) as Promise<pulumi.Unwrap<T>>;
+}
+
+/**
+ * Runs `work` as Pulumi's language host runs a program: an apply that throws rejects every
+ * Output derived from it, most of which nobody awaits, and the host turns those unhandled
+ * rejections into the program's failure (`pulumi up` fails with the error). Here the first of
+ * them rejects the result instead of reaching the process's own handlers (a test runner's).
+ */
+async function asProgram<T>(work: () => Promise<T>): Promise<T> {
+    const others = process.listeners("unhandledRejection");
+    let failure: { reason: unknown } | undefined;
+    const onRejection = (reason: unknown) => (failure ??= { reason });
+    process.removeAllListeners("unhandledRejection");
+    process.on("unhandledRejection", onRejection);
+    try {
+        const result = await work();
+        if (failure) throw failure.reason;
+        return result;
+    } finally {
+        // Node reports unhandled rejections once the microtask queue has drained.
+        await new Promise((done) => setImmediate(done));
+        process.off("unhandledRejection", onRejection);
+        for (const listener of others) process.on("unhandledRejection", listener);
+    }
 }
 
 /** Whether an Output is marked secret. */
@@ -110,8 +133,9 @@ export function isSecretOutput(value: pulumi.Input<unknown>): Promise<boolean> {
 /**
  * Runs a program (the whole stack, or one component) in-process under
  * `pulumi.runtime.setMocks` (as an update, or as a first preview with `options.preview`), and
- * returns every resource it registered with its parent and inputs. Used by every unit test and
- * by `npm run check`.
+ * returns every resource it registered with its parent and inputs. Rejects as `pulumi up` fails
+ * when the program throws or one of its outputs does. Used by every unit test and by
+ * `npm run check`.
  */
 export async function runUnderMocks<T>(program: () => T | Promise<T>, options: MockRunOptions = {}): Promise<ProgramRun<pulumi.Unwrap<T>>> {
     const resources: MockedResource[] = [];
@@ -123,12 +147,15 @@ export async function runUnderMocks<T>(program: () => T | Promise<T>, options: M
     await pulumi.runtime.setMocks(
         {
             // In a preview the engine echoes the inputs and knows nothing the provider computes.
-            newResource: (args) =>
+            newResource: async (args) =>
                 preview
                     ? { id: undefined, state: args.inputs }
                     : {
                           id: `${args.name}-id`,
-                          state: { ...args.inputs, ...(options.computed?.(args.type, args.name, args.inputs) ?? mockState(args.type, args.name, args.inputs)) },
+                          state: {
+                              ...args.inputs,
+                              ...((await options.computed?.(args.type, args.name, args.inputs)) ?? mockState(args.type, args.name, args.inputs)),
+                          },
                       },
             call: (args) => mockCall(args.token, args.inputs),
         },
@@ -163,11 +190,13 @@ export async function runUnderMocks<T>(program: () => T | Promise<T>, options: M
             callback(err, response);
         });
 
-    const result = await program();
-    // An apply never runs on an unknown value, so a preview's outputs are read with their unknowns.
-    const outputs = preview ? await withUnknowns(result) : await resolve(result);
-    await runtimeSettings.waitForRPCs();
-    return { resources, duplicateUrns: duplicates, outputs };
+    try {
+        // An apply never runs on an unknown value, so a preview's outputs are read with their unknowns.
+        const outputs = await asProgram(async () => resolve(await program(), preview));
+        return { resources, duplicateUrns: duplicates, outputs };
+    } finally {
+        await runtimeSettings.waitForRPCs();
+    }
 }
 
 function propertyDependencies(req: MonitorRequest): Record<string, string[]> {

@@ -16,6 +16,7 @@ export const CONTAINER_PORTS = {
 // The security vocabulary lives in the policy pack, which is published alone; one copy, read from there.
 export {
     ALLOWED_HBA_METHODS,
+    CONNECTION_URL_ENV,
     LOOPBACK_ADDRESSES,
     PASSWORD_ENCRYPTION,
     RDS_ACCEPTED_PASSWORD_AUTH_METHOD,
@@ -31,12 +32,6 @@ export const PLATFORM_ROLES = {
 
 /** Schema holding the PgBouncer auth_query function, kept out of `public` on purpose. */
 export const POOLER_AUTH_SCHEMA = "pgbouncer";
-
-/**
- * Table in the maintenance database where the image's verify-restore.sh records each restore
- * verification, and the exporter reads it (schema and table as the script writes them).
- */
-export const BACKUP_VERIFICATION_TABLE = { schema: "pgplatform", table: "backup_verification" } as const;
 
 /** Suffixes of the three least-privilege roles made for every database: owner for migrations, read-write for applications, read-only for reporting. */
 export const DATABASE_ROLE_SUFFIXES = {

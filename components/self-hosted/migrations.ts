@@ -2,14 +2,17 @@
 // Kubernetes): what it runs, as whom, and the URL it connects with. Pure: no Pulumi import.
 import { SERVICE_HOSTS } from "../render/layout";
 import { hasPooler, type PlatformSpec } from "../config";
-import { CONTAINER_PORTS } from "../platform/constants";
+import { CONNECTION_URL_ENV, CONTAINER_PORTS } from "../platform/constants";
 import { endpointRoles } from "./services";
 
 /** Where the job finds the stack's CA certificate when TLS is on (the URL's sslrootcert). */
 export const MIGRATION_CA_PATH = "/etc/pg-platform/migrations/ca.crt";
 
-/** The environment variable the job's connection URL arrives in (what node-pg-migrate, knex, Prisma, Alembic set-ups read). */
-export const MIGRATION_URL_ENV = "DATABASE_URL";
+/**
+ * The environment variable the job's connection URL arrives in (what node-pg-migrate, knex,
+ * Prisma, Alembic set-ups read); the policy pack checks the URL found there.
+ */
+export const MIGRATION_URL_ENV = CONNECTION_URL_ENV;
 
 /** What the migration job runs. */
 export interface MigrationJobPlan {

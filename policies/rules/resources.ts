@@ -19,6 +19,10 @@ export interface DockerContainerProps {
     readonly networkMode?: string;
     /** The command (after the entrypoint). */
     readonly command?: readonly string[];
+    /** The provider runs it to its end and waits (a one-shot job). */
+    readonly attach?: boolean;
+    /** Restart policy (`no`, `on-failure`, `always`, `unless-stopped`). */
+    readonly restart?: string;
 }
 
 /** docker.RemoteImage (the fields the rules read). */

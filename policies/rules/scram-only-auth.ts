@@ -7,6 +7,7 @@ import {
     isPostgresFamily,
     kubernetesContainers,
     rdsParameters,
+    type DockerContainerProps,
     type InspectedResource,
     type KubernetesContainer,
 } from "./resources";
@@ -59,12 +60,24 @@ function hostAuthFinding(where: string, value: string | undefined): string[] {
 /** The unresolved-input finding for an environment the gate cannot read in a preview. */
 const unreadableEnv = (what: string) => `${notKnownYet(what)}, and it could set ${HOST_AUTH_ENV}; build it from known values`;
 
-/** A Docker container's `NAME=value` entries: the host-auth one checked, an unresolved one failing closed. */
-function dockerEnvFindings(where: string, read: () => readonly string[] | undefined): string[] {
-    const envs = knownItems(read);
+/**
+ * A container the provider runs to its end before the update goes on, never restarted: a job
+ * such as the migration job, no server clients reach. Its environment may hold a value the
+ * engine computes while deploying (the job's connection URL, with a generated password).
+ */
+function isOneShot(container: DockerContainerProps): boolean {
+    return known(() => container.attach) === true && known(() => container.restart) === "no";
+}
+
+/**
+ * A Docker container's `NAME=value` entries: the host-auth one checked, an unresolved one
+ * failing closed, except in a one-shot job (no server of it outlives the update).
+ */
+function dockerEnvFindings(where: string, container: DockerContainerProps): string[] {
+    const envs = knownItems(() => container.envs);
     if (envs === UNKNOWN) return [unreadableEnv(`the environment of ${where}`)];
     return envs.flatMap((env, i) => {
-        if (env === UNKNOWN) return [unreadableEnv(`envs[${i}] of ${where}`)];
+        if (env === UNKNOWN) return isOneShot(container) ? [] : [unreadableEnv(`envs[${i}] of ${where}`)];
         return env.startsWith(`${HOST_AUTH_ENV}=`) ? hostAuthFinding(where, env.slice(HOST_AUTH_ENV.length + 1)) : [];
     });
 }
@@ -109,7 +122,7 @@ export const scramOnlyAuth = resourceRule(
         ...forTypes([TYPES.kubernetesConfigMap, TYPES.kubernetesSecret], ({ resource }) => renderedFileFindings(resource)),
         [TYPES.dockerContainer]: (container, { resource }) => [
             ...renderedFileFindings(resource),
-            ...dockerEnvFindings(`container ${resource.name}`, () => container.envs),
+            ...dockerEnvFindings(`container ${resource.name}`, container),
         ],
         ...forTypes(KUBERNETES_POD_OWNERS, ({ resource }) => kubernetesEnvFindings(kubernetesContainers(resource))),
         [TYPES.rdsParameterGroup]: (group) => {

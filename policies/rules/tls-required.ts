@@ -1,5 +1,6 @@
 import { LOOPBACK_RANGES, WHOLE_SPACE, isWithin, parseAddressRange, type AddressRange } from "../shared/address-ranges";
 import { parseHba, parseIni, parsePostgresConf, readableFiles, RENDERED_FILES, type HbaRule } from "./rendered";
+import { clientUrls, unverifiedUrlFinding } from "./client-urls";
 import { TYPES, isPostgresFamily, rdsParameters, type InspectedResource } from "./resources";
 import { forTypes, resourceRule } from "./rule";
 
@@ -133,7 +134,7 @@ export const tlsRequired = resourceRule(
     {
         name: "tls-required",
         description:
-            "Connections from beyond the host are encrypted, with TLS 1.2 or later: hostssl (or hostnossl reject) in pg_hba.conf, PgBouncer client TLS, rds.force_ssl, RDS Proxy requireTls, Cloud SQL ENCRYPTED_ONLY; ssl_min_protocol_version and PgBouncer's tls_protocols never below TLSv1.2.",
+            "Connections from beyond the host are encrypted, with TLS 1.2 or later: hostssl (or hostnossl reject) in pg_hba.conf, PgBouncer client TLS, rds.force_ssl, RDS Proxy requireTls, Cloud SQL ENCRYPTED_ONLY; ssl_min_protocol_version and PgBouncer's tls_protocols never below TLSv1.2; the platform's own clients (the migration job's DATABASE_URL) verify the server (sslmode=verify-full or verify-ca).",
         severity: "high",
         enforcementLevel: "advisory",
         remediationSteps: [
@@ -143,7 +144,13 @@ export const tlsRequired = resourceRule(
         ].join(" "),
     },
     {
-        ...forTypes([TYPES.dockerContainer, TYPES.kubernetesConfigMap, TYPES.kubernetesSecret], ({ resource }) => renderedFileFindings(resource)),
+        ...forTypes([TYPES.dockerContainer, TYPES.kubernetesConfigMap, TYPES.kubernetesSecret], ({ resource }) => [
+            ...renderedFileFindings(resource),
+            // The clients the platform runs itself (the migration job) verify the server, too.
+            ...clientUrls(resource).flatMap((url) =>
+                unverifiedUrlFinding(`${resource.type === TYPES.kubernetesSecret ? "Secret" : "container"} ${resource.name}`, url),
+            ),
+        ]),
         [TYPES.rdsParameterGroup]: (group) => {
             if (!isPostgresFamily(group.family)) return [];
             const parameters = rdsParameters(group);

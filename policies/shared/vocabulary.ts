@@ -19,6 +19,12 @@ export const RDS_PROXY_CLIENT_AUTH = "POSTGRES_SCRAM_SHA_256";
 /** Host addresses that count as loopback for port publishing. */
 export const LOOPBACK_ADDRESSES = ["127.0.0.1", "::1", "localhost"] as const;
 
+/** The environment variable (and Secret key) a platform job's connection URL arrives in, as migration tools read it. */
+export const CONNECTION_URL_ENV = "DATABASE_URL";
+
+/** libpq sslmode values that verify the server's certificate (verify-full also its name). */
+export const VERIFYING_SSLMODES = ["verify-full", "verify-ca"] as const;
+
 /** A content digest as registries and engines report it. */
 export const IMAGE_DIGEST = /^sha256:[0-9a-f]{64}$/;
 

@@ -18,8 +18,9 @@ import { readRawConfig, runProgram } from "../../components/program";
 import { PROJECT } from "../../components/platform/constants";
 import type { PlatformOutputs } from "../../components/targets/outputs";
 import { loadPolicyConfig, runPolicies } from "../../policies/offline";
+import { migrationFailure } from "../../components/self-hosted/migrations";
 import { RUN_ID, docker, localImages, removeAll, type LocalImages } from "../helpers/containers";
-import { applyContainer, applyDockerResources, containersOf, removeContainer, waitHealthy } from "../helpers/docker-apply";
+import { applyContainer, applyDockerResources, containersOf, oneShotState, removeContainer, waitHealthy } from "../helpers/docker-apply";
 import { realTlsState } from "../helpers/real-tls";
 
 type Run = ProgramRun<pulumi.Unwrap<PlatformOutputs>>;
@@ -27,6 +28,7 @@ type Outputs = Run["outputs"];
 
 const STACK = "e2e";
 const NETWORK = `pgp-e2e-${RUN_ID}`;
+const MIGRATIONS = `${NETWORK}-migrations`;
 
 /** The dev stack's configuration, with the local images, free host ports and this run's network. */
 async function e2eConfig(images: LocalImages, overrides: Record<string, unknown> = {}): Promise<Record<string, string>> {
@@ -50,8 +52,30 @@ async function e2eConfig(images: LocalImages, overrides: Record<string, unknown>
     return Object.fromEntries(Object.entries(merged).map(([key, value]) => [`${PROJECT}:${key}`, typeof value === "string" ? value : JSON.stringify(value)]));
 }
 
-function deployed(config: Record<string, string>): Promise<Run> {
-    return runUnderMocks(runProgram, { stack: STACK, config, computed: realTlsState });
+/**
+ * The program run under mocks with real certificates. With `ran`, the one-shot containers also
+ * report what they did on the engine (their exit codes), as the provider reports them once it
+ * attached to them to their end: the run after an apply, whose outputs the program gates on them.
+ */
+function deployed(config: Record<string, string>, ran = false): Promise<Run> {
+    const computed = async (type: string, name: string, inputs: Record<string, unknown>) =>
+        realTlsState(type, name, inputs) ?? (ran ? await oneShotState(type, inputs) : undefined);
+    return runUnderMocks(runProgram, { stack: STACK, config, computed });
+}
+
+/** The config with the migration job's command replaced (the image and the rest unchanged). */
+function withMigrationCommand(config: Record<string, string>, command: string[]): Record<string, string> {
+    const migrations = JSON.parse(config["pg-platform:migrations"]) as Record<string, unknown>;
+    return { ...config, "pg-platform:migrations": JSON.stringify({ ...migrations, command }) };
+}
+
+/** A URL of the outputs with another role's credentials (from `secretReferences`). */
+function asRole(url: string | undefined, role: string, secrets: Record<string, string>): string {
+    if (!url) throw new Error("the stack has no such URL");
+    const parsed = new URL(url);
+    parsed.username = role;
+    parsed.password = encodeURIComponent(secrets[role]);
+    return parsed.toString();
 }
 
 const caDir = fs.mkdtempSync(path.join(os.tmpdir(), "pgp-e2e-ca-"));
@@ -116,10 +140,12 @@ describe("the dev stack on a real Docker engine", () => {
 
     beforeAll(async () => {
         images = await localImages();
-        baseConfig = await e2eConfig(images);
-        run = await deployed(baseConfig);
+        // The migration job: the test's migration image (node-pg-migrate), by digest, with its own command.
+        baseConfig = await e2eConfig(images, { migrations: { image: images.migrations } });
+        await applyDockerResources((await deployed(baseConfig)).resources);
+        // The outputs as the update hands them out: after the job's container reported its exit.
+        run = await deployed(baseConfig, true);
         out = run.outputs;
-        await applyDockerResources(run.resources);
     }, 1_800_000);
 
     afterAll(async () => {
@@ -144,6 +170,71 @@ describe("the dev stack on a real Docker engine", () => {
             const health = await docker(["inspect", "--format", "{{.State.Health.Status}}", name]);
             expect(health.stdout.trim(), name).toBe("healthy");
         }
+    });
+
+    it("ran the migration job once, as app_migrate through the session pool with TLS verified, after the primary and pools, before the outputs", async () => {
+        const job = containersOf(run.resources).get(MIGRATIONS);
+        expect(job?.envs?.[0]).toMatch(/^DATABASE_URL=postgresql:\/\/app_migrate:[^@]+@pooler-session:6432\/app\?sslmode=verify-full&sslrootcert=\/etc\//);
+        // The provider creates it only once the writer's containers are (their URNs are its dependencies).
+        const urns = new Map(run.resources.map((r) => [String(r.inputs.name), r.urn]));
+        const dependencies = run.resources.find((r) => r.inputs.name === MIGRATIONS)?.dependencies ?? [];
+        expect(dependencies).toEqual(expect.arrayContaining([urns.get(`${NETWORK}-primary`), urns.get(`${NETWORK}-pooler-session`)]));
+        const inspect = async (name: string) =>
+            JSON.parse((await docker(["inspect", "--format", "{{json .State}}", name])).stdout) as {
+                Status: string;
+                ExitCode: number;
+                StartedAt: string;
+                FinishedAt: string;
+            };
+        const state = await inspect(MIGRATIONS);
+        expect(state).toMatchObject({ Status: "exited", ExitCode: 0 });
+        for (const name of [`${NETWORK}-primary`, `${NETWORK}-pooler-session`])
+            expect(Date.parse(state.StartedAt)).toBeGreaterThan(Date.parse((await inspect(name)).StartedAt));
+        console.log(`migration job: ${Date.parse(state.FinishedAt) - Date.parse(state.StartedAt)} ms from start to exit`);
+        expect((await docker(["logs", MIGRATIONS])).stdout).toMatch(/Migrations complete!/);
+        // node-pg-migrate recorded its one migration; the schema is the migrate role's.
+        expect(await query(out.primaryUrl, out.caCertificate, "SELECT name FROM public.pgmigrations")).toEqual([{ name: "1700000000000_sales" }]);
+        expect(await query(out.primaryUrl, out.caCertificate, "SELECT tableowner FROM pg_tables WHERE schemaname = 'sales'")).toEqual([
+            { tableowner: "app_migrate" },
+        ]);
+    });
+
+    it("lets app_app read and write the migration's tables and app_readonly read them, neither changing the schema", async () => {
+        const readonlyOnPrimary = asRole(out.primaryUrl, "app_readonly", out.secretReferences);
+        const [order] = await query<{ id: string }>(
+            out.transactionPoolUrl,
+            out.caCertificate,
+            "INSERT INTO sales.orders (customer) VALUES ('acme') RETURNING id",
+        );
+        await query(out.transactionPoolUrl, out.caCertificate, "UPDATE sales.orders SET customer = 'acme ltd' WHERE id = $1", [order.id]);
+        const replicated = await eventually("the order on the replica", async () => {
+            const rows = await query<{ customer: string }>(out.readOnlyUrl, out.caCertificate, "SELECT customer FROM sales.orders WHERE id = $1", [order.id]);
+            return rows[0];
+        });
+        expect(replicated.customer).toBe("acme ltd");
+        expect(await query(readonlyOnPrimary, out.caCertificate, "SELECT count(*)::int AS n FROM sales.orders")).toEqual([{ n: 1 }]);
+        await expect(query(readonlyOnPrimary, out.caCertificate, "DELETE FROM sales.orders")).rejects.toThrow(/permission denied/);
+        for (const url of [out.transactionPoolUrl, readonlyOnPrimary]) {
+            await expect(query(url, out.caCertificate, "CREATE TABLE sales.denied (id int)")).rejects.toThrow(/permission denied/);
+            await expect(query(url, out.caCertificate, "ALTER TABLE sales.orders ADD COLUMN denied int")).rejects.toThrow(/must be owner/);
+        }
+    });
+
+    it("fails the update when a migration fails: the job exits non-zero, its done rejects with the platform's message, the schema is untouched", async () => {
+        // Release 2 of the migrations adds one that cannot run (an index on a missing column).
+        const failing = withMigrationCommand(baseConfig, ["up", "--use-glob", "-m", "/srv/migrations/*/*.sql"]);
+        const before = containersOf(run.resources);
+        const after = containersOf((await deployed(failing)).resources);
+        const changed = [...after.keys()].filter((name) => JSON.stringify(after.get(name)) !== JSON.stringify(before.get(name)));
+        expect(changed).toEqual([MIGRATIONS]);
+        const [old, next] = [before.get(MIGRATIONS), after.get(MIGRATIONS)];
+        if (!old || !next) throw new Error("no migration job");
+        await removeContainer(old);
+        await expect(applyContainer(next)).rejects.toThrow(/exited 1[\s\S]*column "region" does not exist/);
+        await expect(deployed(failing, true)).rejects.toThrow(migrationFailure(1, `docker logs ${MIGRATIONS}`));
+        // node-pg-migrate ran it in a transaction: nothing of it is left, and the stack still serves.
+        expect(await query(out.primaryUrl, out.caCertificate, "SELECT name FROM public.pgmigrations")).toEqual([{ name: "1700000000000_sales" }]);
+        expect(await query(out.primaryUrl, out.caCertificate, "SELECT to_regclass('sales.orders_by_region') AS index")).toEqual([{ index: null }]);
     });
 
     it("publishes every port on 127.0.0.1 only", async () => {

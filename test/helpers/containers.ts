@@ -135,6 +135,8 @@ export interface LocalImages {
     readonly exporter: string;
     /** PostgreSQL 17 (trixie) and 18 (sid) side by side with pg_cron, for the major-upgrade test. */
     readonly postgresUpgrade: string;
+    /** A user's migration image: node-pg-migrate on Debian's Node.js with SQL migrations (test/images/migrations). */
+    readonly migrations: string;
 }
 
 const DIGEST_REF = /^127\.0\.0\.1:\d+\/pg-platform\/[a-z-]+@sha256:[0-9a-f]{64}$/;
@@ -159,6 +161,7 @@ function parseImages(text: string): LocalImages {
         pgbouncer: ref("pgbouncer"),
         exporter: ref("postgres-exporter"),
         postgresUpgrade: ref("postgres-upgrade"),
+        migrations: ref("migrations"),
     };
 }
 

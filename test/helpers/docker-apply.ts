@@ -161,6 +161,19 @@ export async function applyDockerResources(resources: readonly MockedResource[])
     }
 }
 
+/**
+ * For `runUnderMocks({ computed })`: what the docker provider reports of a one-shot container
+ * (`attach`) once it ran, read from the real engine: its exit code, which the program judges
+ * (the migration job's `done`). Nothing for other resources, or while the container has not
+ * run to its end.
+ */
+export async function oneShotState(type: string, inputs: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+    if (type !== CONTAINER || inputs.attach !== true) return undefined;
+    const state = await docker(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", String(inputs.name)]);
+    const [status, code] = state.stdout.trim().split(" ");
+    return state.code === 0 && status === "exited" ? { exitCode: Number(code) } : undefined;
+}
+
 /** The containers of a mocked run, by Docker name, with their inputs. */
 export function containersOf(resources: readonly MockedResource[]): Map<string, ContainerInputs> {
     return new Map(resources.filter((r) => r.type === CONTAINER).map((r) => [String(r.inputs.name), r.inputs as unknown as ContainerInputs]));

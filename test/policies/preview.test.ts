@@ -6,7 +6,9 @@
 import * as fs from "node:fs";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { describe, expect, it } from "vitest";
-import { checkStack, type CheckResult } from "../../cli/check";
+import { checkStack, gateResource, type CheckResult } from "../../cli/check";
+import { runUnderMocks } from "../../cli/offline/harness";
+import { runProgram } from "../../components/program";
 import { PROJECT_DIR } from "../../cli/stack-config";
 import { isUndecided, runPolicies, type GateResource, type Violation } from "../../policies/offline";
 import { PINNED, resource } from "./gate";
@@ -123,6 +125,28 @@ describe("a rule meeting an unknown input decides, or fails closed", () => {
         expect(found.filter((v) => v.policy === "scram-only-auth").map((v) => v.message)).toEqual([
             expect.stringMatching(/^envs\[1\] of container server is not known until the update/),
         ]);
+    });
+
+    it("a one-shot job's unknown entry (the migration job's URL, with a password not generated yet) is no server's: it passes, a known POSTGRES_HOST_AUTH_METHOD still fails", async () => {
+        const job = (envs: unknown[], restart = "no") =>
+            resource("docker:index/container:Container", "migrations", { image: PINNED.postgres, attach: true, mustRun: false, restart, envs });
+        const scram = async (container: GateResource) =>
+            (await runPolicies([container], {})).filter((v) => v.policy === "scram-only-auth").map((v) => v.message);
+        expect(await scram(job([UNKNOWN, "MIGRATIONS_DIR=/srv"]))).toEqual([]);
+        expect(await scram(job([UNKNOWN, "POSTGRES_HOST_AUTH_METHOD=trust"]))).toEqual([expect.stringMatching(/POSTGRES_HOST_AUTH_METHOD=trust/)]);
+        // Restarted, it is a long-running service again, and fails closed.
+        expect(await scram(job([UNKNOWN], "on-failure"))).toEqual([expect.stringMatching(/^envs\[0\] of container migrations is not known until the update/)]);
+    });
+
+    it("a Docker stack with a migration job passes its first preview as its update (no mandatory finding either way)", async () => {
+        const config = {
+            "pg-platform:topology": "primary",
+            "pg-platform:migrations": JSON.stringify({ image: `ghcr.io/acme/app-migrations@sha256:${"ab".repeat(32)}` }),
+        };
+        for (const preview of [false, true]) {
+            const run = await runUnderMocks(runProgram, { stack: "test", config, preview });
+            expect(mandatory(await runPolicies(run.resources.map(gateResource), {}))).toEqual([]);
+        }
     });
 
     it("an unknown image passes only when it comes from an image the stack builds or pulls (known-at-preview)", async () => {

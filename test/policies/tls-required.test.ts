@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { containerWithFiles, messages, resource } from "./gate";
+import { PINNED, containerWithFiles, messages, resource } from "./gate";
 
 const RULE = "tls-required";
 const HOSTSSL = 'use hostssl, or put "hostnossl all all all reject" before it';
@@ -40,6 +40,41 @@ describe("tls-required on rendered pg_hba.conf and pgbouncer.ini (Docker, Kubern
         expect(await messages(RULE, configMap("host all all 10.0.0.0/8 scram-sha-256\n"))).toEqual([
             `pg_hba.conf line 1 (host all all 10.0.0.0/8 scram-sha-256) admits connections without TLS; ${HOSTSSL}`,
         ]);
+    });
+});
+
+describe("tls-required on the connection URL the platform hands its migration job", () => {
+    const url = (query: string) => `postgresql://app_migrate:s3cret@pooler-session:6432/app${query}`;
+    const job = (query: string) =>
+        resource("docker:index/container:Container", "pg-migrations", { image: PINNED.postgres, attach: true, envs: [`DATABASE_URL=${url(query)}`] });
+    const secret = (query: string, encoded = false) =>
+        resource(
+            "kubernetes:core/v1:Secret",
+            "pg-migrations-connection",
+            encoded ? { data: { DATABASE_URL: Buffer.from(url(query)).toString("base64") } } : { stringData: { DATABASE_URL: url(query) } },
+        );
+
+    it("passes a URL that verifies the server (Docker environment, Kubernetes Secret)", async () => {
+        const verified = "?sslmode=verify-full&sslrootcert=/etc/pg-platform/migrations/ca.crt";
+        expect(await messages(RULE, [job(verified), secret(verified), secret("?sslmode=verify-ca", true)])).toEqual([]);
+    });
+
+    it("rejects one without TLS or that does not verify the server, never quoting the URL (it holds a password)", async () => {
+        const found = await messages(RULE, [job(""), secret("?sslmode=require"), secret("?sslmode=disable", true)]);
+        expect(found).toEqual([
+            expect.stringMatching(/^container pg-migrations hands its client a DATABASE_URL with no sslmode .*set postgres\.tls\.enabled: true/),
+            expect.stringMatching(/^Secret pg-migrations-connection hands its client a DATABASE_URL with sslmode=require, which does not verify the server/),
+            expect.stringMatching(/^Secret pg-migrations-connection hands its client a DATABASE_URL with sslmode=disable/),
+        ]);
+        expect(found.join("\n")).not.toContain("s3cret");
+    });
+
+    it("leaves other environment entries and other kinds of URL alone", async () => {
+        const other = resource("docker:index/container:Container", "app", {
+            image: PINNED.postgres,
+            envs: ["DATABASE_URL=mysql://u:p@db/app", "OTHER_URL=postgresql://u:p@db/app"],
+        });
+        expect(await messages(RULE, other)).toEqual([]);
     });
 });
 
