@@ -95,21 +95,22 @@ function isTypeOf(type: string, resourceClass: ResourceClass): boolean {
     return resourceClass.isInstance?.({ __pulumiType: type }) === true;
 }
 
+/** One resource as every rule sees it: props behind the preview proxy. */
+function resourceView(resource: GateResource): Pick<PolicyResource, "type" | "props" | "urn" | "name" | "opts"> {
+    return { type: resource.type, props: unknownCheckingProxy(resource.props), urn: resource.urn, name: resource.name, opts: options(resource) };
+}
+
 /** The resources as a stack rule sees them: props behind the preview proxy, parents, dependencies. */
 function policyResources(resources: readonly GateResource[]): PolicyResource[] {
     const byUrn = new Map<string, PolicyResource>();
     const all = resources.map((resource) => {
-        const props = unknownCheckingProxy(resource.props);
+        const view = resourceView(resource);
         const policy: PolicyResource = {
-            type: resource.type,
-            props,
-            urn: resource.urn,
-            name: resource.name,
-            opts: options(resource),
+            ...view,
             dependencies: [],
             propertyDependencies: {},
             isType: (cls) => isTypeOf(resource.type, cls as ResourceClass),
-            asType: (cls) => (isTypeOf(resource.type, cls as ResourceClass) ? (props as never) : undefined),
+            asType: (cls) => (isTypeOf(resource.type, cls as ResourceClass) ? (view.props as never) : undefined),
         };
         byUrn.set(resource.urn, policy);
         return policy;
@@ -167,15 +168,11 @@ export async function runPolicies(resources: readonly GateResource[], config: Po
             if ("validateResource" in rule && rule.validateResource) {
                 const validations = Array.isArray(rule.validateResource) ? rule.validateResource : [rule.validateResource];
                 for (const resource of resources) {
-                    const props = unknownCheckingProxy(resource.props);
+                    const view = resourceView(resource);
                     const args: ResourceValidationArgs = {
-                        type: resource.type,
-                        props,
-                        urn: resource.urn,
-                        name: resource.name,
-                        opts: options(resource),
+                        ...view,
                         isType: (cls) => isTypeOf(resource.type, cls as ResourceClass),
-                        asType: (cls) => (isTypeOf(resource.type, cls as ResourceClass) ? (props as never) : undefined),
+                        asType: (cls) => (isTypeOf(resource.type, cls as ResourceClass) ? (view.props as never) : undefined),
                         stackTags: new Map(),
                         getConfig,
                         notApplicable,

@@ -101,6 +101,31 @@ live_pid() {
     printf '%s\n' "$pid"
 }
 
+# Whether the engine answers on the socket.
+engine_answers() {
+    [[ -n $(engine_version) ]]
+}
+
+# Records a just-started daemon's pid (STATE_DIR/<name>.started: `stop` ends only what this
+# script started) and waits until `check...` succeeds; dies with its log when it exits first,
+# or when it has not answered within the timeout.
+#   await_start <name in STATE_DIR> <program> <pid> <timeout s> <poll interval s> <where> <check...>
+await_start() {
+    local name=$1 program=$2 pid=$3 timeout=$4 interval=$5 where=$6
+    shift 6
+    local deadline=$((SECONDS + timeout))
+    printf '%s\n' "$pid" >"$STATE_DIR/$name.started"
+    until "$@"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            rm -f "$STATE_DIR/$name.started"
+            tail -n 20 "$STATE_DIR/$name.log" >&2 || true
+            die "$program exited during start-up (log above)"
+        fi
+        ((SECONDS < deadline)) || die "$program (pid $pid) did not answer $where within $timeout s; see $STATE_DIR/$name.log"
+        sleep "$interval"
+    done
+}
+
 start_engine() {
     local version
     version=$(engine_version)
@@ -122,17 +147,8 @@ start_engine() {
         --pidfile "$STATE_DIR/dockerd.pid" \
         --ip 127.0.0.1 \
         >>"$STATE_DIR/dockerd.log" 2>&1 </dev/null 9>&- &
-    local pid=$! deadline=$((SECONDS + 60))
-    printf '%s\n' "$pid" >"$STATE_DIR/dockerd.started"
-    until [[ -n $(engine_version) ]]; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            rm -f "$STATE_DIR/dockerd.started"
-            tail -n 20 "$STATE_DIR/dockerd.log" >&2 || true
-            die "dockerd exited during start-up (log above)"
-        fi
-        ((SECONDS < deadline)) || die "dockerd (pid $pid) did not answer on $SOCKET within 60 s; see $STATE_DIR/dockerd.log"
-        sleep 0.5
-    done
+    local pid=$!
+    await_start dockerd dockerd "$pid" 60 0.5 "on $SOCKET" engine_answers
     say "engine $(engine_version) answering on $SOCKET (pid $pid)"
 }
 
@@ -189,18 +205,9 @@ YAML
     # The REGISTRY_* environment overrides the config file: run without it. 9>&-: not the lock.
     setsid env -u REGISTRY_HTTP_ADDR -u REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY \
         docker-registry serve "$STATE_DIR/registry.yml" >>"$STATE_DIR/registry.log" 2>&1 </dev/null 9>&- &
-    local pid=$! deadline=$((SECONDS + 30))
-    printf '%s\n' "$pid" >"$STATE_DIR/registry.started"
+    local pid=$!
     printf '%s\n' "$port" >"$STATE_DIR/registry.port"
-    until registry_answers "$port"; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            rm -f "$STATE_DIR/registry.started"
-            tail -n 20 "$STATE_DIR/registry.log" >&2 || true
-            die "docker-registry exited during start-up (log above)"
-        fi
-        ((SECONDS < deadline)) || die "docker-registry (pid $pid) did not answer on 127.0.0.1:$port within 30 s"
-        sleep 0.2
-    done
+    await_start registry docker-registry "$pid" 30 0.2 "on 127.0.0.1:$port" registry_answers "$port"
 }
 
 # ---- stop ---------------------------------------------------------------------------------------

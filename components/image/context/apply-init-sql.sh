@@ -34,16 +34,6 @@ readonly SOCKET_PORT=5432
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Options that make postgres print something and exit: no server starts, so nothing to apply
-# (the entrypoint runs them without any setup either).
-wants_no_server() {
-    local arg
-    for arg in "$@"; do
-        case $arg in -'?' | --help | --describe-config | -V | --version | -C | -C?*) return 0 ;; esac
-    done
-    return 1
-}
-
 SERVER_PID=
 SOCKET_DIR=
 stop_server() {

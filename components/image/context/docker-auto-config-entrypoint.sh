@@ -268,15 +268,6 @@ explicit_names() {
     done | tr 'A-Z-' 'a-z_'
 }
 
-# Options that make postgres print something and exit: no server starts, so nothing to set up.
-wants_no_server() {
-    local arg
-    for arg in "$@"; do
-        case $arg in -'?' | --help | --describe-config | -V | --version | -C | -C?*) return 0 ;; esac
-    done
-    return 1
-}
-
 # Variables the official image reads that this runtime refuses rather than ignores.
 refuse_unsafe_environment() {
     if [[ -n ${POSTGRES_PASSWORD:-} ]]; then

@@ -11,3 +11,13 @@ die() {
 
 # A progress line on stderr, so stdout stays the command's own.
 say() { printf '%s: %s\n' "$SELF" "$*" >&2; }
+
+# Whether the postgres options only print something and exit (--help, --version, -C name...):
+# no server starts, so the entrypoint sets nothing up and apply-init-sql applies nothing.
+wants_no_server() {
+    local arg
+    for arg in "$@"; do
+        case $arg in -'?' | --help | --describe-config | -V | --version | -C | -C?*) return 0 ;; esac
+    done
+    return 1
+}
