@@ -33,6 +33,12 @@ export const PLATFORM_ROLES = {
 /** Schema holding the PgBouncer auth_query function, kept out of `public` on purpose. */
 export const POOLER_AUTH_SCHEMA = "pgbouncer";
 
+/**
+ * Table in the maintenance database where the image's verify-restore.sh records each restore
+ * verification, and the exporter reads it (schema and table as the script writes them).
+ */
+export const BACKUP_VERIFICATION_TABLE = { schema: "pgplatform", table: "backup_verification" } as const;
+
 /** Suffixes of the three least-privilege roles made for every database: owner for migrations, read-write for applications, read-only for reporting. */
 export const DATABASE_ROLE_SUFFIXES = {
     migrate: "_migrate",
