@@ -8,6 +8,7 @@ import { afterMigrations, cdcOutput, postgresUrl, type PlatformOutputs } from ".
 import { migrationJobPlan, type MigrationJobPlan } from "./migrations";
 import { endpointRoles, unavailableEndpoints, type ServiceName } from "./services";
 import { clientUrlQuery } from "./tls/certificates";
+import type { WriterParts } from "./writer-component";
 
 /** Where a client reaches one service: a host port on Docker, a Service's DNS name on Kubernetes. */
 export interface ServiceLocation {
@@ -15,35 +16,34 @@ export interface ServiceLocation {
     readonly port: number;
 }
 
-/** The writable server's stack as the outputs need it. */
-export interface WriterCredentials {
-    /** Every login role's password, by role. */
-    readonly passwords: pulumi.Output<Record<string, string>>;
-    /** The stack CA's certificate; absent without `postgres.tls.enabled`. */
-    readonly caCertificate?: pulumi.Output<string>;
-}
-
 /** The service that takes writes: the lone server, or the primary. */
 export function writerService(spec: PlatformSpec): ServiceName {
     return spec.topology === "single" ? "single" : "primary";
 }
 
+/** What a target's migration job is made from, whatever else the target adds (network, namespace). */
+export interface MigrationJobInputs {
+    readonly plan: MigrationJobPlan;
+    /** The migrate role's password. Secret. */
+    readonly password: pulumi.Output<string>;
+    /** The stack CA's certificate, with `postgres.tls.enabled`. */
+    readonly caCertificate?: pulumi.Output<string>;
+    /** The writer's stack: the job runs once it (primary, pools) is up. */
+    readonly dependsOn: pulumi.Resource[];
+}
+
 /**
- * Runs the migration job when `migrations` is configured: `start` makes the target's job from
- * the plan and the migrate role's password, and returns its `done`. Undefined when there is no job.
+ * Runs the migration job when `migrations` is configured, after `writer`: `start` makes the
+ * target's job and returns its `done`. Undefined when there is no job.
  */
 export function runMigrations(
     spec: PlatformSpec,
-    passwords: pulumi.Output<Record<string, string>>,
-    start: (plan: MigrationJobPlan, password: pulumi.Output<string>) => pulumi.Output<true>,
+    writer: WriterParts & pulumi.Resource,
+    start: (inputs: MigrationJobInputs) => pulumi.Output<true>,
 ): pulumi.Output<true> | undefined {
     const plan = migrationJobPlan(spec);
-    return plan
-        ? start(
-              plan,
-              passwords.apply((pw) => pw[plan.user]),
-          )
-        : undefined;
+    if (!plan) return undefined;
+    return start({ plan, password: writer.passwords.apply((pw) => pw[plan.user]), caCertificate: writer.ca?.certificate, dependsOn: [writer] });
 }
 
 /** `http://host:port/metrics`, with an IPv6 host in brackets. */
@@ -57,7 +57,7 @@ function metricsUrl({ host, port }: ServiceLocation): string {
  */
 export function endpointOutputs(
     spec: PlatformSpec,
-    writer: WriterCredentials,
+    writer: WriterParts,
     locate: (service: ServiceName) => ServiceLocation,
     migrated: pulumi.Output<true> | undefined,
 ): PlatformOutputs {
@@ -85,6 +85,6 @@ export function endpointOutputs(
             (database, role) => url(primary, role, database),
         ),
         unavailable,
-        caCertificate: writer.caCertificate,
+        caCertificate: writer.ca?.certificate,
     };
 }

@@ -61,19 +61,7 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
 
     // The migration job runs once the writer's stack (primary, pools) is healthy; the URLs
     // resolve only after it succeeded, and its failure fails the update.
-    const { passwords, ca } = writerStack;
-    const migrated = runMigrations(
-        spec,
-        passwords,
-        (plan, password) =>
-            new MigrationJob(`${NAME}-migrations`, {
-                plan,
-                networkName: writerStack.networkName,
-                password,
-                caCertificate: ca?.certificate,
-                dependsOn: [writerStack],
-            }).done,
-    );
+    const migrated = runMigrations(spec, writerStack, (job) => new MigrationJob(`${NAME}-migrations`, { ...job, networkName: writerStack.networkName }).done);
     const host = spec.network.bindAddress;
-    return endpointOutputs(spec, { passwords, caCertificate: ca?.certificate }, (service) => ({ host, port: hostPort(spec, service) }), migrated);
+    return endpointOutputs(spec, writerStack, (service) => ({ host, port: hostPort(spec, service) }), migrated);
 }

@@ -40,7 +40,6 @@ export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOut
     const { namespace, imagePullSecrets } = kubernetesSettingsOf(spec);
     const image = new PostgresImage(`${NAME}-image`, { spec }).imageRef;
     const writerStack = spec.topology === "single" ? new SingleStack(NAME, { spec, image }) : new PrimaryStack(NAME, { spec, image });
-    const { passwords, ca } = writerStack;
     if (writerStack instanceof PrimaryStack) {
         for (let n = 1; n <= spec.replicas; n++) {
             new ReplicaStack(`${NAME}-replica-${n}`, {
@@ -49,7 +48,7 @@ export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOut
                 image,
                 namespace: writerStack.namespace,
                 replicationPassword: writerStack.replicationPassword as pulumi.Output<string>,
-                ca,
+                ca: writerStack.ca,
                 primary: writerStack.statefulSet,
             });
         }
@@ -59,21 +58,8 @@ export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOut
     // resolve only after it completed, and its failure fails the update.
     const migrated = runMigrations(
         spec,
-        passwords,
-        (plan, password) =>
-            new MigrationJob(`${NAME}-migrations`, {
-                plan,
-                namespace: writerStack.namespace,
-                password,
-                caCertificate: ca?.certificate,
-                imagePullSecrets,
-                dependsOn: [writerStack],
-            }).done,
+        writerStack,
+        (job) => new MigrationJob(`${NAME}-migrations`, { ...job, namespace: writerStack.namespace, imagePullSecrets }).done,
     );
-    return endpointOutputs(
-        spec,
-        { passwords, caCertificate: ca?.certificate },
-        (service) => ({ host: serviceDnsName(service, namespace), port: containerPort(service) }),
-        migrated,
-    );
+    return endpointOutputs(spec, writerStack, (service) => ({ host: serviceDnsName(service, namespace), port: containerPort(service) }), migrated);
 }
