@@ -192,19 +192,21 @@ package_versions() {
 # The platform's image: the production Dockerfile on the stand-in base. Its labels say what it
 # really is (Debian's PostgreSQL and extension packages), not the production base and commits.
 build_postgres() {
-    local base_ref versions pg cron audit vector
+    local base_ref versions pg cron audit vector pgbackrest
     base_ref=$(ref_of postgres-base "${DIGESTS[postgres-base]}")
-    versions=$(package_versions "$base_ref" postgresql-18 postgresql-18-cron postgresql-18-pgaudit postgresql-18-pgvector) ||
+    versions=$(package_versions "$base_ref" postgresql-18 postgresql-18-cron postgresql-18-pgaudit postgresql-18-pgvector pgbackrest) ||
         die "cannot read the package versions of $base_ref"
     pg=$(sed -n 's/^postgresql-18=//p' <<<"$versions")
     cron=$(sed -n 's/^postgresql-18-cron=//p' <<<"$versions")
     audit=$(sed -n 's/^postgresql-18-pgaudit=//p' <<<"$versions")
     vector=$(sed -n 's/^postgresql-18-pgvector=//p' <<<"$versions")
-    [[ -n $pg && -n $cron && -n $audit && -n $vector ]] || die "missing packages in $base_ref: $versions"
+    pgbackrest=$(sed -n 's/^pgbackrest=//p' <<<"$versions")
+    [[ -n $pg && -n $cron && -n $audit && -n $vector && -n $pgbackrest ]] || die "missing packages in $base_ref: $versions"
     local upstream=${pg%%-*}
     build postgres "$ROOT/components/image/context" postgres-base \
         --build-arg EXTENSIONS_FROM=base \
         --build-arg BUILD_PGVECTOR=true \
+        --build-arg "PGBACKREST_VERSION=$pgbackrest" \
         --label "org.opencontainers.image.version=$upstream" \
         --label "org.opencontainers.image.base.name=$REGISTRY/$NAMESPACE/postgres-base" \
         --label "org.opencontainers.image.base.digest=${DIGESTS[postgres-base]}" \

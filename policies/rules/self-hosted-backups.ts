@@ -17,7 +17,7 @@ export const selfHostedBackups = resourceRule(
     {
         name: "self-hosted-backups",
         description:
-            "Self-hosted PostgreSQL writers archive WAL and take backups with pgBackRest into a repository off the host (object storage), not only a volume beside the data.",
+            "Self-hosted PostgreSQL writers archive WAL and take backups with pgBackRest into an encrypted repository off the host (object storage), not only a volume beside the data.",
         severity: "high",
         // A production guarantee: off unless the stack's policy file names it (prod: mandatory),
         // since a dev stack's repository on its own volume is the intended default.
@@ -46,16 +46,22 @@ export const selfHostedBackups = resourceRule(
                     `${resource.name} archives no WAL through pgBackRest and takes no backups: backups are off; set pg-platform:backup.enabled: true with an off-host repository`,
                 ];
             }
-            const offHost = repository.contents.some((text) =>
-                [...(parseIni(text).get("global") ?? new Map<string, string>())].some(
-                    ([key, value]) => /^repo\d+-type$/.test(key) && REMOTE_REPOSITORY_TYPES.includes(value),
-                ),
-            );
-            return offHost
-                ? []
-                : [
-                      `${resource.name} keeps its pgBackRest repository only on a volume of its own host: a lost host loses the data and the backups; set pg-platform:backup.repository to { type: s3, … }`,
-                  ];
+            const globals = repository.contents.map((text) => [...(parseIni(text).get("global") ?? new Map<string, string>())]);
+            const offHost = globals.some((options) => options.some(([key, value]) => /^repo\d+-type$/.test(key) && REMOTE_REPOSITORY_TYPES.includes(value)));
+            // The pass itself is in a secret file the pack never sees; the rendered conf names the cipher.
+            const encrypted = globals.some((options) => options.some(([key, value]) => /^repo\d+-cipher-type$/.test(key) && value !== "none"));
+            return [
+                ...(offHost
+                    ? []
+                    : [
+                          `${resource.name} keeps its pgBackRest repository only on a volume of its own host: a lost host loses the data and the backups; set pg-platform:backup.repository to { type: s3, … }`,
+                      ]),
+                ...(encrypted
+                    ? []
+                    : [
+                          `${resource.name} keeps its pgBackRest repository unencrypted: whoever reads the bucket reads the database; set pg-platform:backup.encrypted: true (the production default)`,
+                      ]),
+            ];
         },
     },
 );

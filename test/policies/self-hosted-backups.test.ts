@@ -36,4 +36,13 @@ describe("self-hosted-backups on Docker writers", () => {
             "prod-primary keeps its pgBackRest repository only on a volume of its own host: a lost host loses the data and the backups; set pg-platform:backup.repository to { type: s3, … }",
         ]);
     });
+
+    it("refuses a production writer whose repository is not encrypted, off the host or not", async () => {
+        const unencrypted =
+            "prod-primary keeps its pgBackRest repository unencrypted: whoever reads the bucket reads the database; set pg-platform:backup.encrypted: true (the production default)";
+        expect(await messages(RULE, writer({ backup: { repository: S3, encrypted: false } }), PROD)).toEqual([unencrypted]);
+        const both = await messages(RULE, writer({ backup: { encrypted: false } }), PROD);
+        expect(both).toHaveLength(2);
+        expect(both).toContain(unencrypted);
+    });
 });
