@@ -4,7 +4,6 @@ import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformSpec } from "../../config";
-import { CONTAINER_PORTS } from "../../platform/constants";
 import type { PinnedImage } from "../../platform/images";
 import { CONTAINER_LAYOUT, SERVICE_HOSTS, filePaths, type PoolMode } from "../../render/layout";
 import { pgbouncerRunCommand } from "../../render/pgbouncer-run";
@@ -13,7 +12,8 @@ import { serviceFiles } from "../../self-hosted/files";
 import { serviceOf } from "../../self-hosted/services";
 import type { StackCaOutputs } from "../../self-hosted/tls/resources";
 import { authWriterName, volumeName } from "./plan";
-import { WAIT_SECONDS, containerBase, containerOptions } from "./server";
+import { COMPANION_START_PERIOD, WAIT_SECONDS, containerBase, containerOptions } from "./server";
+import { POOLER_READY_COMMAND } from "../../self-hosted/health";
 import { serviceCertificateUploads } from "./tls";
 import { serviceUploads } from "./uploads";
 
@@ -127,8 +127,8 @@ export function poolerContainer(parent: pulumi.Resource, name: string, args: Poo
             ...containerBase(
                 { spec, service, network: args.network, alias: SERVICE_HOSTS.pooler(mode) },
                 {
-                    test: ["pg_isready", "-q", "-h", "127.0.0.1", "-p", String(CONTAINER_PORTS.pooler)],
-                    startPeriod: "10s",
+                    test: POOLER_READY_COMMAND,
+                    startPeriod: COMPANION_START_PERIOD,
                     waitSeconds: WAIT_SECONDS.companion,
                 },
             ),

@@ -10,7 +10,7 @@ import { serviceUploads } from "./uploads";
 import { poolerContainer } from "./pooler";
 import type { PinnedImage } from "../../platform/images";
 import { exporterImage, poolerImage } from "../../self-hosted/images";
-import { WAIT_SECONDS, containerBase, containerOptions } from "./server";
+import { COMPANION_START_PERIOD, WAIT_SECONDS, containerBase, containerOptions } from "./server";
 import type { StackCaOutputs } from "../../self-hosted/tls/resources";
 import { writableServer, type WriterStackArgs } from "./writable-server";
 
@@ -69,7 +69,7 @@ export class PrimaryStack extends pulumi.ComponentResource {
                         // The exporter image is busybox based: its wget probes the landing page.
                         {
                             test: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${CONTAINER_PORTS.exporter}/`],
-                            startPeriod: "10s",
+                            startPeriod: COMPANION_START_PERIOD,
                             waitSeconds: WAIT_SECONDS.companion,
                         },
                     ),

@@ -3,22 +3,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, healthcheckArgs, type HealthRole } from "../../image/runtime";
 import type { PlatformSpec } from "../../config";
 import { DATA_MOUNT, WAL_ARCHIVE_MOUNT } from "../../self-hosted/server";
+import { PROBE_RETRIES, TIMINGS } from "../../self-hosted/health";
 import { containerName, dockerSettingsOf, publishedPort, serverLimits, volumeName } from "./plan";
 import { type ServiceName } from "../../self-hosted/services";
 
 /** Health probing of every container: a failed probe is retried before the container counts as unhealthy. */
-const HEALTH = { interval: "10s", timeout: "5s", retries: 6 } as const;
-
-/** Seconds a server gets to shut down cleanly (checkpoint included) before it is killed. */
-const SERVER_STOP_SECONDS = 120;
+const HEALTH = { interval: `${TIMINGS.probeInterval}s`, timeout: `${TIMINGS.probeTimeout}s`, retries: PROBE_RETRIES } as const;
 
 /** Seconds `pulumi up` waits for a new container to turn healthy before failing. */
-export const WAIT_SECONDS = {
-    /** A server: initdb and the init SQL on first start, or a base backup for a replica. */
-    server: 600,
-    /** A pool or the exporter. */
-    companion: 120,
-} as const;
+export const WAIT_SECONDS = { server: TIMINGS.serverStart, companion: TIMINGS.companionStart } as const;
+
+/** Docker's start period of a companion's healthcheck (a server's is longer). */
+export const COMPANION_START_PERIOD = `${TIMINGS.companionGrace}s`;
 
 export { rolePasswords } from "../../self-hosted/passwords";
 
@@ -115,7 +111,7 @@ export function serverContainer(parent: pulumi.Resource, name: string, args: Ser
         {
             ...containerBase(args, {
                 test: [HEALTHCHECK_PATH, ...healthcheckArgs(args.spec, args.healthRole)],
-                startPeriod: "60s",
+                startPeriod: `${TIMINGS.serverGrace}s`,
                 waitSeconds: WAIT_SECONDS.server,
             }),
             image: args.image,
@@ -136,8 +132,8 @@ export function serverContainer(parent: pulumi.Resource, name: string, args: Ser
             // when Docker stops it and when Pulumi deletes or replaces it (the provider would
             // otherwise remove it by force: a kill, and crash recovery on the next start).
             stopSignal: "SIGINT",
-            stopTimeout: SERVER_STOP_SECONDS,
-            destroyGraceSeconds: SERVER_STOP_SECONDS,
+            stopTimeout: TIMINGS.serverStop,
+            destroyGraceSeconds: TIMINGS.serverStop,
         },
         { ...containerOptions(parent, args.dependsOn), replaceOnChanges: ["memory", "memorySwap", "cpus"] },
     );

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { createHash } from "node:crypto";
 import { SECRET_FILES } from "../../self-hosted/server";
 import { containerPort, replicaNumber, type ServiceName } from "../../self-hosted/services";
+import { POOLER_READY_COMMAND, PROBE_RETRIES, TIMINGS } from "../../self-hosted/health";
 import type { PinnedImage } from "../../platform/images";
 import { HEALTHCHECK_PATH, INIT_SQL_ENV, REPLICA_BOOTSTRAP_ENV, SERVER_ENV, healthcheckArgs, type HealthRole } from "../../image/runtime";
 import { SECRET_MODE, type RenderedFile } from "../../render";
@@ -215,14 +216,15 @@ export interface Probes {
 }
 
 /** Seconds a new server may take to start (initdb and init SQL, or a replica's base backup): as on Docker. */
-export const SERVER_START_SECONDS = 600;
+export const SERVER_START_SECONDS = TIMINGS.serverStart;
 
 function probes(check: Pick<Probe, "exec" | "httpGet">, startSeconds: number): Probes {
-    const period = 10;
+    const timing = { periodSeconds: TIMINGS.probeInterval, timeoutSeconds: TIMINGS.probeTimeout };
     return {
-        startupProbe: { ...check, periodSeconds: period, timeoutSeconds: 5, failureThreshold: Math.ceil(startSeconds / period) },
-        readinessProbe: { ...check, periodSeconds: period, timeoutSeconds: 5, failureThreshold: 3 },
-        livenessProbe: { ...check, periodSeconds: period, timeoutSeconds: 5, failureThreshold: 6 },
+        startupProbe: { ...check, ...timing, failureThreshold: Math.ceil(startSeconds / TIMINGS.probeInterval) },
+        // Out of the Service's endpoints sooner than restarted: a busy server stops taking new clients first.
+        readinessProbe: { ...check, ...timing, failureThreshold: 3 },
+        livenessProbe: { ...check, ...timing, failureThreshold: PROBE_RETRIES },
     };
 }
 
@@ -233,16 +235,16 @@ export function serverProbes(spec: PlatformSpec, role: HealthRole): Probes {
 
 /** A pool's probes: PgBouncer answers the protocol (`pg_isready` ships in its image, as on Docker). */
 export function poolerProbes(): Probes {
-    return probes({ exec: { command: ["pg_isready", "-q", "-h", "127.0.0.1", "-p", String(CONTAINER_PORTS.pooler)] } }, 120);
+    return probes({ exec: { command: POOLER_READY_COMMAND } }, TIMINGS.companionStart);
 }
 
 /** The exporter's probes: its landing page answers. */
 export function exporterProbes(): Probes {
-    return probes({ httpGet: { path: "/", port: CONTAINER_PORTS.exporter } }, 120);
+    return probes({ httpGet: { path: "/", port: CONTAINER_PORTS.exporter } }, TIMINGS.companionStart);
 }
 
-/** Seconds Kubernetes gives a server to stop (then SIGKILL): room for the shutdown checkpoint. */
-export const SERVER_STOP_SECONDS = 120;
+/** Seconds Kubernetes gives a server to stop (then SIGKILL): room for the shutdown checkpoint, as on Docker. */
+export const SERVER_STOP_SECONDS = TIMINGS.serverStop;
 
 /**
  * Run before Kubernetes sends SIGTERM, which PostgreSQL takes as a smart shutdown: it waits
