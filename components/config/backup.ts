@@ -4,11 +4,6 @@
 import { z } from "zod";
 import { productionDefault } from "./production-defaults";
 
-/** Days of full backups kept when `production` is false and `backup.retention.fullDays` is not set. */
-export const DEFAULT_RETENTION_FULL_DAYS = 7;
-/** Days of full backups kept when `production` is true and `backup.retention.fullDays` is not set. */
-export const PRODUCTION_RETENTION_FULL_DAYS = 30;
-
 /**
  * A five-field cron expression (minute hour day-of-month month day-of-week): numbers, `*`,
  * ranges, lists and steps only, so the same string works for a Kubernetes CronJob and a
@@ -170,7 +165,7 @@ export type BackupSpec = z.output<typeof backupSchema>;
 
 /** Days of full backups kept: `backup.retention.fullDays`, else 30 in production and 7 otherwise. */
 export function retentionFullDays(spec: { readonly production: boolean; readonly backup: BackupSpec }): number {
-    return spec.backup.retention.fullDays ?? (spec.production ? PRODUCTION_RETENTION_FULL_DAYS : DEFAULT_RETENTION_FULL_DAYS);
+    return productionDefault("backup.retention.fullDays", spec.backup.retention.fullDays, spec.production);
 }
 
 /** Whether the repository is encrypted at rest: `backup.encrypted`, else on in production. */
