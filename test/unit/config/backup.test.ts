@@ -1,16 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseSpec } from "../../../components/config";
+import { refusals } from "../../helpers/config";
+import { parseSpec } from "../../../components/config";
 import { backupSecretProblems, neededBackupSecrets, repositoryEncrypted, retentionFullDays } from "../../../components/config/backup";
 
-function problems(raw: Record<string, unknown>): readonly string[] {
-    try {
-        parseSpec(raw);
-        return [];
-    } catch (error) {
-        if (error instanceof ConfigError) return error.problems;
-        throw error;
-    }
-}
+/** The problems parseSpec reports for a config, or [] when it is accepted. */
+const problems = (raw: Record<string, unknown>) => refusals(() => parseSpec(raw));
 
 describe("backup config", () => {
     it("defaults: on, a volume repository, 60 s archive timeout, daily full and hourly differential, 7 days", () => {

@@ -1,18 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { refusals } from "../../helpers/config";
 import { ConfigError, memoryMb, parseSpec } from "../../../components/config";
 import { KNOWN_EXTENSIONS, extensionSqlName } from "../../../components/platform/constants";
 import { FIXED_PARAMETERS } from "../../../components/config/fixed-parameters";
 
 /** The problems parseSpec reports for a config, or [] when it is accepted. */
-function problems(raw: Record<string, unknown>): readonly string[] {
-    try {
-        parseSpec(raw);
-        return [];
-    } catch (error) {
-        if (error instanceof ConfigError) return error.problems;
-        throw error;
-    }
-}
+const problems = (raw: Record<string, unknown>) => refusals(() => parseSpec(raw));
 
 describe("parseSpec defaults", () => {
     it("turns an empty config into a safe single node on Docker", () => {

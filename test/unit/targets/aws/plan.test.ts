@@ -1,18 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { refusals } from "../../../helpers/config";
 import { rdsPlan } from "../../../../components/targets/aws/plan";
-import { parseSpec, type ConfigError } from "../../../../components/config";
+import { parseSpec } from "../../../../components/config";
 
 const AWS = { vpcId: "vpc-0a1b2c3d", subnetIds: ["subnet-0a1b2c3d", "subnet-0e1f2a3b"], allowedCidrs: ["10.0.0.0/16"] };
 
 /** The problems a raw aws config is refused with (by validation or by the target's plan). */
-function problems(raw: Record<string, unknown>): string[] {
-    try {
-        rdsPlan(parseSpec({ target: "aws", ...raw }));
-    } catch (error) {
-        return [...(error as ConfigError).problems];
-    }
-    return [];
-}
+const problems = (raw: Record<string, unknown>) => refusals(() => rdsPlan(parseSpec({ target: "aws", ...raw })));
 
 describe("rdsPlan: bad input", () => {
     it("accepts a minimal stack", () => {

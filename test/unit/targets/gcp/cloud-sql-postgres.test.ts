@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { refusals } from "../../../helpers/config";
 import { cloudSqlPlan } from "../../../../components/targets/gcp/plan";
-import { parseSpec, type ConfigError } from "../../../../components/config";
+import { parseSpec } from "../../../../components/config";
 import { named, ofType, isSecretOutput } from "../../../../cli/offline/harness";
 import { nonSecretInputs, orphans, runCommittedStack, runStack } from "../../managed/stack";
 
@@ -153,14 +154,7 @@ describe("CloudSqlPostgres outside production", async () => {
 });
 
 /** The problems a raw gcp config is refused with. */
-function problems(raw: Record<string, unknown>): string[] {
-    try {
-        cloudSqlPlan(parseSpec({ target: "gcp", ...raw }));
-    } catch (error) {
-        return [...(error as ConfigError).problems];
-    }
-    return [];
-}
+const problems = (raw: Record<string, unknown>) => refusals(() => cloudSqlPlan(parseSpec({ target: "gcp", ...raw })));
 
 describe("cloudSqlPlan: bad input", () => {
     it("accepts a minimal stack", () => {
