@@ -17,15 +17,18 @@ export class ConfigError extends Error {
      * stack in one pass rather than one error per run. Other errors pass through.
      */
     static gather(...checks: readonly (() => unknown)[]): void {
-        const problems = checks.flatMap((check) => {
-            try {
-                check();
-                return [];
-            } catch (error) {
-                if (error instanceof ConfigError) return error.problems;
-                throw error;
-            }
-        });
+        const problems = checks.flatMap(refusals);
         if (problems.length > 0) throw new ConfigError(problems);
+    }
+}
+
+/** The problems `check` refuses with: [] when it passes; any error but a ConfigError passes through. */
+export function refusals(check: () => unknown): readonly string[] {
+    try {
+        check();
+        return [];
+    } catch (error) {
+        if (error instanceof ConfigError) return error.problems;
+        throw error;
     }
 }

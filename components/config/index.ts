@@ -5,7 +5,7 @@ import { parseMemoryMb } from "./memory";
 import { platformSchema, type PlatformSpec } from "./schema";
 import { targetScopeProblems } from "./target-scope";
 
-export { ConfigError } from "./errors";
+export { ConfigError, refusals } from "./errors";
 export { hasExporter, hasPooler } from "./capabilities";
 export type { PlatformConfigInput, PlatformSpec } from "./schema";
 

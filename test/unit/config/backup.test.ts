@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { refusals } from "../../helpers/config";
-import { parseSpec } from "../../../components/config";
+import { parseSpec, refusals } from "../../../components/config";
 import { backupSecretProblems, neededBackupSecrets, repositoryEncrypted, retentionFullDays } from "../../../components/config/backup";
 
 /** The problems parseSpec reports for a config, or [] when it is accepted. */

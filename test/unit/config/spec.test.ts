@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { refusals } from "../../helpers/config";
-import { ConfigError, memoryMb, parseSpec } from "../../../components/config";
+import { ConfigError, memoryMb, parseSpec, refusals } from "../../../components/config";
 import { KNOWN_EXTENSIONS, extensionSqlName } from "../../../components/platform/constants";
 import { FIXED_PARAMETERS } from "../../../components/config/fixed-parameters";
 

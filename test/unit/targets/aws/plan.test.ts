@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { refusals } from "../../../helpers/config";
 import { rdsPlan } from "../../../../components/targets/aws/plan";
-import { parseSpec } from "../../../../components/config";
+import { parseSpec, refusals } from "../../../../components/config";
 
 const AWS = { vpcId: "vpc-0a1b2c3d", subnetIds: ["subnet-0a1b2c3d", "subnet-0e1f2a3b"], allowedCidrs: ["10.0.0.0/16"] };
 

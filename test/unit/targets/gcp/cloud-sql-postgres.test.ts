@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { refusals } from "../../../helpers/config";
 import { cloudSqlPlan } from "../../../../components/targets/gcp/plan";
-import { parseSpec } from "../../../../components/config";
+import { parseSpec, refusals } from "../../../../components/config";
 import { named, ofType, isSecretOutput } from "../../../../cli/offline/harness";
 import { nonSecretInputs, orphans, runCommittedStack, runStack } from "../../managed/stack";
 
