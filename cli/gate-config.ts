@@ -15,6 +15,7 @@
  * pack can refuse it there. This is why CI runs the gate through `npm run check`.
  */
 import * as fs from "node:fs";
+import { ProblemsError } from "./problems-error";
 import * as path from "node:path";
 import type { EnforcementLevel } from "@pulumi/policy";
 import { LineCounter, parseDocument } from "yaml";
@@ -31,16 +32,7 @@ const LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate
 const enforces = (level: EnforcementLevel) => level === "mandatory" || level === "remediate";
 
 /** A policy config the gate refuses; `problems` start with `<file>: <key>:`. */
-export class PolicyConfigError extends Error {
-    /** One line per problem. */
-    readonly problems: readonly string[];
-
-    constructor(problems: readonly string[]) {
-        super(problems.join("\n"));
-        this.name = "PolicyConfigError";
-        this.problems = problems;
-    }
-}
+export class PolicyConfigError extends ProblemsError {}
 
 /** The message `npm run check` prints (exit 2) for a refused policy config, or undefined. */
 export function policyConfigFailure(stack: string, error: unknown): string | undefined {

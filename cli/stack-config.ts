@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ProblemsError } from "./problems-error";
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit } from "yaml";
 import { ConfigError } from "../components/config";
 import { PROJECT } from "../components/platform/constants";
@@ -74,16 +75,7 @@ function encode(value: unknown): string {
  * a key given twice, an alias, a `__proto__` key, a non-mapping where a mapping belongs.
  * `problems` name the file and line (`Pulumi.dev.yaml:3: ...`).
  */
-export class StackFileError extends Error {
-    /** One line per problem, each starting with `<file>:<line>:`. */
-    readonly problems: readonly string[];
-
-    constructor(problems: readonly string[]) {
-        super(problems.join("\n"));
-        this.name = "StackFileError";
-        this.problems = problems;
-    }
-}
+export class StackFileError extends ProblemsError {}
 
 /** Keys that would reach an object's prototype instead of becoming data when decoded. */
 const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
