@@ -1,11 +1,9 @@
 // The `cdc` output on the self-hosted targets: per CDC database, a secret URL to the writer as
 // its CDC role, the publication and slot names; its password in secretReferences like any role.
 import { describe, expect, it } from "vitest";
-import * as dockerTarget from "../../../components/targets/docker";
-import * as kubernetesTarget from "../../../components/targets/kubernetes";
-import type { PlatformOutputs } from "../../../components/targets/outputs";
-import { parseSpec, type PlatformConfigInput } from "../../../components/config";
-import { isSecretOutput, runUnderMocks } from "../../../cli/offline/harness";
+import type { PlatformConfigInput } from "../../../components/config";
+import { isSecretOutput } from "../../../cli/offline/harness";
+import { deployedUnderMocks } from "../../helpers/self-hosted";
 
 const CDC: PlatformConfigInput = {
     topology: "primary",
@@ -21,19 +19,7 @@ const CDC: PlatformConfigInput = {
     },
 };
 
-async function deployed(target: "docker" | "kubernetes", config: PlatformConfigInput) {
-    const extra = target === "kubernetes" ? { target, kubernetes: { namespace: "db" }, image: { push: true, repository: "ghcr.io/acme/postgres" } } : {};
-    const spec = parseSpec({ ...config, ...extra } as Record<string, unknown>);
-    let raw: PlatformOutputs | undefined;
-    const run = await runUnderMocks(
-        () => {
-            raw = (target === "docker" ? dockerTarget : kubernetesTarget).deploy(spec, { stack: "test" });
-            return raw;
-        },
-        { stack: "test" },
-    );
-    return { ...run, raw: raw as PlatformOutputs };
-}
+const deployed = (target: "docker" | "kubernetes", config: PlatformConfigInput) => deployedUnderMocks(target, config);
 
 describe.each(["docker", "kubernetes"] as const)("the cdc output (%s)", (target) => {
     it("names each CDC database's role, publication and slot, with a secret URL to the writer as that role", async () => {

@@ -2,12 +2,10 @@
 // first database's migrate role through the session pool, after the writer's stack, with the
 // outputs waiting for it; the config's refusals; and the policy pack's view of it.
 import { describe, expect, it } from "vitest";
-import * as dockerTarget from "../../../components/targets/docker";
-import * as kubernetesTarget from "../../../components/targets/kubernetes";
-import type { PlatformOutputs } from "../../../components/targets/outputs";
 import { MIGRATION_CA_PATH, migrationFailure } from "../../../components/self-hosted/migrations";
 import { parseSpec, type PlatformConfigInput } from "../../../components/config";
-import { isSecretOutput, named, ofType, runUnderMocks } from "../../../cli/offline/harness";
+import { isSecretOutput, named, ofType } from "../../../cli/offline/harness";
+import { deployedUnderMocks } from "../../helpers/self-hosted";
 import { runPolicies } from "../../../policies/offline";
 
 const IMAGE = `ghcr.io/acme/app-migrations@sha256:${"ab".repeat(32)}`;
@@ -18,20 +16,8 @@ const JOB: PlatformConfigInput = {
 };
 
 async function deployed(target: "docker" | "kubernetes", config: PlatformConfigInput) {
-    const extra =
-        target === "kubernetes"
-            ? { target, kubernetes: { namespace: "db", imagePullSecrets: ["regcred"] }, image: { push: true, repository: "ghcr.io/acme/postgres" } }
-            : {};
-    const spec = parseSpec({ ...config, ...extra } as Record<string, unknown>);
-    let raw: PlatformOutputs | undefined;
-    const run = await runUnderMocks(
-        () => {
-            raw = (target === "docker" ? dockerTarget : kubernetesTarget).deploy(spec, { stack: "test" });
-            return raw;
-        },
-        { stack: "test" },
-    );
-    return { ...run, raw: raw as PlatformOutputs, pw: (run.outputs as unknown as { secretReferences: Record<string, string> }).secretReferences };
+    const run = await deployedUnderMocks(target, config, { imagePullSecrets: ["regcred"] });
+    return { ...run, pw: (run.outputs as unknown as { secretReferences: Record<string, string> }).secretReferences };
 }
 
 describe("the migration job on Docker", () => {
