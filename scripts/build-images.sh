@@ -14,6 +14,9 @@
 #   postgres-exporter  stand-in for the pinned postgres_exporter image (test/images/postgres-exporter)
 #   postgres-upgrade   PostgreSQL 17 (trixie) and 18 (sid) side by side with pg_cron, for the
 #                      major-upgrade test (test/images/postgres-upgrade)
+#   postgres-17        the platform's image on a PostgreSQL 17 stand-in base (postgres-base-17),
+#                      the cluster the platform's 17 -> 18 upgrade starts from
+#   postgres-from-17   the platform's 18 image built with UPGRADE_FROM=17 (postgres.upgradeFrom)
 #   migrations         a user's migration image: Debian's Node.js with node-pg-migrate and pg
 #                      copied from the repository's node_modules, and SQL migrations
 #                      (test/images/migrations), for the migration job's end-to-end test
@@ -191,36 +194,39 @@ package_versions() {
 
 # The platform's image: the production Dockerfile on the stand-in base. Its labels say what it
 # really is (Debian's PostgreSQL and extension packages), not the production base and commits.
+#   build_postgres <name> <stand-in base> <major> [docker build options...]
 build_postgres() {
-    local base_ref versions pg cron audit vector pgbackrest
-    base_ref=$(ref_of postgres-base "${DIGESTS[postgres-base]}")
-    versions=$(package_versions "$base_ref" postgresql-18 postgresql-18-cron postgresql-18-pgaudit postgresql-18-pgvector pgbackrest) ||
+    local name=$1 base=$2 major=$3 base_ref versions pg cron audit vector pgbackrest
+    shift 3
+    base_ref=$(ref_of "$base" "${DIGESTS[$base]}")
+    versions=$(package_versions "$base_ref" "postgresql-$major" "postgresql-$major-cron" "postgresql-$major-pgaudit" "postgresql-$major-pgvector" pgbackrest) ||
         die "cannot read the package versions of $base_ref"
-    pg=$(sed -n 's/^postgresql-18=//p' <<<"$versions")
-    cron=$(sed -n 's/^postgresql-18-cron=//p' <<<"$versions")
-    audit=$(sed -n 's/^postgresql-18-pgaudit=//p' <<<"$versions")
-    vector=$(sed -n 's/^postgresql-18-pgvector=//p' <<<"$versions")
+    pg=$(sed -n "s/^postgresql-$major=//p" <<<"$versions")
+    cron=$(sed -n "s/^postgresql-$major-cron=//p" <<<"$versions")
+    audit=$(sed -n "s/^postgresql-$major-pgaudit=//p" <<<"$versions")
+    vector=$(sed -n "s/^postgresql-$major-pgvector=//p" <<<"$versions")
     pgbackrest=$(sed -n 's/^pgbackrest=//p' <<<"$versions")
     [[ -n $pg && -n $cron && -n $audit && -n $vector && -n $pgbackrest ]] || die "missing packages in $base_ref: $versions"
     local upstream=${pg%%-*}
-    build postgres "$ROOT/components/image/context" postgres-base \
+    build "$name" "$ROOT/components/image/context" "$base" \
         --build-arg EXTENSIONS_FROM=base \
         --build-arg BUILD_PGVECTOR=true \
         --build-arg "PGBACKREST_VERSION=$pgbackrest" \
+        "$@" \
         --label "org.opencontainers.image.version=$upstream" \
-        --label "org.opencontainers.image.base.name=$REGISTRY/$NAMESPACE/postgres-base" \
-        --label "org.opencontainers.image.base.digest=${DIGESTS[postgres-base]}" \
+        --label "org.opencontainers.image.base.name=$REGISTRY/$NAMESPACE/$base" \
+        --label "org.opencontainers.image.base.digest=${DIGESTS[$base]}" \
         --label "pg-platform.postgres.version=$upstream" \
-        --label "pg-platform.postgres.source=debian:postgresql-18=$pg" \
+        --label "pg-platform.postgres.source=debian:postgresql-$major=$pg" \
         --label "pg-platform.extension.pg_cron.version=${cron%%-*}" \
         --label "pg-platform.extension.pg_cron.revision=" \
-        --label "pg-platform.extension.pg_cron.source=debian:postgresql-18-cron=$cron" \
+        --label "pg-platform.extension.pg_cron.source=debian:postgresql-$major-cron=$cron" \
         --label "pg-platform.extension.pgaudit.version=${audit%%-*}" \
         --label "pg-platform.extension.pgaudit.revision=" \
-        --label "pg-platform.extension.pgaudit.source=debian:postgresql-18-pgaudit=$audit" \
+        --label "pg-platform.extension.pgaudit.source=debian:postgresql-$major-pgaudit=$audit" \
         --label "pg-platform.extension.pgvector.version=${vector%%-*}" \
         --label "pg-platform.extension.pgvector.revision=" \
-        --label "pg-platform.extension.pgvector.source=debian:postgresql-18-pgvector=$vector"
+        --label "pg-platform.extension.pgvector.source=debian:postgresql-$major-pgvector=$vector"
 }
 
 # The migration image's context: its folder plus node-pg-migrate, pg and everything they depend
@@ -281,9 +287,16 @@ step_async postgres-base build postgres-base "$ROOT/test/images/postgres-base" d
 step_async pgbouncer build pgbouncer "$ROOT/test/images/pgbouncer" debian
 step_async postgres-exporter build postgres-exporter "$ROOT/test/images/postgres-exporter" debian
 step_async postgres-upgrade build postgres-upgrade "$ROOT/test/images/postgres-upgrade" debian
+# PostgreSQL 17 (trixie) laid out the same way, for the platform's 17 -> 18 upgrade (issue 14).
+step_async postgres-base-17 build postgres-base-17 "$ROOT/test/images/postgres-base" debian --build-arg PG_MAJOR=17
 step_async migrations build_migrations
 step_wait postgres-base
-step postgres build_postgres
+step postgres build_postgres postgres postgres-base 18
+# The platform's 18 image built for an upgrade from 17 (postgres.upgradeFrom: 17 sets UPGRADE_FROM).
+step_async postgres-from-17 build_postgres postgres-from-17 postgres-base 18 --build-arg UPGRADE_FROM=17
+step_wait postgres-base-17
+step postgres-17 build_postgres postgres-17 postgres-base-17 17
+step_wait postgres-from-17
 step_wait pgbouncer
 step_wait postgres-exporter
 step_wait postgres-upgrade
@@ -292,7 +305,7 @@ step_wait migrations
 json=$(
     printf '{"registry":"%s","images":{' "$REGISTRY"
     separator=
-    for name in debian postgres-base postgres pgbouncer postgres-exporter postgres-upgrade migrations; do
+    for name in debian postgres-base postgres pgbouncer postgres-exporter postgres-upgrade migrations postgres-17 postgres-from-17; do
         printf '%s"%s":"%s"' "$separator" "$name" "$(ref_of "$name" "${DIGESTS[$name]}")"
         separator=,
     done

@@ -132,6 +132,19 @@ const postgres = z.strictObject({
             { message: `must be one of ${POSTGRES_VERSIONS.join(", ")}` },
         )
         .default(18),
+    /**
+     * The major the existing cluster runs when `version` rises on a self-hosted target: the new
+     * server then runs pg_upgrade (`--check`, then `--link`) on its volume before it starts, with
+     * this major's binaries from its image (README: Upgrading PostgreSQL majors). Lower than
+     * `version`; leave it set until the old cluster is deleted. Default: none (a server that
+     * finds an older major's cluster on its volume refuses to start and names this key).
+     */
+    upgradeFrom: z
+        .union(
+            POSTGRES_VERSIONS.map((v) => z.literal(v)),
+            { message: `must be one of ${POSTGRES_VERSIONS.join(", ")}` },
+        )
+        .optional(),
     /** Memory available to the server; drives auto-tuning and container limits. Default: `1GiB`. */
     memory: memorySize.default(SERVER_SIZE_DEFAULTS.memory),
     /** CPUs available to the server. Default: 1. */
@@ -297,6 +310,28 @@ function serverSettingIssues(spec: ServerSettingInputs, issue: Issue): void {
 }
 
 /**
+ * `postgres.upgradeFrom` names an upgrade pg_upgrade can make: from a lower major, on a target
+ * whose volume the platform upgrades. RDS and Cloud SQL upgrade in place when `version` rises.
+ */
+function upgradeIssues(spec: { target: string; postgres: { version: number; upgradeFrom?: number } }, issue: Issue): void {
+    const { version, upgradeFrom } = spec.postgres;
+    if (upgradeFrom === undefined) return;
+    if (spec.target === "aws" || spec.target === "gcp") {
+        issue(
+            ["postgres", "upgradeFrom"],
+            `means nothing on ${spec.target}: the provider upgrades the instance in place when postgres.version rises (README: Upgrading PostgreSQL majors); remove it`,
+        );
+    } else if (upgradeFrom === version) {
+        issue(["postgres", "upgradeFrom"], `is ${upgradeFrom}, the same as postgres.version: nothing to upgrade; remove it once the old cluster is deleted`);
+    } else if (upgradeFrom > version) {
+        issue(
+            ["postgres", "upgradeFrom"],
+            `is ${upgradeFrom}, above postgres.version ${version}: a downgrade is refused (pg_upgrade only goes forward; restore a backup taken on ${version} instead)`,
+        );
+    }
+}
+
+/**
  * A user pg_hba.conf rule names what exists: names are quoted in pg_hba.conf, so anything else
  * (a typo, `replication`, `sameuser`) is a rule that never matches, not a keyword; and a rule for
  * the superuser never matches either (a fixed rule rejects it first).
@@ -366,7 +401,7 @@ export const platformSchema = z
             issue([spec.target], `target "${spec.target}" needs its own settings under pg-platform:${spec.target}`);
         }
 
-        serverSettingIssues(spec, issue);
+        for (const check of [serverSettingIssues, upgradeIssues]) check(spec, issue);
 
         // Platform and other reserved roles are refused by roleName itself; here only clashes
         // between the stack's own names.

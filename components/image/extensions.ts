@@ -83,7 +83,8 @@ export function extensionManifest(spec: PlatformSpec): ManifestEntry[] {
 
 /**
  * Build arguments for this spec: every pin (so the preview shows exactly which commits are
- * compiled) and `BUILD_<NAME>=true|false` for each optional extension.
+ * compiled), `BUILD_<NAME>=true|false` for each optional extension, and `UPGRADE_FROM=<major>`
+ * when `postgres.upgradeFrom` is set (the image then carries that major's server too).
  */
 export function buildArgs(spec: PlatformSpec): Record<string, string> {
     const built = new Set(builtExtensions(spec));
@@ -93,5 +94,7 @@ export function buildArgs(spec: PlatformSpec): Record<string, string> {
         args[`${pin.argPrefix}_COMMIT`] = pin.commit;
         if (pin.optional) args[`BUILD_${pin.argPrefix}`] = String(built.has(pin));
     }
+    // The old major's server and extensions beside the new ones, for pg_upgrade at start.
+    if (spec.postgres.upgradeFrom !== undefined) args.UPGRADE_FROM = String(spec.postgres.upgradeFrom);
     return args;
 }

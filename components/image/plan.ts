@@ -90,7 +90,7 @@ export function resolveImage(spec: PlatformSpec): ImageSource {
         kind: "build",
         plan: {
             repository,
-            tag: `${repository}:${POSTGRES_IMAGE_VERSION}${optional.join("")}`,
+            tag: `${repository}:${POSTGRES_IMAGE_VERSION}${optional.join("")}${spec.postgres.upgradeFrom === undefined ? "" : `-from${spec.postgres.upgradeFrom}`}`,
             platforms: image.platforms,
             push: image.push,
             buildArgs: buildArgs(spec),

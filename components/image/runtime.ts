@@ -32,16 +32,29 @@ export const REPLICA_BOOTSTRAP_PATH = `${SCRIPT_DIR}/replica-bootstrap.sh`;
 /**
  * The major-version upgrade (`upgrade-cluster.sh [--rehearse] OLD NEW [ROOT]`): pg_upgrade
  * --check, then --link, of ROOT/OLD/docker into ROOT/NEW/docker, in a container with both
- * majors' binaries and the server stopped. Run by hand for now (README, "Upgrading PostgreSQL
- * majors"); no target runs it yet.
+ * majors' binaries and the server stopped. The entrypoint runs it when {@link UPGRADE_FROM_ENV}
+ * names the major of the cluster it finds on the volume; `--rehearse` is run by hand.
  */
 export const UPGRADE_CLUSTER_PATH = `${SCRIPT_DIR}/upgrade-cluster.sh`;
+
+/**
+ * The environment variable (`postgres.upgradeFrom`) naming the major of the cluster a writer's
+ * entrypoint upgrades with {@link UPGRADE_CLUSTER_PATH} before it starts. Unset, a server that
+ * finds an older major's cluster on its volume refuses to start.
+ */
+export const UPGRADE_FROM_ENV = "PG_UPGRADE_FROM";
 
 /**
  * The runtime scripts' shared die/say, sourced (not run) from beside them: a container that
  * carries one of the scripts needs this file in the same directory.
  */
 export const SCRIPT_LIB_PATH = `${SCRIPT_DIR}/lib.sh`;
+
+/** A scheduled backup (`backup.sh full|diff`, then expire), run as postgres beside the writer's data and socket. */
+export const BACKUP_SCRIPT_PATH = `${SCRIPT_DIR}/backup.sh`;
+
+/** The scheduled restore verification (`verify-restore.sh`), run as postgres beside the writer's socket. */
+export const VERIFY_RESTORE_PATH = `${SCRIPT_DIR}/verify-restore.sh`;
 
 /**
  * The init SQL re-apply. The entrypoint runs it with the server's command before starting
@@ -51,31 +64,18 @@ export const SCRIPT_LIB_PATH = `${SCRIPT_DIR}/lib.sh`;
  */
 export const APPLY_INIT_SQL_PATH = `${SCRIPT_DIR}/apply-init-sql.sh`;
 
-/** A scheduled backup (`backup.sh full|diff`, then expire), run as postgres beside the writer's data and socket. */
-export const BACKUP_SCRIPT_PATH = `${SCRIPT_DIR}/backup.sh`;
-
-/** The scheduled restore verification (`verify-restore.sh`), run as postgres beside the writer's socket. */
-export const VERIFY_RESTORE_PATH = `${SCRIPT_DIR}/verify-restore.sh`;
-
 /**
  * Environment the entrypoint reads to create a cluster: where the data lives, the file holding
  * the superuser's password (never the password itself), and the superuser's name.
  */
-export const SERVER_ENV = {
-  pgdata: "PGDATA",
-  passwordFile: "POSTGRES_PASSWORD_FILE",
-  user: "POSTGRES_USER",
-} as const;
+export const SERVER_ENV = { pgdata: "PGDATA", passwordFile: "POSTGRES_PASSWORD_FILE", user: "POSTGRES_USER" } as const;
 
 /**
  * The environment variable naming the init SQL file for {@link APPLY_INIT_SQL_PATH}, set on
  * writer containers (primary and single node; a standby skips it anyway) to the file targets
  * install (`filePaths(CONTAINER_LAYOUT).initSql`). Unset, nothing is re-applied.
  */
-export const INIT_SQL_ENV = {
-  name: "PG_PLATFORM_INIT_SQL",
-  value: filePaths(CONTAINER_LAYOUT).initSql,
-} as const;
+export const INIT_SQL_ENV = { name: "PG_PLATFORM_INIT_SQL", value: filePaths(CONTAINER_LAYOUT).initSql } as const;
 
 /**
  * Where a writer's WAL archive volume is mounted. The image creates it owned by postgres
@@ -85,18 +85,18 @@ export const WAL_ARCHIVE_DIR = "/var/lib/postgresql-wal-archive";
 
 /** Environment the auto-tuning entrypoint reads; all optional. */
 export const AUTO_CONFIG_ENV = {
-  /** Memory in whole MB, instead of the cgroup limit or /proc/meminfo (1..1048576; under 512 is refused). */
-  memory: "POSTGRES_MEMORY",
-  /** Workload profile `web`, `oltp` or `dw`. Default: none (the documented rules unchanged). */
-  workload: "POSTGRES_WORKLOAD",
-  /** Storage profile `ssd` or `hdd`. Default: none. */
-  storage: "POSTGRES_STORAGE",
-  /** Where cgroup v2 `memory.max` and `cpu.max` are read. Default: `/sys/fs/cgroup`. */
-  cgroupRoot: "PG_AUTOCONFIG_CGROUP_ROOT",
-  /** Where MemTotal is read. Default: `/proc/meminfo`. */
-  meminfo: "PG_AUTOCONFIG_MEMINFO",
-  /** CPU count used instead of `nproc` when cgroup sets no CPU quota. Default: `nproc`. */
-  nproc: "PG_AUTOCONFIG_NPROC",
+    /** Memory in whole MB, instead of the cgroup limit or /proc/meminfo (1..1048576; under 512 is refused). */
+    memory: "POSTGRES_MEMORY",
+    /** Workload profile `web`, `oltp` or `dw`. Default: none (the documented rules unchanged). */
+    workload: "POSTGRES_WORKLOAD",
+    /** Storage profile `ssd` or `hdd`. Default: none. */
+    storage: "POSTGRES_STORAGE",
+    /** Where cgroup v2 `memory.max` and `cpu.max` are read. Default: `/sys/fs/cgroup`. */
+    cgroupRoot: "PG_AUTOCONFIG_CGROUP_ROOT",
+    /** Where MemTotal is read. Default: `/proc/meminfo`. */
+    meminfo: "PG_AUTOCONFIG_MEMINFO",
+    /** CPU count used instead of `nproc` when cgroup sets no CPU quota. Default: `nproc`. */
+    nproc: "PG_AUTOCONFIG_NPROC",
 } as const;
 
 /**
@@ -105,40 +105,40 @@ export const AUTO_CONFIG_ENV = {
  * that is how a target lets `postgres.parameters` win over the tuning.
  */
 export const AUTO_TUNED_PARAMETERS = [
-  "max_connections",
-  "shared_buffers",
-  "effective_cache_size",
-  "maintenance_work_mem",
-  "work_mem",
-  "max_worker_processes",
-  "max_parallel_workers",
-  "max_parallel_workers_per_gather",
-  "max_parallel_maintenance_workers",
-  "io_workers",
-  "min_wal_size",
-  "max_wal_size",
-  "random_page_cost",
-  "effective_io_concurrency",
+    "max_connections",
+    "shared_buffers",
+    "effective_cache_size",
+    "maintenance_work_mem",
+    "work_mem",
+    "max_worker_processes",
+    "max_parallel_workers",
+    "max_parallel_workers_per_gather",
+    "max_parallel_maintenance_workers",
+    "io_workers",
+    "min_wal_size",
+    "max_wal_size",
+    "random_page_cost",
+    "effective_io_concurrency",
 ] as const;
 
 /** Environment the replica bootstrap reads. */
 export const REPLICA_BOOTSTRAP_ENV = {
-  /** Primary's host name. Required. */
-  primaryHost: "PRIMARY_HOST",
-  /** Primary's port. Default: 5432. */
-  primaryPort: "PRIMARY_PORT",
-  /** Role with REPLICATION. Default: `replicator`. */
-  user: "REPLICATION_USER",
-  /** File holding that role's password (a mounted secret). Required. */
-  passwordFile: "REPLICATION_PASSWORD_FILE",
-  /** The primary's physical slot this replica streams from. Required. */
-  slot: "REPLICATION_SLOT",
-  /** libpq password file the script writes (0600) and primary_conninfo names. Default: `<parent of PGDATA>/replication.pgpass`. */
-  passfile: "REPLICATION_PASSFILE",
-  /** libpq sslmode for replication. Default: `prefer`. */
-  sslmode: "PRIMARY_SSLMODE",
-  /** Seconds to wait for the primary before failing. Default: 300. */
-  waitSeconds: "PRIMARY_WAIT_SECONDS",
+    /** Primary's host name. Required. */
+    primaryHost: "PRIMARY_HOST",
+    /** Primary's port. Default: 5432. */
+    primaryPort: "PRIMARY_PORT",
+    /** Role with REPLICATION. Default: `replicator`. */
+    user: "REPLICATION_USER",
+    /** File holding that role's password (a mounted secret). Required. */
+    passwordFile: "REPLICATION_PASSWORD_FILE",
+    /** The primary's physical slot this replica streams from. Required. */
+    slot: "REPLICATION_SLOT",
+    /** libpq password file the script writes (0600) and primary_conninfo names. Default: `<parent of PGDATA>/replication.pgpass`. */
+    passfile: "REPLICATION_PASSFILE",
+    /** libpq sslmode for replication. Default: `prefer`. */
+    sslmode: "PRIMARY_SSLMODE",
+    /** Seconds to wait for the primary before failing. Default: 300. */
+    waitSeconds: "PRIMARY_WAIT_SECONDS",
 } as const;
 
 /** What a server is, for the healthcheck's recovery test. */
@@ -149,18 +149,13 @@ export type HealthRole = "single" | "primary" | "replica";
  * must not be in recovery either), the extensions the image must ship and the libraries that
  * must be preloaded.
  */
-export function healthcheckArgs(
-  spec: PlatformSpec,
-  role: HealthRole,
-): string[] {
-  const available = spec.postgres.extensions
-    .map(extensionSqlName)
-    .filter((name): name is string => name !== undefined);
-  const preloaded = preloadLibraries(spec);
-  const args = ["--role", role === "replica" ? "replica" : "primary"];
-  if (available.length > 0) args.push("--available", available.join(","));
-  if (preloaded.length > 0) args.push("--preloaded", preloaded.join(","));
-  return args;
+export function healthcheckArgs(spec: PlatformSpec, role: HealthRole): string[] {
+    const available = spec.postgres.extensions.map(extensionSqlName).filter((name): name is string => name !== undefined);
+    const preloaded = preloadLibraries(spec);
+    const args = ["--role", role === "replica" ? "replica" : "primary"];
+    if (available.length > 0) args.push("--available", available.join(","));
+    if (preloaded.length > 0) args.push("--preloaded", preloaded.join(","));
+    return args;
 }
 
 /**
@@ -172,9 +167,9 @@ export const RESTORE_PATH = `${SCRIPT_DIR}/restore-from-backup.sh`;
 
 /** The environment {@link RESTORE_PATH} reads (see the script's header). */
 export const RESTORE_ENV = {
-  type: "PG_PLATFORM_RESTORE_TYPE",
-  target: "PG_PLATFORM_RESTORE_TARGET",
-  config: "PG_PLATFORM_RESTORE_CONFIG",
-  configPath: "PG_PLATFORM_RESTORE_CONFIG_PATH",
-  stanza: "PG_PLATFORM_RESTORE_STANZA",
+    type: "PG_PLATFORM_RESTORE_TYPE",
+    target: "PG_PLATFORM_RESTORE_TARGET",
+    config: "PG_PLATFORM_RESTORE_CONFIG",
+    configPath: "PG_PLATFORM_RESTORE_CONFIG_PATH",
+    stanza: "PG_PLATFORM_RESTORE_STANZA",
 } as const;

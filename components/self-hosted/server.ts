@@ -1,10 +1,11 @@
 // How a PostgreSQL server runs on the self-hosted targets: mounts, the secret files beside the
 // rendered ones, and the server's command. Pure: no Pulumi import.
-import { AUTO_TUNED_PARAMETERS, WAL_ARCHIVE_DIR } from "../image/runtime";
+import { AUTO_TUNED_PARAMETERS, INIT_SQL_ENV, SERVER_ENV, UPGRADE_FROM_ENV, WAL_ARCHIVE_DIR } from "../image/runtime";
 import { CONTAINER_LAYOUT, filePaths } from "../render/layout";
 import { formatParameterValue } from "../render/postgresql-conf";
 import { pgbackrestArchiveCommand } from "../render/pgbackrest";
 import type { PlatformSpec } from "../config";
+import { restoreEnvironment } from "./restore";
 
 /**
  * Where a PostgreSQL container's data volume is mounted. The official image's VOLUME: from 18
@@ -54,4 +55,14 @@ export function postgresCommand(spec: PlatformSpec, server: "writer" | "replica"
         if (tuned.has(name)) flags.push("-c", `${name}=${formatParameterValue(value)}`);
     }
     return ["postgres", "-c", `config_file=${filePaths(CONTAINER_LAYOUT).postgresqlConf}`, ...flags];
+}
+
+/**
+ * Environment of a writer (primary or single node): the superuser's password file for initdb,
+ * the init SQL re-applied on every start of an existing cluster (so config changes converge),
+ * and `postgres.upgradeFrom` for the entrypoint's pg_upgrade when it is set.
+ */
+export function writerEnvironment(spec: PlatformSpec): { readonly name: string; readonly value: string }[] {
+    const upgrade = spec.postgres.upgradeFrom === undefined ? [] : [{ name: UPGRADE_FROM_ENV, value: String(spec.postgres.upgradeFrom) }];
+    return [{ name: SERVER_ENV.passwordFile, value: SECRET_FILES.superuserPassword }, { ...INIT_SQL_ENV }, ...upgrade, ...restoreEnvironment(spec)];
 }

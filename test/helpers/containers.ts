@@ -137,9 +137,13 @@ export interface LocalImages {
     readonly postgresUpgrade: string;
     /** A user's migration image: node-pg-migrate on Debian's Node.js with SQL migrations (test/images/migrations). */
     readonly migrations: string;
+    /** The platform's image on a PostgreSQL 17 stand-in base: where the 17 -> 18 upgrade starts. */
+    readonly postgres17: string;
+    /** The platform's 18 image built for an upgrade from 17 (`UPGRADE_FROM=17`: 17's server beside 18's). */
+    readonly postgresFrom17: string;
 }
 
-const DIGEST_REF = /^127\.0\.0\.1:\d+\/pg-platform\/[a-z-]+@sha256:[0-9a-f]{64}$/;
+const DIGEST_REF = /^127\.0\.0\.1:\d+\/pg-platform\/[a-z0-9-]+@sha256:[0-9a-f]{64}$/;
 
 function parseImages(text: string): LocalImages {
     const parsed: unknown = JSON.parse(text);
@@ -162,6 +166,8 @@ function parseImages(text: string): LocalImages {
         exporter: ref("postgres-exporter"),
         postgresUpgrade: ref("postgres-upgrade"),
         migrations: ref("migrations"),
+        postgres17: ref("postgres-17"),
+        postgresFrom17: ref("postgres-from-17"),
     };
 }
 

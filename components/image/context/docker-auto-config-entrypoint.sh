@@ -19,7 +19,12 @@
 #      (default postgres) with the first line of POSTGRES_PASSWORD_FILE as its password, read
 #      by initdb from that file (--pwfile): the password is never on a command line or in the
 #      environment. PGDATA holding a cluster: no initdb (its major must be the server's).
-#      PGDATA holding anything else: refused, left as it is.
+#      PGDATA holding anything else: refused, left as it is. PGDATA absent while the volume
+#      holds an older major's cluster (<volume>/<old>/docker, or <volume>/data as the official
+#      image kept it before 18): upgraded with upgrade-cluster.sh (pg_upgrade --check, then
+#      --link) when PG_UPGRADE_FROM names that major and the image has its binaries, refused
+#      otherwise with the setting to change. A refused --check leaves the old major serving the
+#      old cluster from this image, and the healthcheck reports the container unhealthy.
 #   5. apply-init-sql.sh (beside this script) with the server's command and the tuned flags:
 #      PG_PLATFORM_INIT_SQL (and POSTGRES_DB) through a socket-only temporary server, on a new
 #      cluster and on every later start alike; a standby (standby.signal, recovery.signal, as
@@ -37,6 +42,7 @@
 #   POSTGRES_INITDB_WALDIR  initdb --waldir
 #   PG_PLATFORM_INIT_SQL    init SQL file applied on every start of a writer (see apply-init-sql.sh)
 #   PG_MAJOR                server major (the official image sets it); unset, read from the binary
+#   PG_UPGRADE_FROM         the major of the cluster to upgrade (postgres.upgradeFrom); see step 4
 # Refused, because they would put a secret in the environment or open authentication the
 # platform's pg_hba.conf decides: POSTGRES_PASSWORD, POSTGRES_HOST_AUTH_METHOD other than
 # scram-sha-256.
@@ -376,8 +382,9 @@ initialise() {
 # number is usually alive (often PID 1: this script), so PostgreSQL would refuse to start on
 # every restart. Nothing has started a server in this container yet, so when no postgres process
 # runs here the file is stale and goes (PostgreSQL still refuses if its shared memory is in use).
+# Of PGDATA, or of the data directory given.
 clear_stale_lock() {
-    local lock=$PGDATA/postmaster.pid comm pid name
+    local lock=${1:-$PGDATA}/postmaster.pid comm pid name
     [[ -f $lock ]] || return 0
     for comm in /proc/[0-9]*/comm; do
         pid=${comm#/proc/}
@@ -387,6 +394,133 @@ clear_stale_lock() {
     done
     say "removing $lock left by a server that did not shut down cleanly (no server runs in this container)"
     rm -f -- "$lock"
+}
+
+# An older major's cluster on the same volume, as "<major> <directory>": PGDATA is
+# <volume>/<major>/docker (the official layout from 18), so an older one sits at
+# <volume>/<old>/docker, or at <volume>/data (the official image's PGDATA before 18). Nothing
+# when PGDATA has another shape or no older cluster is there; refused when there are several.
+older_cluster() {
+    local root candidate version found=()
+    [[ $PGDATA == */$MAJOR/docker ]] || return 0
+    root=$(dirname "$(dirname "$PGDATA")")
+    for candidate in "$root"/*/docker "$root/data"; do
+        # The official image's /var/lib/postgresql/data link to the volume itself is no cluster.
+        [[ ! -L $candidate && -f $candidate/PG_VERSION ]] || continue
+        version=$(first_line "$candidate/PG_VERSION") || continue
+        if [[ $version =~ ^[0-9]+$ ]] && ((version < MAJOR)); then found+=("$version $candidate"); fi
+    done
+    ((${#found[@]} <= 1)) || die "the volume holds several older clusters (${found[*]}); keep the one to upgrade and move the others away"
+    if ((${#found[@]} == 1)); then printf '%s\n' "${found[0]}"; fi
+}
+
+# PGDATA is absent or empty. An older major's cluster on the volume is upgraded into it when
+# PG_UPGRADE_FROM (postgres.upgradeFrom) names that major, and refused otherwise: an initdb
+# beside it would start an empty server while the data sits unused. Sets UPGRADE_FROM and
+# UPGRADE_DIR when an upgrade is to run.
+UPGRADE_FROM=
+UPGRADE_DIR=
+plan_upgrade() {
+    local older from dir wanted=${PG_UPGRADE_FROM:-}
+    older=$(older_cluster)
+    if [[ -z $older ]]; then
+        [[ -z $wanted ]] || die "PG_UPGRADE_FROM (postgres.upgradeFrom) is $wanted, but the volume holds no PostgreSQL $wanted cluster beside $PGDATA: remove postgres.upgradeFrom (a new stack needs none)"
+        return 0
+    fi
+    read -r from dir <<<"$older"
+    [[ -n $wanted ]] || die "$dir holds a PostgreSQL $from cluster and this server is PostgreSQL $MAJOR: set postgres.upgradeFrom: $from to upgrade it with pg_upgrade when the server starts (README: Upgrading PostgreSQL majors), or set postgres.version back to $from"
+    [[ $wanted == "$from" ]] || die "PG_UPGRADE_FROM (postgres.upgradeFrom) is $wanted, but $dir holds a PostgreSQL $from cluster: set postgres.upgradeFrom: $from"
+    [[ -x /usr/lib/postgresql/$from/bin/postgres ]] || die "this image has no PostgreSQL $from server (/usr/lib/postgresql/$from/bin) to run pg_upgrade with: the platform builds one when postgres.upgradeFrom is $from; an image.prebuilt must carry both majors"
+    UPGRADE_FROM=$from
+    UPGRADE_DIR=$dir
+}
+
+# The configuration file the command names (`-c config_file=…`), or nothing.
+config_file_of() {
+    local expect_value=false arg
+    for arg in "$@"; do
+        if $expect_value; then
+            expect_value=false
+            [[ $arg != config_file=* ]] || printf '%s' "${arg#config_file=}"
+        elif [[ $arg == -c ]]; then
+            expect_value=true
+        elif [[ $arg == -cconfig_file=* || $arg == --config_file=* || $arg == --config-file=* ]]; then
+            printf '%s' "${arg#*=}"
+        fi
+    done
+}
+
+# A copy of the rendered configuration for the old major's servers, without the parameters it
+# does not know (a file rendered for the new major sets some, io_method on 18, and the old server
+# would refuse to start). Extension settings (with a dot) stay. Prints the copy's path.
+old_config_file() {
+    local rendered=$1 copy known
+    copy=$(mktemp "${TMPDIR:-/tmp}/postgresql-$UPGRADE_FROM.XXXXXX.conf")
+    known=$copy.names
+    "/usr/lib/postgresql/$UPGRADE_FROM/bin/postgres" --describe-config | cut -f1 >"$known" || die "PostgreSQL $UPGRADE_FROM's postgres --describe-config failed"
+    awk '
+        NR == FNR { ok[tolower($1)] = 1; next }
+        match($0, /^[ \t]*[A-Za-z_][A-Za-z0-9_.]*/) {
+            name = tolower(substr($0, RSTART, RLENGTH)); gsub(/[ \t]/, "", name)
+            if (name !~ /[.]/ && name != "include" && name != "include_dir" && name != "include_if_exists" && !(name in ok)) {
+                print "# left out for PostgreSQL '"$UPGRADE_FROM"', which does not know it: " $0; next
+            }
+        }
+        { print }' "$known" "$rendered" >"$copy" || die "cannot write $copy"
+    rm -f "$known"
+    printf '%s' "$copy"
+}
+
+# pg_upgrade of UPGRADE_DIR into PGDATA (upgrade-cluster.sh beside this script), its servers
+# started with the rendered settings (wal_level, preloads, slots). When it fails with the old
+# cluster intact (its --check refused, before anything changed), PostgreSQL UPGRADE_FROM keeps
+# serving it from this image and the healthcheck reports the container unhealthy (it runs a
+# major other than the image's), so `pulumi up` fails with this log.
+run_upgrade() {
+    local rendered old_options='' new_options=''
+    rendered=$(config_file_of "${@:2}")
+    if [[ -n $rendered ]]; then
+        OLD_CONFIG=$(old_config_file "$rendered")
+        old_options="-c 'config_file=$OLD_CONFIG'"
+        new_options="-c 'config_file=$rendered'"
+    fi
+    say "upgrading PostgreSQL $UPGRADE_FROM ($UPGRADE_DIR) to $MAJOR ($PGDATA) with pg_upgrade"
+    # The old server ran in the container this one replaced: a lock it left is stale.
+    clear_stale_lock "$UPGRADE_DIR"
+    if PG_UPGRADE_OLD_DATA=$UPGRADE_DIR PG_UPGRADE_OLD_OPTIONS="$old_options ${PG_UPGRADE_OLD_OPTIONS:-}" PG_UPGRADE_NEW_OPTIONS="$new_options ${PG_UPGRADE_NEW_OPTIONS:-}" \
+        "$(dirname "${BASH_SOURCE[0]}")/upgrade-cluster.sh" "$UPGRADE_FROM" "$MAJOR" "$(dirname "$(dirname "$PGDATA")")"; then
+        return 0
+    fi
+    [[ -f $UPGRADE_DIR/global/pg_control && $(data_state) != cluster ]] || die "the upgrade from PostgreSQL $UPGRADE_FROM to $MAJOR failed after pg_upgrade changed the old cluster (above); see the UPGRADE-$UPGRADE_FROM-to-$MAJOR.txt note on the volume to roll back"
+    serve_old_major "$@"
+}
+
+# After a refused upgrade: PostgreSQL UPGRADE_FROM serves the untouched old cluster, tuned for
+# its major, with the rendered settings it knows.
+OLD_CONFIG=
+serve_old_major() {
+    say "the upgrade from PostgreSQL $UPGRADE_FROM to $MAJOR was refused (report above); nothing changed: PostgreSQL $UPGRADE_FROM keeps serving $UPGRADE_DIR, and this container stays unhealthy until the cause is fixed and it restarts (README: Upgrading PostgreSQL majors)"
+    BINDIR=/usr/lib/postgresql/$UPGRADE_FROM/bin
+    MAJOR=$UPGRADE_FROM
+    PGDATA=$UPGRADE_DIR
+    export PATH="$BINDIR:$PATH"
+    clear_stale_lock
+    SETTINGS=()
+    compute_settings
+    tuned_flags "$@"
+    exec "$BINDIR/postgres" "${@:2}" "${FLAGS[@]}" ${OLD_CONFIG:+-c "config_file=$OLD_CONFIG"}
+}
+
+# The auto-tuned `-c name=value` flags (FLAGS) the command does not set itself.
+FLAGS=()
+tuned_flags() {
+    local explicit setting
+    explicit=$(explicit_names "${@:2}")
+    FLAGS=()
+    for setting in "${SETTINGS[@]}"; do
+        if grep -qxF -- "${setting%%=*}" <<<"$explicit"; then continue; fi
+        FLAGS+=(-c "$setting")
+    done
 }
 
 start_server() {
@@ -401,7 +535,10 @@ start_server() {
     local state version
     state=$(data_state)
     case $state in
-        absent | empty) check_initdb_inputs ;;
+        absent | empty)
+            plan_upgrade
+            [[ -n $UPGRADE_FROM ]] || check_initdb_inputs
+            ;;
         cluster)
             version=$(first_line "$PGDATA/PG_VERSION") || version=
             [[ $version == "$MAJOR" ]] || die "$PGDATA holds a PostgreSQL ${version:-?} cluster and this server is PostgreSQL $MAJOR; upgrade it (pg_upgrade) or run a PostgreSQL ${version:-?} image"
@@ -413,19 +550,18 @@ start_server() {
     detect_memory
     detect_cpus
     compute_settings
-    local explicit setting flags=()
-    explicit=$(explicit_names "${@:2}")
-    for setting in "${SETTINGS[@]}"; do
-        if grep -qxF -- "${setting%%=*}" <<<"$explicit"; then continue; fi
-        flags+=(-c "$setting")
-    done
-    say "$MEMORY_MB MB from $MEMORY_SOURCE, $CPUS CPUs from $CPU_SOURCE:$(printf ' %s' "${flags[@]}")"
+    tuned_flags "$@"
+    say "$MEMORY_MB MB from $MEMORY_SOURCE, $CPUS CPUs from $CPU_SOURCE:$(printf ' %s' "${FLAGS[@]}")"
 
-    if [[ $state != cluster ]]; then initialise; fi
+    if [[ -n $UPGRADE_FROM ]]; then
+        run_upgrade "$@"
+    elif [[ $state != cluster ]]; then
+        initialise
+    fi
     # Roles, databases, extensions and slots of the init SQL, on a new and an existing cluster
     # alike, with the very command the real server starts with (a standby is skipped there).
-    "$(dirname "${BASH_SOURCE[0]}")/apply-init-sql.sh" postgres "${@:2}" "${flags[@]}"
-    exec "$BINDIR/postgres" "${@:2}" "${flags[@]}"
+    "$(dirname "${BASH_SOURCE[0]}")/apply-init-sql.sh" postgres "${@:2}" "${FLAGS[@]}"
+    exec "$BINDIR/postgres" "${@:2}" "${FLAGS[@]}"
 }
 
 main() {

@@ -4,7 +4,8 @@
 #
 #   healthcheck.sh [--role primary|replica] [--available ext,...] [--preloaded lib,...]
 #
-# Healthy means: the server accepts connections and answers a query; it is the real server,
+# Healthy means: the server accepts connections and answers a query; it runs the image's major
+# (PG_MAJOR, when set: not an old major kept serving after a refused upgrade); it is the real server,
 # not the temporary one the entrypoint runs for the init SQL (that one listens on
 # no TCP address, so a healthy status would let the pools start too early); with --role,
 # a primary is not in recovery and a replica is; every --available extension is installed in
@@ -49,6 +50,7 @@ pg_isready -q || unhealthy "not accepting connections"
 # make it call a function of theirs.
 state=$(PGOPTIONS="-c search_path=pg_catalog,pg_temp" psql -X -A -t -q -v ON_ERROR_STOP=1 -v "available=$available" -v "preloaded=$preloaded" 2>&1 <<'SQL'
 SELECT pg_catalog.concat_ws('|',
+    pg_catalog.current_setting('server_version_num')::int / 10000,
     pg_catalog.current_setting('listen_addresses'),
     pg_catalog.pg_is_in_recovery(),
     coalesce((SELECT pg_catalog.string_agg(name, ',') FROM pg_catalog.unnest(pg_catalog.string_to_array(:'available', ',')) AS name
@@ -58,7 +60,10 @@ SELECT pg_catalog.concat_ws('|',
 SQL
 ) || unhealthy "query failed: ${state//$'\n'/ }"
 
-IFS='|' read -r listen in_recovery missing_available missing_preloaded <<<"$state"
+IFS='|' read -r major listen in_recovery missing_available missing_preloaded <<<"$state"
+# A refused major-version upgrade leaves the old major serving the old cluster (the entrypoint's
+# fallback): the server answers, but it is not the one this image is for.
+[[ -z ${PG_MAJOR:-} || $major == "$PG_MAJOR" ]] || unhealthy "serving PostgreSQL $major, but this image is PostgreSQL $PG_MAJOR: the major-version upgrade was refused (the container's log has pg_upgrade's report)"
 [[ -n $listen ]] || unhealthy "initialisation server (listen_addresses is empty); the real server is not up yet"
 [[ $role != primary || $in_recovery == f ]] || unhealthy "expected a primary, but the server is in recovery"
 [[ $role != replica || $in_recovery == t ]] || unhealthy "expected a replica, but the server is not in recovery"

@@ -20,9 +20,13 @@
 #
 # PGDATA missing or empty: wait for the primary, check the slot exists, then
 # `pg_basebackup -R -S <slot>` (standby.signal, primary_conninfo and primary_slot_name written).
-# PGDATA already a standby (standby.signal present): a restart; nothing is cloned.
+# PGDATA already a standby (standby.signal present): a restart; nothing is cloned, unless the
+# primary answers with another system identifier (a new cluster: pg_upgrade to a new major, or
+# a restore, made it): that standby can never follow it, so it is emptied and cloned again.
+# After a clone, standbys of other majors left on the volume (<volume>/<major>/docker, from
+# before the primary's major-version upgrade) are deleted: nothing stale stays.
 # PGDATA holding anything else (a primary's cluster, stray files): refused with exit 1 and left
-# exactly as it was. Nothing here ever deletes a data directory.
+# exactly as it was. Only standby data directories are ever deleted.
 set -euo pipefail
 
 readonly SELF=replica-bootstrap
@@ -94,6 +98,51 @@ check_slot() {
     [[ $slot_type == physical ]] || die "replication slot \"$REPLICATION_SLOT\" on the primary is $slot_type, not physical"
 }
 
+# The primary's system identifier (IDENTIFY_SYSTEM on a replication connection), or nothing
+# when it does not answer within a few seconds.
+primary_system_id() {
+    local answer
+    answer=$(PGCONNECT_TIMEOUT=5 psql -X -A -t -q -d "$(conninfo) replication=true" -c IDENTIFY_SYSTEM 2>/dev/null) || return 0
+    printf '%s' "${answer%%|*}"
+}
+
+# Whether the standby in PGDATA belongs to another cluster than the primary's.
+foreign_standby() {
+    local ours theirs
+    ours=$(pg_controldata "$PGDATA" 2>/dev/null | sed -n 's/^Database system identifier: *//p')
+    theirs=$(primary_system_id)
+    if [[ -z $theirs ]]; then
+        say "the primary does not answer; starting the standby as it is (its system identifier is checked on the next start)"
+        return 1
+    fi
+    [[ -n $ours && $ours != "$theirs" ]]
+}
+
+# Standbys of other majors on the volume (PGDATA is <volume>/<major>/docker): left by the
+# replica's previous image before the primary's major-version upgrade.
+remove_stale_standbys() {
+    local root dir
+    [[ $PGDATA == */[0-9]*/docker ]] || return 0
+    root=$(dirname "$(dirname "$PGDATA")")
+    for dir in "$root"/*/docker; do
+        [[ $dir != "$PGDATA" && ! -L $dir && -f $dir/standby.signal ]] || continue
+        say "removing $dir: a standby of PostgreSQL $(cat "$dir/PG_VERSION" 2>/dev/null || echo '?') left from before the primary's upgrade"
+        rm -rf -- "$dir"
+    done
+}
+
+clone() {
+    wait_for_primary
+    check_slot
+    mkdir -p "$PGDATA"
+    chmod 0700 "$PGDATA"
+    say "cloning $PRIMARY_HOST:$port through slot $REPLICATION_SLOT into $PGDATA"
+    pg_basebackup --pgdata="$PGDATA" --dbname="$(conninfo)" --slot="$REPLICATION_SLOT" \
+        --write-recovery-conf --wal-method=stream --checkpoint=fast --no-password ||
+        die "pg_basebackup from $PRIMARY_HOST:$port failed"
+    remove_stale_standbys
+}
+
 data_state() {
     if [[ ! -e $PGDATA ]]; then
         echo absent
@@ -114,18 +163,17 @@ main() {
     case $(data_state) in
         standby)
             write_passfile
-            say "$PGDATA is already a standby; starting it without cloning"
+            if foreign_standby; then
+                say "$PGDATA is a standby of another cluster than the primary's (system identifiers differ: the primary was upgraded or restored); cloning it again"
+                find "$PGDATA" -mindepth 1 -delete
+                clone
+            else
+                say "$PGDATA is already a standby; starting it without cloning"
+            fi
             ;;
         absent | empty)
             write_passfile
-            wait_for_primary
-            check_slot
-            mkdir -p "$PGDATA"
-            chmod 0700 "$PGDATA"
-            say "cloning $PRIMARY_HOST:$port through slot $REPLICATION_SLOT into $PGDATA"
-            pg_basebackup --pgdata="$PGDATA" --dbname="$(conninfo)" --slot="$REPLICATION_SLOT" \
-                --write-recovery-conf --wal-method=stream --checkpoint=fast --no-password ||
-                die "pg_basebackup from $PRIMARY_HOST:$port failed"
+            clone
             ;;
         cluster) die "$PGDATA already holds a cluster that is not a standby; refusing to touch it (clone into an empty directory)" ;;
         *) die "$PGDATA is not empty and holds no cluster; refusing to touch it (clone into an empty directory)" ;;

@@ -33,6 +33,8 @@
 #   PG_UPGRADE_OLD_OPTIONS  server options pg_upgrade gives the old server (-o), e.g. -c config_file=…
 #   PG_UPGRADE_NEW_OPTIONS  server options pg_upgrade gives the new server (-O)
 #   PG_UPGRADE_BINDIR_ROOT  where the majors' bin folders are (default /usr/lib/postgresql)
+#   PG_UPGRADE_OLD_DATA     the old cluster, when not ROOT/OLD/docker (the official image kept
+#                           PGDATA at ROOT/data before 18); on the same volume for --link
 #   PG_UPGRADE_RESET_COLUMN_OPTIONS  true: remove column options the new major refuses (see
 #                           check_column_options) instead of refusing the upgrade
 # Any error is one line on stderr and exit status 1 (a failed --check also prints its report).
@@ -69,13 +71,21 @@ PASSWORD_FILE=${POSTGRES_PASSWORD_FILE:-}
 
 [[ -d $ROOT ]] || die "$ROOT is not a directory"
 ROOT=$(cd "$ROOT" && pwd)
-LIVE_OLD=$ROOT/$OLD/docker
+LIVE_OLD=${PG_UPGRADE_OLD_DATA:-$ROOT/$OLD/docker}
 [[ -f $LIVE_OLD/PG_VERSION ]] || die "$LIVE_OLD holds no cluster (no PG_VERSION)"
 [[ $(<"$LIVE_OLD/PG_VERSION") == "$OLD" ]] || die "$LIVE_OLD is PostgreSQL $(<"$LIVE_OLD/PG_VERSION"), not $OLD"
 [[ ! -e $LIVE_OLD/postmaster.pid ]] || die "$LIVE_OLD has a postmaster.pid: stop the PostgreSQL $OLD server cleanly first (pg_ctl stop -m fast)"
 [[ -f $LIVE_OLD/global/pg_control ]] || die "$LIVE_OLD/global/pg_control is missing (pg_control.old there means an earlier --link upgrade started the new cluster: see $ROOT/UPGRADE-$OLD-to-$NEW.txt)"
 state=$("$OLD_BIN/pg_controldata" "$LIVE_OLD" | sed -n 's/^Database cluster state: *//p')
-[[ $state == "shut down" ]] || die "$LIVE_OLD was not shut down cleanly (state \"$state\"): start and stop PostgreSQL $OLD once"
+# A server killed before its shutdown checkpoint (a stop that outlived its grace period, the OOM
+# killer) left "in production": the first start below (read_old_cluster) runs its crash
+# recovery on the private socket and the fast stop after it leaves the cluster shut down cleanly,
+# as pg_upgrade requires. Any other state (a standby, a restore in progress) is refused.
+case $state in
+    "shut down") ;;
+    "in production") say "$LIVE_OLD was not shut down cleanly; PostgreSQL $OLD recovers it first (crash recovery, then a clean stop)" ;;
+    *) die "$LIVE_OLD is not a cleanly stopped primary (state \"$state\"): pg_upgrade needs one" ;;
+esac
 
 # Every server this script starts listens only on a private socket folder (0700, this OS user
 # alone can reach it) with a pg_hba.conf of its own there that trusts that socket: no password
@@ -101,7 +111,8 @@ if $REHEARSE; then
 else
     WORK_ROOT=$ROOT
 fi
-readonly OLD_DATA=$WORK_ROOT/$OLD/docker NEW_DATA=$WORK_ROOT/$NEW/docker
+if $REHEARSE; then OLD_DATA=$SCRATCH/$OLD/docker; else OLD_DATA=$LIVE_OLD; fi
+readonly OLD_DATA NEW_DATA=$WORK_ROOT/$NEW/docker
 if [[ -e $NEW_DATA && -n $(find "$NEW_DATA" -mindepth 1 -maxdepth 1 -print -quit) ]]; then
     die "$NEW_DATA is not empty: remove it (a failed earlier attempt) or check that it is not a live PostgreSQL $NEW cluster"
 fi

@@ -5,6 +5,7 @@ import { SCRIPT_LIB_PATH, UPGRADE_CLUSTER_PATH } from "../../../components/image
 import { POSTGRES_OWNER } from "../../../components/self-hosted/files";
 import { DATA_MOUNT, SECRET_FILES } from "../../../components/self-hosted/server";
 import { createVolume, localImages, removeAll, runContainer, type TestContainer } from "../../helpers/containers";
+import { COLUMN_OPTIONS_SQL } from "../../helpers/upgrade";
 
 // Issue 14, the slice proven here: the image's upgrade-cluster.sh takes a PostgreSQL 17 cluster
 // (Debian trixie's 17.12) to 18 (sid's 18.6) with pg_upgrade --link on the same volume, in the
@@ -48,13 +49,6 @@ const upgrade = (args: string, env = "") => sh(`${env} POSTGRES_PASSWORD_FILE=${
 // Debian trixie's 17.12 stores pg_attver=<n> in every column's attoptions; 18's pg_dump carries it
 // over and 18 refuses it: pg_upgrade fails after --check passed, unless the script removes them.
 const RESET = "PG_UPGRADE_RESET_COLUMN_OPTIONS=true";
-// The README's statement removing them with the server running (per database).
-const COLUMN_OPTIONS_SQL = `UPDATE pg_attribute a
-SET attoptions = (SELECT array_agg(o) FROM unnest(a.attoptions) AS o WHERE split_part(o, '=', 1) IN ('n_distinct', 'n_distinct_inherited'))
-FROM pg_class c
-WHERE c.oid = a.attrelid AND c.oid >= 16384 AND c.relkind IN ('r', 'p', 'm', 'f') AND a.attnum > 0
-  AND EXISTS (SELECT 1 FROM unnest(a.attoptions) AS o WHERE split_part(o, '=', 1) NOT IN ('n_distinct', 'n_distinct_inherited'));`;
-
 /** What must be the same after the upgrade, read the same way from 17 and 18. */
 async function survivalList(): Promise<Record<string, string>> {
     return {

@@ -1,0 +1,358 @@
+// A major-version upgrade through the platform's own path, on a real Docker engine (issue 14):
+// a PostgreSQL 17 stack (primary, one streaming replica, a CDC slot with a pgoutput consumer)
+// from the program's Docker resources and rendered files, then the same stack with
+// postgres.version 18 and postgres.upgradeFrom 17: the new run's containers replace the old
+// ones as the provider replaces them (delete before replace, dependents first), the primary's
+// entrypoint runs pg_upgrade on its volume, the replica clones the upgraded primary again. The
+// docker provider plugin cannot be built here, so the program runs under mocks and its
+// containers are created with exactly the inputs it gave the provider (test/helpers/docker-apply).
+import type * as pulumi from "@pulumi/pulumi";
+import { Client } from "pg";
+import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from "pg-logical-replication";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../cli/local/processes";
+import { runUnderMocks, type MockedResource, type ProgramRun } from "../../cli/offline/harness";
+import { runProgram } from "../../components/program";
+import { PROJECT } from "../../components/platform/constants";
+import type { PlatformOutputs } from "../../components/targets/outputs";
+import { RUN_ID, docker, localImages, removeAll, type LocalImages } from "../helpers/containers";
+import { applyContainer, applyDockerResources, containersOf, removeContainer, type ContainerInputs } from "../helpers/docker-apply";
+import { realTlsState } from "../helpers/real-tls";
+import { COLUMN_OPTIONS_SQL } from "../helpers/upgrade";
+
+type Run = ProgramRun<pulumi.Unwrap<PlatformOutputs>>;
+
+const ROWS = 500_000;
+
+/** The stack: primary + replica with CDC on `app.public.events`, or a single node; no pools, exporter or backups (not what is upgraded here). */
+async function stackConfig(network: string, images: LocalImages, topology: "primary" | "single"): Promise<Record<string, unknown>> {
+    const ports = {
+        postgres: await freePort(),
+        transactionPool: await freePort(),
+        sessionPool: await freePort(),
+        exporter: await freePort(),
+        replicaBase: await freePort(),
+    };
+    return {
+        target: "docker",
+        topology,
+        replicas: topology === "primary" ? 1 : 0,
+        network: { bindAddress: "127.0.0.1", ports },
+        docker: { networkName: network, restartPolicy: "no" },
+        image: { prebuilt: images.postgres17 },
+        pooler: { enabled: false },
+        exporter: { enabled: false },
+        backup: { enabled: false },
+        postgres: {
+            version: 17,
+            memory: "1GiB",
+            cpus: 1,
+            extensions: ["pg_stat_statements", "pg_cron"],
+            databases: [{ name: "app" }],
+            // CDC on the primary stack; the single node's refused upgrade is about a library.
+            cdc: { databases: topology === "primary" ? [{ name: "app", tables: ["public.events"] }] : [] },
+        },
+    };
+}
+
+/** The stack with `postgres` and top-level keys changed. */
+function changed(config: Record<string, unknown>, top: Record<string, unknown>, postgres: Record<string, unknown> = {}): Record<string, unknown> {
+    return { ...config, ...top, postgres: { ...(config.postgres as Record<string, unknown>), ...postgres } };
+}
+
+/** The same stack raised to 18 through the platform's path: the version, and the major it upgrades from. */
+function raised(config: Record<string, unknown>, images: LocalImages): Record<string, unknown> {
+    return changed(config, { image: { prebuilt: images.postgresFrom17 } }, { version: 18, upgradeFrom: 17 });
+}
+
+function deployed(stack: string, config: Record<string, unknown>): Promise<Run> {
+    const encoded = Object.fromEntries(
+        Object.entries(config).map(([key, value]) => [`${PROJECT}:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+    );
+    return runUnderMocks(runProgram, { stack, config: encoded, computed: realTlsState });
+}
+
+/** psql as the superuser over the container's local socket (peer): the superuser never logs in over TCP. */
+async function psql(container: string, sql: string, database = "app"): Promise<string> {
+    const result = await docker(["exec", "-i", "-u", "postgres", container, "psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", database], { input: sql });
+    if (result.code !== 0) throw new Error(`psql in ${container} failed: ${result.stderr.trim()}`);
+    return result.stdout.trim();
+}
+
+/** Removes 17.12's column options in every database, with the server running (see COLUMN_OPTIONS_SQL). */
+async function removeColumnOptions(container: string): Promise<void> {
+    for (const database of (await psql(container, "SELECT datname FROM pg_database WHERE datallowconn", "postgres")).split("\n"))
+        await psql(container, COLUMN_OPTIONS_SQL, database);
+}
+
+/** What must be the same after the upgrade, read the same way from 17 and 18. */
+async function survivalList(container: string): Promise<Record<string, string>> {
+    const read = (sql: string, database = "app") => psql(container, sql, database);
+    return {
+        rows: await read("SELECT count(*) || ' ' || sum(id) || ' ' || md5(string_agg(payload, '' ORDER BY id)) FROM items"),
+        verifiers: await read("SELECT string_agg(rolname || '=' || rolpassword, ' ' ORDER BY rolname) FROM pg_authid WHERE rolname = 'tester'", "postgres"),
+        grants: await read(
+            "SELECT string_agg(grantee || ':' || privilege_type, ',' ORDER BY grantee, privilege_type) FROM information_schema.role_table_grants WHERE table_name = 'items'",
+        ),
+        defaultPrivileges: await read(
+            "SELECT string_agg(pg_get_userbyid(defaclrole) || ' ' || defaclobjtype::text || ' ' || defaclacl::text, ';' ORDER BY pg_get_userbyid(defaclrole), defaclobjtype, defaclacl::text) FROM pg_default_acl",
+        ),
+        cron: await read(
+            "SELECT string_agg(jobname || '|' || schedule || '|' || command || '|' || database || '|' || username, ';' ORDER BY jobid) FROM cron.job",
+        ),
+        settings: await read(
+            "SELECT string_agg(name || '=' || current_setting(name), ' ' ORDER BY name) FROM unnest(ARRAY['wal_level', 'password_encryption', 'shared_preload_libraries', 'max_slot_wal_keep_size', 'cron.database_name']) AS name",
+        ),
+        extensions: await read("SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension"),
+        slots: await read(
+            "SELECT string_agg(slot_name || ' ' || slot_type || ' ' || coalesce(plugin, '-'), ',' ORDER BY slot_name) FROM pg_replication_slots",
+            "postgres",
+        ),
+    };
+}
+
+/** A pgoutput consumer of the stack's CDC slot: the ids of `events` rows it was sent, in order. */
+class Consumer {
+    readonly ids: number[] = [];
+    private service: LogicalReplicationService | undefined;
+
+    constructor(
+        private readonly url: string,
+        private readonly publication: string,
+        private readonly slot: string,
+    ) {}
+
+    /** Connects and streams from the slot's confirmed position; acknowledges every second, keepalives too. */
+    start(): void {
+        const service = new LogicalReplicationService({ connectionString: this.url }, { acknowledge: { auto: true, timeoutSeconds: 1 } });
+        service.on("data", (_lsn: string, message: Pgoutput.Message) => {
+            if (message.tag === "insert" && message.relation.name === "events") this.ids.push(Number(message.new.id));
+        });
+        // The server going away ends the stream; the test starts the consumer again afterwards.
+        service.on("error", () => undefined);
+        void service.subscribe(new PgoutputPlugin({ protoVersion: 1, publicationNames: [this.publication] }), this.slot).catch(() => undefined);
+        this.service = service;
+    }
+
+    async stop(): Promise<void> {
+        await this.service?.stop();
+        this.service = undefined;
+    }
+
+    /** Waits until the slot confirmed all the WAL written (the consumer acknowledges every second), then disconnects. */
+    async stopCaughtUp(container: string): Promise<void> {
+        await eventually("the consumer confirmed all the WAL", async () =>
+            (await psql(container, `SELECT confirmed_flush_lsn >= pg_current_wal_lsn() FROM pg_replication_slots WHERE slot_name = '${this.slot}'`)) === "t"
+                ? true
+                : undefined,
+        );
+        await this.stop();
+    }
+}
+
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    for (;;) {
+        try {
+            const value = await check();
+            if (value !== undefined) return value;
+        } catch (error) {
+            last = error;
+        }
+        if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ""}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+}
+
+/** Queries the primary through its published port every 100 ms; the longest gap between answers is the clients' downtime. */
+function downtimeProbe(url: string): { stop: () => Promise<number> } {
+    let running = true;
+    let last = Date.now();
+    let longest = 0;
+    const loop = (async () => {
+        while (running) {
+            const client = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+            try {
+                await client.connect();
+                await client.query("SELECT 1");
+                const now = Date.now();
+                longest = Math.max(longest, now - last);
+                last = now;
+            } catch {
+                // down: the gap grows until the next answer
+            } finally {
+                await client.end().catch(() => undefined);
+            }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+    })();
+    return {
+        stop: async () => {
+            running = false;
+            await loop;
+            return longest;
+        },
+    };
+}
+
+/** The long-running containers of a run (the one-shots run to completion), by Docker name. */
+const servers = (resources: readonly MockedResource[]) => [...containersOf(resources)].filter(([, inputs]) => !inputs.attach);
+
+/**
+ * Applies a new run over the old one as the provider does: containers whose inputs changed are
+ * replaced (deleted, then created, in registration order), new ones created, and containers the
+ * new run no longer has deleted last. `wait: false` skips waiting for health.
+ */
+async function update(before: Run, after: Run, wait = true): Promise<void> {
+    const old = new Map(servers(before.resources));
+    const next = new Map(servers(after.resources));
+    const same = (a: ContainerInputs | undefined, b: ContainerInputs | undefined) => JSON.stringify(a) === JSON.stringify(b);
+    for (const [name, inputs] of [...old].reverse()) if (next.has(name) && !same(inputs, next.get(name))) await removeContainer(inputs);
+    for (const [name, inputs] of next) if (!same(old.get(name), inputs)) await applyContainer({ ...inputs, wait: wait && inputs.wait });
+    for (const [name, inputs] of [...old].reverse()) if (!next.has(name)) await removeContainer(inputs);
+}
+
+/** Runs the container's own healthcheck command, as the engine does: its exit status and message. */
+async function healthcheck(inputs: ContainerInputs): Promise<{ code: number; message: string }> {
+    const [, ...command] = inputs.healthcheck?.tests ?? [];
+    const result = await docker(["exec", inputs.name, ...command]);
+    return { code: result.code ?? -1, message: `${result.stdout}${result.stderr}`.trim() };
+}
+
+afterAll(removeAll, 300_000);
+
+describe("postgres.version 17 -> 18 with postgres.upgradeFrom on Docker", () => {
+    const network = `pgp-upg-${RUN_ID}`;
+    const primary = `${network}-primary`;
+    const replica = `${network}-replica-1`;
+    let images: LocalImages;
+    let config: Record<string, unknown>;
+    let run17: Run;
+    let consumer: Consumer;
+    let before: Record<string, string>;
+
+    beforeAll(async () => {
+        images = await localImages();
+        config = await stackConfig(network, images, "primary");
+        run17 = await deployed("upgrade", config);
+        await applyDockerResources(run17.resources);
+        await psql(
+            primary,
+            `CREATE ROLE tester LOGIN PASSWORD 'tester-secret';
+            CREATE TABLE items (id bigint PRIMARY KEY, payload text NOT NULL);
+            INSERT INTO items SELECT i, md5(i::text) FROM generate_series(1, ${ROWS}) AS i;
+            GRANT SELECT ON items TO tester;
+            ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO tester;
+            CREATE TABLE events (id bigint PRIMARY KEY, note text NOT NULL);
+            SELECT cron.schedule('nightly-vacuum', '0 3 * * *', 'VACUUM public.items');
+            ANALYZE items;`,
+        );
+        const cdc = run17.outputs.cdc?.app;
+        if (!cdc) throw new Error("the stack has no CDC output for app");
+        consumer = new Consumer(cdc.url, cdc.publication, cdc.slot);
+        consumer.start();
+        await psql(primary, "INSERT INTO events SELECT i, 'on 17' FROM generate_series(1, 100) AS i");
+        await eventually("the consumer has the 100 changes made on 17", async () => (consumer.ids.length >= 100 ? true : undefined));
+        await eventually("the replica has the rows", async () => ((await psql(replica, "SELECT count(*) FROM items")) === String(ROWS) ? true : undefined));
+        before = await survivalList(primary);
+    }, 1_800_000);
+
+    afterAll(async () => {
+        await consumer?.stop();
+    });
+
+    it("upgrades the primary on its volume, keeps everything on the survival list, the consumer resumes, the replica streams again", async () => {
+        // Debian 17.12 only: its column options, removed while 17 still serves.
+        await removeColumnOptions(primary);
+        // The consumer confirms everything, then lets go of the slot (README: a consumer
+        // connected through the stop kept the old primary from shutting down, seen).
+        await consumer.stopCaughtUp(primary);
+        const run18 = await deployed("upgrade", raised(config, images));
+        const probe = downtimeProbe(run18.outputs.primaryUrl);
+        await update(run17, run18);
+        const downtimeMs = await probe.stop();
+        const log = await docker(["logs", primary]);
+        const upgradeLines = `${log.stdout}${log.stderr}`.split("\n").filter((line) => line.startsWith("upgrade-cluster:"));
+        console.log(
+            `downtime 17 -> 18 through postgres.upgradeFrom (primary and replica replaced, pg_upgrade --link, ${ROWS} rows, ${await psql(primary, "SELECT pg_size_pretty(pg_database_size('app'))")}): ${(downtimeMs / 1000).toFixed(1)} s\n${upgradeLines.join("\n")}`,
+        );
+        expect(await psql(primary, "SELECT current_setting('server_version_num')::int / 10000")).toBe("18");
+        const after = await survivalList(primary);
+        expect(after).toEqual(before);
+        expect(after.settings).toContain("wal_level=logical");
+        expect(after.settings).toContain("shared_preload_libraries=pg_stat_statements,pg_cron");
+        expect(after.slots).toContain("app_cdc logical pgoutput");
+        // 18's pg_upgrade carried the optimizer statistics.
+        expect(await psql(primary, "SELECT count(*) > 0 FROM pg_stats WHERE tablename = 'items'")).toBe("t");
+        // The old cluster is kept beside the new one until it is deleted by hand.
+        expect((await docker(["exec", primary, "test", "-f", "/var/lib/postgresql/17/docker/global/pg_control.old"])).code).toBe(0);
+
+        // The replica cloned the upgraded primary and streams from it; its 17 standby is gone.
+        expect(await psql(replica, "SELECT current_setting('server_version_num')::int / 10000 || ' ' || pg_is_in_recovery()")).toBe("18 true");
+        expect(await psql(primary, "SELECT string_agg(application_name || ' ' || state, ',') FROM pg_stat_replication", "postgres")).toMatch(
+            /replica_1 streaming/,
+        );
+        expect((await docker(["exec", replica, "test", "-e", "/var/lib/postgresql/17/docker"])).code).not.toBe(0);
+
+        // The consumer, connected again, gets every change made after the upgrade and none twice.
+        consumer.start();
+        await psql(primary, "INSERT INTO events SELECT i, 'on 18' FROM generate_series(101, 200) AS i");
+        await eventually("the consumer has the changes made on 18", async () => (consumer.ids.length >= 200 ? true : undefined));
+        await eventually("the replica streams the changes made on 18", async () =>
+            (await psql(replica, "SELECT count(*) FROM events WHERE id > 100")) === "100" ? true : undefined,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        expect(consumer.ids).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    });
+});
+
+describe("a refused pg_upgrade --check", () => {
+    const network = `pgp-upg-fail-${RUN_ID}`;
+    const single = `${network}-single`;
+
+    it("stops the upgrade with its report, changes nothing, and 17 keeps serving while the container reports unhealthy", async () => {
+        const images = await localImages();
+        const config = await stackConfig(network, images, "single");
+        const run17 = await deployed("upgrade-fail", config);
+        await applyDockerResources(run17.resources);
+        // An extension whose library only 17 has (a copy of tablefunc under another name, in the
+        // 17 image of this container only): 18's pg_upgrade --check refuses its library.
+        await docker([
+            "exec",
+            "-u",
+            "root",
+            single,
+            "bash",
+            "-c",
+            [
+                "cp /usr/lib/postgresql/17/lib/tablefunc.so /usr/lib/postgresql/17/lib/only17.so",
+                "printf \"default_version = '1.0'\\nmodule_pathname = '\\$libdir/only17'\\nrelocatable = true\\n\" >/usr/share/postgresql/17/extension/only17.control",
+                "printf \"CREATE FUNCTION only17_normal_rand(int, float8, float8) RETURNS SETOF float8 AS 'MODULE_PATHNAME', 'normal_rand' LANGUAGE C STRICT;\\n\" >/usr/share/postgresql/17/extension/only17--1.0.sql",
+            ].join(" && "),
+        ]);
+        await psql(single, "CREATE EXTENSION only17; CREATE TABLE kept (id int); INSERT INTO kept VALUES (17);");
+        await removeColumnOptions(single);
+
+        const run18 = await deployed("upgrade-fail", raised(config, images));
+        await update(run17, run18, false);
+        const inputs = servers(run18.resources)[0][1];
+        const refused = await eventually("the entrypoint reports the refused upgrade", async () => {
+            const log = await docker(["logs", single]);
+            const text = `${log.stdout}${log.stderr}`;
+            return /keeps serving/.test(text) ? text : undefined;
+        });
+        expect(refused).toMatch(/loadable libraries/);
+        expect(refused).toMatch(/only17/);
+        expect(refused).toMatch(/pg_upgrade --check from 17 to 18 failed \(report above\); nothing was upgraded/);
+        // 17 serves the untouched cluster, and the container's healthcheck says why it is unhealthy.
+        const answer = await eventually("PostgreSQL 17 serves", async () =>
+            psql(single, "SELECT current_setting('server_version_num')::int / 10000 || ' ' || (SELECT id FROM kept)"),
+        );
+        expect(answer).toBe("17 17");
+        expect((await docker(["exec", single, "ls", "/var/lib/postgresql"])).stdout).not.toMatch(/^18$/m);
+        const health = await healthcheck(inputs);
+        expect(health.code).toBe(1);
+        expect(health.message).toMatch(/serving PostgreSQL 17, but this image is PostgreSQL 18: the major-version upgrade was refused/);
+    });
+});
