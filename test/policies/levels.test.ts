@@ -15,18 +15,21 @@ const committedStacks = fs
     .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
     .filter((stack): stack is string => stack !== undefined);
 
+/** The pack's own levels, which the dev stack keeps: auth, binding, pinning and the preview gate mandatory, the rest advisory, backups off. */
+const PACK_DEFAULT_LEVELS = {
+    "scram-only-auth": "mandatory",
+    "localhost-binding": "mandatory",
+    "pinned-images": "mandatory",
+    "tls-required": "advisory",
+    "encrypted-and-protected": "advisory",
+    "bounded-replication-slots": "advisory",
+    "known-at-preview": "mandatory",
+    "self-hosted-backups": "disabled",
+};
+
 describe("policy levels per environment", () => {
     it("dev: auth, binding, pinning and the preview gate mandatory; TLS, managed safeguards and slot bounds advisory", () => {
-        expect(levels("dev")).toEqual({
-            "scram-only-auth": "mandatory",
-            "localhost-binding": "mandatory",
-            "pinned-images": "mandatory",
-            "tls-required": "advisory",
-            "encrypted-and-protected": "advisory",
-            "bounded-replication-slots": "advisory",
-            "known-at-preview": "mandatory",
-            "self-hosted-backups": "disabled",
-        });
+        expect(levels("dev")).toEqual(PACK_DEFAULT_LEVELS);
     });
 
     it("prod: every rule mandatory", () => {
@@ -35,16 +38,7 @@ describe("policy levels per environment", () => {
 
     it("a stack without a policy file gets the pack's defaults: auth, binding, pinning and the preview gate mandatory, the rest advisory", () => {
         expect(loadPolicyConfig("no-such-stack")).toEqual({});
-        expect(levels("no-such-stack")).toEqual({
-            "scram-only-auth": "mandatory",
-            "localhost-binding": "mandatory",
-            "pinned-images": "mandatory",
-            "tls-required": "advisory",
-            "encrypted-and-protected": "advisory",
-            "bounded-replication-slots": "advisory",
-            "known-at-preview": "mandatory",
-            "self-hosted-backups": "disabled",
-        });
+        expect(levels("no-such-stack")).toEqual(PACK_DEFAULT_LEVELS);
     });
 
     it("every committed stack has a policy file that keeps the two guardrails mandatory and names only known rules", () => {

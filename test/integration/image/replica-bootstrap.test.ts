@@ -32,20 +32,24 @@ function snapshot(dir: string): string[] {
         });
 }
 
+/** The bootstrap's environment for this test's primary: PGDATA, where the primary is, as whom, which slot. */
+function bootstrapEnv(pgdata: string, slot: string): Record<string, string> {
+    return {
+        PATH,
+        PGDATA: pgdata,
+        [ENV.primaryHost]: "127.0.0.1",
+        [ENV.primaryPort]: String(primary.port),
+        [ENV.user]: PLATFORM_ROLES.replication,
+        [ENV.passwordFile]: passwordFile,
+        [ENV.slot]: slot,
+        [ENV.waitSeconds]: "10",
+    };
+}
+
 /** Runs the bootstrap as the image runs it: the postgres user, settings from the environment. */
 function bootstrap(pgdata: string, overrides: Record<string, string> = {}, command: string[] = []) {
     return run(BOOTSTRAP, command, {
-        env: {
-            PATH,
-            PGDATA: pgdata,
-            [ENV.primaryHost]: "127.0.0.1",
-            [ENV.primaryPort]: String(primary.port),
-            [ENV.user]: PLATFORM_ROLES.replication,
-            [ENV.passwordFile]: passwordFile,
-            [ENV.slot]: SLOT,
-            [ENV.waitSeconds]: "10",
-            ...overrides,
-        },
+        env: { ...bootstrapEnv(pgdata, SLOT), ...overrides },
         timeoutMs: 120_000,
     });
 }
@@ -156,14 +160,7 @@ describe("replica-bootstrap.sh on real PostgreSQL 15", () => {
             ],
             {
                 env: {
-                    PATH,
-                    PGDATA: pgdata,
-                    [ENV.primaryHost]: "127.0.0.1",
-                    [ENV.primaryPort]: String(primary.port),
-                    [ENV.user]: PLATFORM_ROLES.replication,
-                    [ENV.passwordFile]: passwordFile,
-                    [ENV.slot]: slot,
-                    [ENV.waitSeconds]: "10",
+                    ...bootstrapEnv(pgdata, slot),
                     [INIT_SQL_ENV.name]: initSql,
                     PG_MAJOR: "15",
                     POSTGRES_MEMORY: "1024",
