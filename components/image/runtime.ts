@@ -45,8 +45,8 @@ export const UPGRADE_CLUSTER_PATH = `${SCRIPT_DIR}/upgrade-cluster.sh`;
 export const UPGRADE_FROM_ENV = "PG_UPGRADE_FROM";
 
 /**
- * The runtime scripts' shared functions (die, say, wants_no_server), sourced (not run) from beside them: a container that
- * carries one of the scripts needs this file in the same directory.
+ * The runtime scripts' shared functions (die, say, wants_no_server), sourced (not run) from
+ * beside them: a container that carries one of the scripts needs this file in the same directory.
  */
 export const SCRIPT_LIB_PATH = `${SCRIPT_DIR}/lib.sh`;
 
