@@ -3,11 +3,7 @@
 // stack's cluster. Pure: no Pulumi import. Credentials never appear here: an S3 repository's
 // keys and the cipher pass are in a separate secret file (renderPgbackrestSecrets) that
 // pgBackRest reads from its config-path's conf.d, delivered like the other secret files.
-import {
-  repositoryEncrypted,
-  retentionFullDays,
-  type BackupSpec,
-} from "../config/backup";
+import { repositoryEncrypted, retentionFullDays, type BackupSpec } from "../config/backup";
 import type { PlatformSpec } from "../config";
 import { PROJECT } from "../platform/constants";
 import { SUPERUSER } from "../platform/identifiers";
@@ -37,7 +33,7 @@ export const STANZA_MARKER = "pg-platform-stanza-created";
 
 /** Where pgbackrest.conf lives in a layout: beside postgresql.conf. */
 export function pgbackrestConfPath(layout: RuntimeLayout): string {
-  return `${layout.postgresConfigDir}/pgbackrest.conf`;
+    return `${layout.postgresConfigDir}/pgbackrest.conf`;
 }
 
 /**
@@ -45,27 +41,25 @@ export function pgbackrestConfPath(layout: RuntimeLayout): string {
  * from 18, `/var/lib/postgresql/data` before.
  */
 export function containerPgdata(version: number): string {
-  return version >= 18
-    ? `/var/lib/postgresql/${version}/docker`
-    : "/var/lib/postgresql/data";
+    return version >= 18 ? `/var/lib/postgresql/${version}/docker` : "/var/lib/postgresql/data";
 }
 
 /** Whether a pgBackRest version has zstd compression (2.27 added it). */
 export function supportsZstd(version: string): boolean {
-  const [major, minor] = version.split(".").map(Number);
-  return major > 2 || (major === 2 && minor >= 27);
+    const [major, minor] = version.split(".").map(Number);
+    return major > 2 || (major === 2 && minor >= 27);
 }
 
 /** Where things are for {@link renderPgbackrestConf}: PGDATA and the repository volume's mount. */
 export interface PgbackrestPaths {
-  /** The cluster's data directory. Default: the official image's for the spec's version. */
-  readonly pgdata?: string;
-  /** Where a `volume` repository is mounted. Default: the image's WAL archive folder. */
-  readonly repositoryPath?: string;
-  /** pgBackRest's version, for options only some versions know. Default: {@link PGBACKREST_VERSION}. */
-  readonly pgbackrestVersion?: string;
-  /** Folder of pgBackRest's lock files. Default: `/tmp/pgbackrest`. */
-  readonly lockPath?: string;
+    /** The cluster's data directory. Default: the official image's for the spec's version. */
+    readonly pgdata?: string;
+    /** Where a `volume` repository is mounted. Default: the image's WAL archive folder. */
+    readonly repositoryPath?: string;
+    /** pgBackRest's version, for options only some versions know. Default: {@link PGBACKREST_VERSION}. */
+    readonly pgbackrestVersion?: string;
+    /** Folder of pgBackRest's lock files. Default: `/tmp/pgbackrest`. */
+    readonly lockPath?: string;
 }
 
 /**
@@ -75,8 +69,7 @@ export interface PgbackrestPaths {
  */
 export const PGBACKREST_SECRETS_CONFIG_PATH = "/run/pg-platform/pgbackrest";
 /** The same for the repository a stack restores from (`backup.restore.from` another stack's). */
-export const PGBACKREST_RESTORE_SECRETS_CONFIG_PATH =
-  "/run/pg-platform/pgbackrest-restore";
+export const PGBACKREST_RESTORE_SECRETS_CONFIG_PATH = "/run/pg-platform/pgbackrest-restore";
 
 /**
  * The secret pgBackRest file under a config path: S3 keys and the cipher pass. Named after the
@@ -84,12 +77,12 @@ export const PGBACKREST_RESTORE_SECRETS_CONFIG_PATH =
  * files by basename).
  */
 export function pgbackrestSecretsFile(configPath: string): string {
-  return `${configPath}/conf.d/${configPath.split("/").pop()}-secrets.conf`;
+    return `${configPath}/conf.d/${configPath.split("/").pop()}-secrets.conf`;
 }
 
 /** The `pgbackrest` command for a stanza, with the rendered configuration and its secret file. */
 export function pgbackrestCommand(layout: RuntimeLayout): string {
-  return `pgbackrest --config=${pgbackrestConfPath(layout)} --config-path=${PGBACKREST_SECRETS_CONFIG_PATH} --stanza=${BACKUP_STANZA}`;
+    return `pgbackrest --config=${pgbackrestConfPath(layout)} --config-path=${PGBACKREST_SECRETS_CONFIG_PATH} --stanza=${BACKUP_STANZA}`;
 }
 
 /**
@@ -97,23 +90,13 @@ export function pgbackrestCommand(layout: RuntimeLayout): string {
  * stanza-create needs, and the repository may be a fresh volume), then push the segment.
  */
 export function pgbackrestArchiveCommand(layout: RuntimeLayout): string {
-  const command = pgbackrestCommand(layout);
-  return `{ test -f ${STANZA_MARKER} || { ${command} stanza-create && touch ${STANZA_MARKER}; }; } && ${command} archive-push %p`;
+    const command = pgbackrestCommand(layout);
+    return `{ test -f ${STANZA_MARKER} || { ${command} stanza-create && touch ${STANZA_MARKER}; }; } && ${command} archive-push %p`;
 }
 
 /** pgbackrest.conf for the stack's writer: its own `backup.repository`. */
-export function renderPgbackrestConf(
-  spec: PlatformSpec,
-  layout: RuntimeLayout,
-  paths: PgbackrestPaths = {},
-): string {
-  return renderConf(
-    spec,
-    layout,
-    paths,
-    spec.backup.repository,
-    repositoryEncrypted(spec),
-  );
+export function renderPgbackrestConf(spec: PlatformSpec, layout: RuntimeLayout, paths: PgbackrestPaths = {}): string {
+    return renderConf(spec, layout, paths, spec.backup.repository, repositoryEncrypted(spec));
 }
 
 /**
@@ -121,28 +104,24 @@ export function renderPgbackrestConf(
  * read only by the restore (so the writer never archives into the other stack's repository).
  */
 export function pgbackrestRestoreConfPath(layout: RuntimeLayout): string {
-  return `${layout.postgresConfigDir}/pgbackrest-restore.conf`;
+    return `${layout.postgresConfigDir}/pgbackrest-restore.conf`;
 }
 
 /** The restore's pgbackrest.conf, when `backup.restore.from` is another stack's repository; else none. */
-export function renderPgbackrestRestoreConf(
-  spec: PlatformSpec,
-  layout: RuntimeLayout,
-  paths: PgbackrestPaths = {},
-): string | undefined {
-  const restore = spec.backup.restore;
-  if (restore === undefined || restore.from === "self") return undefined;
-  return renderConf(spec, layout, paths, restore.from, restore.fromEncrypted);
+export function renderPgbackrestRestoreConf(spec: PlatformSpec, layout: RuntimeLayout, paths: PgbackrestPaths = {}): string | undefined {
+    const restore = spec.backup.restore;
+    if (restore === undefined || restore.from === "self") return undefined;
+    return renderConf(spec, layout, paths, restore.from, restore.fromEncrypted);
 }
 
 /** The secret values of {@link renderPgbackrestSecrets}: each set only when the repository needs it. */
 export interface PgbackrestSecrets {
-  /** S3 access key id (`repo1-s3-key`). */
-  readonly s3Key?: string;
-  /** S3 secret access key (`repo1-s3-key-secret`). */
-  readonly s3KeySecret?: string;
-  /** Repository cipher pass (`repo1-cipher-pass`). */
-  readonly cipherPass?: string;
+    /** S3 access key id (`repo1-s3-key`). */
+    readonly s3Key?: string;
+    /** S3 secret access key (`repo1-s3-key-secret`). */
+    readonly s3KeySecret?: string;
+    /** Repository cipher pass (`repo1-cipher-pass`). */
+    readonly cipherPass?: string;
 }
 
 /**
@@ -150,85 +129,72 @@ export interface PgbackrestSecrets {
  * output). A value holding a line break could add options of its own, so it is refused.
  */
 export function renderPgbackrestSecrets(secrets: PgbackrestSecrets): string {
-  const options: [string, string | undefined][] = [
-    ["repo1-s3-key", secrets.s3Key],
-    ["repo1-s3-key-secret", secrets.s3KeySecret],
-    ["repo1-cipher-pass", secrets.cipherPass],
-  ];
-  const lines = options.flatMap(([key, value]) => {
-    if (value === undefined) return [];
-    if (value === "" || /[\r\n]/.test(value) || value.trim() !== value)
-      throw new Error(
-        `${key}: the value must be one line without surrounding blanks`,
-      );
-    return [`${key}=${value}`];
-  });
-  return `# Secret: written by ${PROJECT}, mode 0600.\n[global]\n${lines.join("\n")}\n`;
+    const options: [string, string | undefined][] = [
+        ["repo1-s3-key", secrets.s3Key],
+        ["repo1-s3-key-secret", secrets.s3KeySecret],
+        ["repo1-cipher-pass", secrets.cipherPass],
+    ];
+    const lines = options.flatMap(([key, value]) => {
+        if (value === undefined) return [];
+        if (value === "" || /[\r\n]/.test(value) || value.trim() !== value) throw new Error(`${key}: the value must be one line without surrounding blanks`);
+        return [`${key}=${value}`];
+    });
+    return `# Secret: written by ${PROJECT}, mode 0600.\n[global]\n${lines.join("\n")}\n`;
 }
 
 /**
  * The `pgbackrest restore` options for `backup.restore.target`: recovery to the time or restore
  * point then promotion, or to the end of the archive (`latest`, pgBackRest's default type).
  */
-export function restoreTypeAndTarget(
-  target: NonNullable<BackupSpec["restore"]>["target"],
-): { type: "time" | "name" | "default"; target?: string } {
-  // pgBackRest reads "YYYY-MM-DD HH:MM:SS[.mmm][+HH[:MM]]" only (no "T", no "Z"), seen refusing ISO 8601's.
-  if ("time" in target)
-    return {
-      type: "time",
-      target: target.time.replace("T", " ").replace(/Z$/, "+00"),
-    };
-  if ("restorePoint" in target)
-    return { type: "name", target: target.restorePoint };
-  return { type: "default" };
+export function restoreTypeAndTarget(target: NonNullable<BackupSpec["restore"]>["target"]): { type: "time" | "name" | "default"; target?: string } {
+    // pgBackRest reads "YYYY-MM-DD HH:MM:SS[.mmm][+HH[:MM]]" only (no "T", no "Z"), seen refusing ISO 8601's.
+    if ("time" in target)
+        return {
+            type: "time",
+            target: target.time.replace("T", " ").replace(/Z$/, "+00"),
+        };
+    if ("restorePoint" in target) return { type: "name", target: target.restorePoint };
+    return { type: "default" };
 }
 
-function renderConf(
-  spec: PlatformSpec,
-  layout: RuntimeLayout,
-  paths: PgbackrestPaths,
-  repository: BackupSpec["repository"],
-  encrypted: boolean,
-): string {
-  const version = paths.pgbackrestVersion ?? PGBACKREST_VERSION;
-  const global: [string, string | number][] = [];
-  if (repository.type === "s3") {
+function renderConf(spec: PlatformSpec, layout: RuntimeLayout, paths: PgbackrestPaths, repository: BackupSpec["repository"], encrypted: boolean): string {
+    const version = paths.pgbackrestVersion ?? PGBACKREST_VERSION;
+    const global: [string, string | number][] = [];
+    if (repository.type === "s3") {
+        global.push(
+            ["repo1-type", "s3"],
+            ["repo1-path", repository.path],
+            ["repo1-s3-bucket", repository.bucket],
+            ["repo1-s3-endpoint", repository.endpoint],
+            ["repo1-s3-region", repository.region],
+            ["repo1-s3-uri-style", repository.pathStyle ? "path" : "host"],
+            ["repo1-storage-verify-tls", repository.verifyTls ? "y" : "n"],
+        );
+    } else {
+        global.push(["repo1-path", paths.repositoryPath ?? REPOSITORY_MOUNT]);
+    }
+    // The pass is in the secret file; without it pgBackRest refuses to touch the repository.
+    if (encrypted) global.push(["repo1-cipher-type", "aes-256-cbc"]);
     global.push(
-      ["repo1-type", "s3"],
-      ["repo1-path", repository.path],
-      ["repo1-s3-bucket", repository.bucket],
-      ["repo1-s3-endpoint", repository.endpoint],
-      ["repo1-s3-region", repository.region],
-      ["repo1-s3-uri-style", repository.pathStyle ? "path" : "host"],
-      ["repo1-storage-verify-tls", repository.verifyTls ? "y" : "n"],
+        // Full backups (and every differential and WAL segment they need) kept this many days.
+        ["repo1-retention-full-type", "time"],
+        ["repo1-retention-full", retentionFullDays(spec)],
+        ["compress-type", supportsZstd(version) ? "zst" : "gz"],
+        // A backup starts with an immediate checkpoint instead of waiting for the next one.
+        ["start-fast", "y"],
+        ["archive-async", "n"],
+        ["lock-path", paths.lockPath ?? "/tmp/pgbackrest"],
+        // Logs go to the server's stderr (archive_command) or the job's output, not a file.
+        ["log-level-console", "info"],
+        ["log-level-stderr", "warn"],
+        ["log-level-file", "off"],
     );
-  } else {
-    global.push(["repo1-path", paths.repositoryPath ?? REPOSITORY_MOUNT]);
-  }
-  // The pass is in the secret file; without it pgBackRest refuses to touch the repository.
-  if (encrypted) global.push(["repo1-cipher-type", "aes-256-cbc"]);
-  global.push(
-    // Full backups (and every differential and WAL segment they need) kept this many days.
-    ["repo1-retention-full-type", "time"],
-    ["repo1-retention-full", retentionFullDays(spec)],
-    ["compress-type", supportsZstd(version) ? "zst" : "gz"],
-    // A backup starts with an immediate checkpoint instead of waiting for the next one.
-    ["start-fast", "y"],
-    ["archive-async", "n"],
-    ["lock-path", paths.lockPath ?? "/tmp/pgbackrest"],
-    // Logs go to the server's stderr (archive_command) or the job's output, not a file.
-    ["log-level-console", "info"],
-    ["log-level-stderr", "warn"],
-    ["log-level-file", "off"],
-  );
-  const stanza: [string, string | number][] = [
-    ["pg1-path", paths.pgdata ?? containerPgdata(spec.postgres.version)],
-    ["pg1-port", layout.postgresPort],
-    ["pg1-socket-path", SOCKET_DIR],
-    ["pg1-user", SUPERUSER],
-  ];
-  const section = (name: string, options: [string, string | number][]) =>
-    [`[${name}]`, ...options.map(([k, v]) => `${k}=${v}`)].join("\n");
-  return `# Rendered by ${PROJECT}: do not edit.\n${section("global", global)}\n\n${section(BACKUP_STANZA, stanza)}\n`;
+    const stanza: [string, string | number][] = [
+        ["pg1-path", paths.pgdata ?? containerPgdata(spec.postgres.version)],
+        ["pg1-port", layout.postgresPort],
+        ["pg1-socket-path", SOCKET_DIR],
+        ["pg1-user", SUPERUSER],
+    ];
+    const section = (name: string, options: [string, string | number][]) => [`[${name}]`, ...options.map(([k, v]) => `${k}=${v}`)].join("\n");
+    return `# Rendered by ${PROJECT}: do not edit.\n${section("global", global)}\n\n${section(BACKUP_STANZA, stanza)}\n`;
 }
