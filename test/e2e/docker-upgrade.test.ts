@@ -15,7 +15,7 @@ import { runUnderMocks, type MockedResource, type ProgramRun } from "../../cli/o
 import { runProgram } from "../../components/program";
 import { PROJECT } from "../../components/platform/constants";
 import type { PlatformOutputs } from "../../components/targets/outputs";
-import { RUN_ID, docker, localImages, removeAll, type LocalImages } from "../helpers/containers";
+import { RUN_ID, docker, labelArgs, localImages, removeAll, type LocalImages } from "../helpers/containers";
 import { applyContainer, applyDockerResources, containersOf, removeContainer, type ContainerInputs } from "../helpers/docker-apply";
 import { realTlsState } from "../helpers/real-tls";
 import { COLUMN_OPTIONS_SQL } from "../helpers/upgrade";
@@ -354,5 +354,61 @@ describe("a refused pg_upgrade --check", () => {
         const health = await healthcheck(inputs);
         expect(health.code).toBe(1);
         expect(health.message).toMatch(/serving PostgreSQL 17, but this image is PostgreSQL 18: the major-version upgrade was refused/);
+    });
+});
+
+describe("a server that finds another major's cluster on its volume", () => {
+    /** The entrypoint's one-line refusal when the image `image` starts on a volume holding a `major` cluster's PG_VERSION. */
+    async function refusal(image: string, major: number, env: string[] = []): Promise<string> {
+        const volume = `pgp-upg-major-${RUN_ID}-${major}`;
+        await docker(["volume", "create", ...labelArgs, volume]);
+        const seed = `mkdir -p /var/lib/postgresql/${major}/docker && echo ${major} >/var/lib/postgresql/${major}/docker/PG_VERSION && chown -R postgres:postgres /var/lib/postgresql/${major}`;
+        await docker([
+            "run",
+            "--rm",
+            ...labelArgs,
+            "--network",
+            "none",
+            "--user",
+            "root",
+            "-v",
+            `${volume}:/var/lib/postgresql`,
+            "--entrypoint",
+            "bash",
+            image,
+            "-c",
+            seed,
+        ]);
+        const started = await docker([
+            "run",
+            "--rm",
+            ...labelArgs,
+            "--network",
+            "none",
+            "-v",
+            `${volume}:/var/lib/postgresql`,
+            ...env.flatMap((e) => ["-e", e]),
+            image,
+            "postgres",
+        ]);
+        await docker(["volume", "rm", volume]);
+        expect(started.code).toBe(1);
+        return started.stderr.trim().split("\n").at(-1) ?? "";
+    }
+
+    it("refuses an older major's cluster without postgres.upgradeFrom, naming the setting, and a newer one as a downgrade", async () => {
+        const images = await localImages();
+        expect(await refusal(images.postgres, 17)).toMatch(
+            /^docker-auto-config-entrypoint: \/var\/lib\/postgresql\/17\/docker holds a PostgreSQL 17 cluster and this server is PostgreSQL 18: set postgres\.upgradeFrom: 17/,
+        );
+        expect(await refusal(images.postgres17, 18)).toMatch(
+            /^docker-auto-config-entrypoint: \/var\/lib\/postgresql\/18\/docker holds a PostgreSQL 18 cluster and this server is PostgreSQL 17: a downgrade is refused/,
+        );
+        expect(await refusal(images.postgres, 17, ["PG_UPGRADE_FROM=16"])).toMatch(
+            /PG_UPGRADE_FROM \(postgres\.upgradeFrom\) is 16, but .* holds a PostgreSQL 17 cluster: set postgres\.upgradeFrom: 17/,
+        );
+        expect(await refusal(images.postgres, 17, ["PG_UPGRADE_FROM=17"])).toMatch(
+            /this image has no PostgreSQL 17 server .* an image\.prebuilt must carry both majors/,
+        );
     });
 });

@@ -399,7 +399,8 @@ clear_stale_lock() {
 # An older major's cluster on the same volume, as "<major> <directory>": PGDATA is
 # <volume>/<major>/docker (the official layout from 18), so an older one sits at
 # <volume>/<old>/docker, or at <volume>/data (the official image's PGDATA before 18). Nothing
-# when PGDATA has another shape or no older cluster is there; refused when there are several.
+# when PGDATA has another shape or no older cluster is there; refused when there are several,
+# and when a newer major's cluster is there (a downgrade).
 older_cluster() {
     local root candidate version found=()
     [[ $PGDATA == */$MAJOR/docker ]] || return 0
@@ -408,7 +409,10 @@ older_cluster() {
         # The official image's /var/lib/postgresql/data link to the volume itself is no cluster.
         [[ ! -L $candidate && -f $candidate/PG_VERSION ]] || continue
         version=$(first_line "$candidate/PG_VERSION") || continue
-        if [[ $version =~ ^[0-9]+$ ]] && ((version < MAJOR)); then found+=("$version $candidate"); fi
+        [[ $version =~ ^[0-9]+$ ]] || continue
+        # A newer major's cluster: this server would initdb an empty cluster beside it.
+        ((version <= MAJOR)) || die "$candidate holds a PostgreSQL $version cluster and this server is PostgreSQL $MAJOR: a downgrade is refused (pg_upgrade only goes forward); set postgres.version back to $version, or restore a backup taken on $MAJOR into an empty volume"
+        if ((version < MAJOR)); then found+=("$version $candidate"); fi
     done
     ((${#found[@]} <= 1)) || die "the volume holds several older clusters (${found[*]}); keep the one to upgrade and move the others away"
     if ((${#found[@]} == 1)); then printf '%s\n' "${found[0]}"; fi
