@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLATFORM_ROLES } from "../../../components/platform/constants";
 import { POOL_MODES, filePaths, pooledRoles, renderServices, type RenderSecrets, type RuntimeLayout } from "../../../components/render";
 import { giveToServiceUser, stopAll, waitFor, writeServiceFile, type ManagedProcess } from "../../../cli/local/processes";
+import { userlistEntries } from "../../helpers/userlist";
 import { bootPrimary, psqlFile, queryAs, service, startPgbouncer, testSpec, type BootedPrimary } from "../../../cli/local/stack";
 
 afterAll(stopAll);
@@ -71,15 +72,7 @@ describe.each([18, 15] as const)("pool authentication on PgBouncer 1.18 and Post
         );
         for (const mode of POOL_MODES) {
             const text = fs.readFileSync(filePaths(pools[mode].layout).pgbouncerUserlist, "utf8");
-            const entries = new Map(
-                text
-                    .trim()
-                    .split("\n")
-                    .map((line) => {
-                        const [, user, secret] = /^"([^"]+)" "(.*)"$/.exec(line) ?? [];
-                        return [user, secret] as const;
-                    }),
-            );
+            const entries = userlistEntries(text);
             expect([...entries.keys()]).toEqual([PLATFORM_ROLES.poolerAuth, ...roles]);
             for (const role of roles) expect(entries.get(role), `${mode}: ${role}`).toBe(stored.get(role));
             expect(entries.get(PLATFORM_ROLES.poolerAuth)).toBe(secrets.passwords[PLATFORM_ROLES.poolerAuth]);

@@ -20,6 +20,7 @@ import {
     secretPlaceholder,
 } from "../../../components/render";
 import { parseSpec } from "../../../components/config";
+import { userlistEntries } from "../../helpers/userlist";
 
 const spec = parseSpec({
     topology: "primary",
@@ -29,16 +30,7 @@ const spec = parseSpec({
 const passwords = Object.fromEntries(loginRoles(spec).map((role) => [role, `pw-${role}-Z9`]));
 
 /** userlist.txt as role → secret. */
-const entries = (text: string) =>
-    new Map(
-        text
-            .trim()
-            .split("\n")
-            .map((line) => {
-                const [, user, secret] = /^"([^"]+)" "(.*)"$/.exec(line) ?? [];
-                return [user, secret] as const;
-            }),
-    );
+const entries = userlistEntries;
 
 describe("the pools' userlist: platform roles by verifier, the auth role in clear for the auth_query fallback", () => {
     it("lists the auth role, then every per-database and postgres.roles role; never replication or exporter roles", () => {
