@@ -23,6 +23,8 @@
 # PGDATA already a standby (standby.signal present): a restart; nothing is cloned, unless the
 # primary answers with another system identifier (a new cluster: pg_upgrade to a new major, or
 # a restore, made it): that standby can never follow it, so it is emptied and cloned again.
+# So is a standby that went past the point where the primary's current timeline forked off its
+# own (the primary was restored to an earlier time: same system identifier, new timeline).
 # After a clone, standbys of other majors left on the volume (<volume>/<major>/docker, from
 # before the primary's major-version upgrade) are deleted: nothing stale stays.
 # PGDATA holding anything else (a primary's cluster, stray files): refused with exit 1 and left
@@ -118,6 +120,51 @@ foreign_standby() {
     [[ -n $ours && $ours != "$theirs" ]]
 }
 
+# An LSN (X/Y, hexadecimal) as one number, for comparisons.
+lsn_number() {
+    local high=${1%/*} low=${1#*/}
+    printf '%d' $(((16#$high << 32) | 16#$low))
+}
+
+# The primary's timeline history file for a timeline (TIMELINE_HISTORY answers its content as
+# bytea, \x and hexadecimal digits, on current servers), as text.
+primary_timeline_history() {
+    local answer hex text='' i
+    answer=$(PGCONNECT_TIMEOUT=5 psql -X -A -t -q -d "$(conninfo) replication=true" -c "TIMELINE_HISTORY $1" 2>/dev/null) || return 1
+    hex=${answer#*|}
+    # Older servers answer the content as text.
+    if [[ $hex != \\x* ]]; then
+        printf '%s\n' "$hex"
+        return 0
+    fi
+    hex=${hex#\\x}
+    [[ $hex =~ ^[0-9a-f]*$ ]] || return 1
+    for ((i = 0; i < ${#hex}; i += 2)); do text+="\x${hex:i:2}"; done
+    printf '%b' "$text"
+}
+
+# Whether the standby in PGDATA went past the point where the primary's timeline forked off its
+# own: the primary was restored to an earlier time (backup.restore, or by hand), so it keeps
+# the system identifier but starts a new timeline, and PostgreSQL would refuse to follow it
+# ("requested timeline is not a child of this server's history") for ever.
+diverged_standby() {
+    local control ours checkpoint minimum answer theirs switchpoint furthest
+    control=$(pg_controldata "$PGDATA" 2>/dev/null) || return 1
+    ours=$(sed -n "s/^Latest checkpoint's TimeLineID: *//p" <<<"$control")
+    checkpoint=$(sed -n 's/^Latest checkpoint location: *//p' <<<"$control")
+    minimum=$(sed -n 's/^Minimum recovery ending location: *//p' <<<"$control")
+    answer=$(PGCONNECT_TIMEOUT=5 psql -X -A -t -q -d "$(conninfo) replication=true" -c IDENTIFY_SYSTEM 2>/dev/null) || return 1
+    IFS='|' read -r _ theirs _ <<<"$answer"
+    [[ $ours =~ ^[0-9]+$ && $theirs =~ ^[0-9]+$ && $checkpoint == */* ]] || return 1
+    ((theirs > ours)) || return 1
+    # One "parent timeline <tab> switch point <tab> reason" line per fork; ours ends at its switch point.
+    switchpoint=$(primary_timeline_history "$theirs" | awk -v tli="$ours" '$1 == tli { print $2; exit }') || return 1
+    [[ -n $switchpoint ]] || return 0
+    furthest=$checkpoint
+    if [[ $minimum == */* ]] && (($(lsn_number "$minimum") > $(lsn_number "$furthest"))); then furthest=$minimum; fi
+    (($(lsn_number "$furthest") > $(lsn_number "$switchpoint")))
+}
+
 # Standbys of other majors on the volume (PGDATA is <volume>/<major>/docker): left by the
 # replica's previous image before the primary's major-version upgrade.
 remove_stale_standbys() {
@@ -140,6 +187,10 @@ clone() {
     pg_basebackup --pgdata="$PGDATA" --dbname="$(conninfo)" --slot="$REPLICATION_SLOT" \
         --write-recovery-conf --wal-method=stream --checkpoint=fast --no-password ||
         die "pg_basebackup from $PRIMARY_HOST:$port failed"
+    # A primary restored from a backup keeps the restore's settings in postgresql.auto.conf
+    # (pgBackRest writes restore_command and recovery_target_*): copied into a standby they would
+    # make it stop and promote itself at that target instead of following the primary.
+    sed -i -E '/^[[:space:]]*(restore_command|recovery_target[a-z_]*)[[:space:]]*=/d' "$PGDATA/postgresql.auto.conf"
     remove_stale_standbys
 }
 
@@ -165,6 +216,10 @@ main() {
             write_passfile
             if foreign_standby; then
                 say "$PGDATA is a standby of another cluster than the primary's (system identifiers differ: the primary was upgraded or restored); cloning it again"
+                find "$PGDATA" -mindepth 1 -delete
+                clone
+            elif diverged_standby; then
+                say "$PGDATA is a standby that went past the point where the primary's timeline began (the primary was restored to an earlier time); cloning it again"
                 find "$PGDATA" -mindepth 1 -delete
                 clone
             else
