@@ -18,11 +18,15 @@ import type { PlatformOutputs } from "../../components/targets/outputs";
 import { RUN_ID, docker, labelArgs, localImages, removeAll, type LocalImages } from "../helpers/containers";
 import { applyContainer, applyDockerResources, containersOf, removeContainer, type ContainerInputs } from "../helpers/docker-apply";
 import { realTlsState } from "../helpers/real-tls";
-import { COLUMN_OPTIONS_SQL } from "../helpers/upgrade";
+import { eventually as poll } from "../helpers/eventually";
+import { COLUMN_OPTIONS_SQL, ONLY_17_EXTENSION_SCRIPT } from "../helpers/upgrade";
 
 type Run = ProgramRun<pulumi.Unwrap<PlatformOutputs>>;
 
 const ROWS = 500_000;
+
+/** An upgrade restarts servers on a loaded machine: wait up to 2 min, polling every 500 ms. */
+const eventually = <T>(what: string, check: () => Promise<T | undefined>) => poll(what, check, 120_000, 500);
 
 /** The stack: primary + replica with CDC on `app.public.events`, or a single node; no pools, exporter or backups (not what is upgraded here). */
 async function stackConfig(network: string, images: LocalImages, topology: "primary" | "single"): Promise<Record<string, unknown>> {
@@ -147,21 +151,6 @@ class Consumer {
                 : undefined,
         );
         await this.stop();
-    }
-}
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
-        try {
-            const value = await check();
-            if (value !== undefined) return value;
-        } catch (error) {
-            last = error;
-        }
-        if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ""}`);
-        await new Promise((resolve) => setTimeout(resolve, 500));
     }
 }
 
@@ -318,19 +307,7 @@ describe("a refused pg_upgrade --check", () => {
         await applyDockerResources(run17.resources);
         // An extension whose library only 17 has (a copy of tablefunc under another name, in the
         // 17 image of this container only): 18's pg_upgrade --check refuses its library.
-        await docker([
-            "exec",
-            "-u",
-            "root",
-            single,
-            "bash",
-            "-c",
-            [
-                "cp /usr/lib/postgresql/17/lib/tablefunc.so /usr/lib/postgresql/17/lib/only17.so",
-                "printf \"default_version = '1.0'\\nmodule_pathname = '\\$libdir/only17'\\nrelocatable = true\\n\" >/usr/share/postgresql/17/extension/only17.control",
-                "printf \"CREATE FUNCTION only17_normal_rand(int, float8, float8) RETURNS SETOF float8 AS 'MODULE_PATHNAME', 'normal_rand' LANGUAGE C STRICT;\\n\" >/usr/share/postgresql/17/extension/only17--1.0.sql",
-            ].join(" && "),
-        ]);
+        await docker(["exec", "-u", "root", single, "bash", "-c", ONLY_17_EXTENSION_SCRIPT]);
         await psql(single, "CREATE EXTENSION only17; CREATE TABLE kept (id int); INSERT INTO kept VALUES (17);");
         await removeColumnOptions(single);
 

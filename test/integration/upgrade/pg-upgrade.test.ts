@@ -5,7 +5,7 @@ import { SCRIPT_LIB_PATH, UPGRADE_CLUSTER_PATH } from "../../../components/image
 import { POSTGRES_OWNER } from "../../../components/self-hosted/files";
 import { DATA_MOUNT, SECRET_FILES } from "../../../components/self-hosted/server";
 import { createVolume, localImages, removeAll, runContainer, type TestContainer } from "../../helpers/containers";
-import { COLUMN_OPTIONS_SQL } from "../../helpers/upgrade";
+import { COLUMN_OPTIONS_SQL, ONLY_17_EXTENSION_SCRIPT } from "../../helpers/upgrade";
 
 // Issue 14, the slice proven here: the image's upgrade-cluster.sh takes a PostgreSQL 17 cluster
 // (Debian trixie's 17.12) to 18 (sid's 18.6) with pg_upgrade --link on the same volume, in the
@@ -152,19 +152,7 @@ describe("upgrade-cluster.sh, PostgreSQL 17 -> 18 on one volume", () => {
     });
 
     it("a failing pg_upgrade --check (a library only 17 has) prints the report, upgrades nothing, and 17 serves again", async () => {
-        // A tiny extension whose library exists for 17 only (a copy of tablefunc under another name).
-        await box.exec(
-            [
-                "bash",
-                "-c",
-                [
-                    "cp /usr/lib/postgresql/17/lib/tablefunc.so /usr/lib/postgresql/17/lib/only17.so",
-                    "printf \"default_version = '1.0'\\nmodule_pathname = '\\$libdir/only17'\\nrelocatable = true\\n\" >/usr/share/postgresql/17/extension/only17.control",
-                    "printf \"CREATE FUNCTION only17_normal_rand(int, float8, float8) RETURNS SETOF float8 AS 'MODULE_PATHNAME', 'normal_rand' LANGUAGE C STRICT;\\n\" >/usr/share/postgresql/17/extension/only17--1.0.sql",
-                ].join(" && "),
-            ],
-            { user: "root" },
-        );
+        await box.exec(["bash", "-c", ONLY_17_EXTENSION_SCRIPT], { user: "root" });
         await psql("CREATE DATABASE scratch", "postgres");
         await psql("CREATE EXTENSION only17", "scratch");
         await stop(17);
