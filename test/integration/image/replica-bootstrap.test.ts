@@ -6,6 +6,7 @@ import { IMAGE_CONTEXT_DIR } from "../../../components/image";
 import { INIT_SQL_ENV, REPLICA_BOOTSTRAP_ENV as ENV } from "../../../components/image/runtime";
 import { PLATFORM_ROLES } from "../../../components/platform/constants";
 import { initCluster, startPostgres, type PgServer } from "../../../cli/local/postgres";
+import { replicaBootstrapEnv } from "../../helpers/replica-bootstrap";
 import { PG_BIN, freePort, giveToServiceUser, run, scratchDir, startProcess, stopAll, waitFor, writeServiceFile } from "../../../cli/local/processes";
 
 const BOOTSTRAP = path.join(IMAGE_CONTEXT_DIR, "replica-bootstrap.sh");
@@ -34,16 +35,7 @@ function snapshot(dir: string): string[] {
 
 /** The bootstrap's environment for this test's primary: PGDATA, where the primary is, as whom, which slot. */
 function bootstrapEnv(pgdata: string, slot: string): Record<string, string> {
-    return {
-        PATH,
-        PGDATA: pgdata,
-        [ENV.primaryHost]: "127.0.0.1",
-        [ENV.primaryPort]: String(primary.port),
-        [ENV.user]: PLATFORM_ROLES.replication,
-        [ENV.passwordFile]: passwordFile,
-        [ENV.slot]: slot,
-        [ENV.waitSeconds]: "10",
-    };
+    return replicaBootstrapEnv({ pgdata, primaryPort: primary.port, passwordFile, slot }, PG_BIN[15]);
 }
 
 /** Runs the bootstrap as the image runs it: the postgres user, settings from the environment. */

@@ -2,9 +2,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { IMAGE_CONTEXT_DIR } from "../../../components/image";
-import { REPLICA_BOOTSTRAP_ENV as ENV } from "../../../components/image/runtime";
 import { PLATFORM_ROLES } from "../../../components/platform/constants";
 import { initCluster, startPostgres, type PgServer } from "../../../cli/local/postgres";
+import { replicaBootstrapEnv } from "../../helpers/replica-bootstrap";
 import { PG_BIN, giveToServiceUser, run, scratchDir, stopAll, waitFor, writeServiceFile } from "../../../cli/local/processes";
 
 // Issue 13, replicas after a restore: the primary restored to an earlier point keeps its system
@@ -16,22 +16,12 @@ import { PG_BIN, giveToServiceUser, run, scratchDir, stopAll, waitFor, writeServ
 const BOOTSTRAP = path.join(IMAGE_CONTEXT_DIR, "replica-bootstrap.sh");
 const SLOT = "replica_1";
 const PASSWORD = "rejoin-password-42";
-const PATH = `${PG_BIN[15]}:${process.env.PATH}`;
 
 afterAll(stopAll);
 
 function bootstrap(pgdata: string, primary: PgServer, passwordFile: string) {
     return run(BOOTSTRAP, [], {
-        env: {
-            PATH,
-            PGDATA: pgdata,
-            [ENV.primaryHost]: "127.0.0.1",
-            [ENV.primaryPort]: String(primary.port),
-            [ENV.user]: PLATFORM_ROLES.replication,
-            [ENV.passwordFile]: passwordFile,
-            [ENV.slot]: SLOT,
-            [ENV.waitSeconds]: "10",
-        },
+        env: replicaBootstrapEnv({ pgdata, primaryPort: primary.port, passwordFile, slot: SLOT }, PG_BIN[15]),
         timeoutMs: 120_000,
     });
 }
@@ -57,7 +47,7 @@ describe("replica-bootstrap.sh after the primary was restored to an earlier poin
             path.join(PG_BIN[15], "pg_basebackup"),
             ["-D", restoredDir, "-X", "stream", "-h", "127.0.0.1", "-p", String(primary.port), "-U", "postgres", "-w"],
             {
-                env: { PATH, PGPASSWORD: primary.superuserPassword },
+                env: { PATH: `${PG_BIN[15]}:${process.env.PATH}`, PGPASSWORD: primary.superuserPassword },
                 timeoutMs: 120_000,
             },
         );
