@@ -5,7 +5,7 @@
 import { PROJECT } from "../platform/constants";
 import { ConfigError, type PlatformSpec } from "../config";
 import { SERVER_SIZE_DEFAULTS } from "../config/schema";
-import type { OptionalEndpoint } from "../targets/outputs";
+import { BACKUPS_OFF, type OptionalEndpoint } from "../targets/outputs";
 import { managedCdcUnavailable } from "./cdc";
 
 /** The role the platform administers a managed instance as (RDS master user, Cloud SQL built-in user). */
@@ -111,6 +111,7 @@ export function managedUnavailable(
 ): Partial<Record<OptionalEndpoint, string>> {
     const unavailable = { ...service };
     if (spec.replicas === 0) unavailable.readOnlyUrl = "no read replica: set replicas to 1 or more (topology primary)";
+    if (!spec.backup.enabled) unavailable.backup = BACKUPS_OFF;
     const cdc = managedCdcUnavailable(spec, target);
     if (cdc) unavailable.cdc = cdc;
     return unavailable;

@@ -22,8 +22,11 @@ export const PGBACKREST_VERSION = "2.60";
  */
 export const REPOSITORY_MOUNT = "/var/lib/postgresql-wal-archive";
 
-/** The socket folder of Debian's and the official image's PostgreSQL, where pgBackRest connects. */
-const SOCKET_DIR = "/var/run/postgresql";
+/**
+ * The socket folder of Debian's and the official image's PostgreSQL, where pgBackRest connects;
+ * the backup jobs share it with the writer (components/self-hosted/backup-jobs).
+ */
+export const SOCKET_DIR = "/var/run/postgresql";
 
 /**
  * A marker file in PGDATA (relative: `archive_command` runs in the data directory) left once
@@ -148,11 +151,7 @@ export function renderPgbackrestSecrets(secrets: PgbackrestSecrets): string {
  */
 export function restoreTypeAndTarget(target: NonNullable<BackupSpec["restore"]>["target"]): { type: "time" | "name" | "default"; target?: string } {
     // pgBackRest reads "YYYY-MM-DD HH:MM:SS[.mmm][+HH[:MM]]" only (no "T", no "Z"), seen refusing ISO 8601's.
-    if ("time" in target)
-        return {
-            type: "time",
-            target: target.time.replace("T", " ").replace(/Z$/, "+00"),
-        };
+    if ("time" in target) return { type: "time", target: target.time.replace("T", " ").replace(/Z$/, "+00") };
     if ("restorePoint" in target) return { type: "name", target: target.restorePoint };
     return { type: "default" };
 }

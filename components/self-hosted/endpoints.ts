@@ -8,6 +8,7 @@ import { afterMigrations, cdcOutput, postgresUrl, type PlatformOutputs } from ".
 import { migrationJobPlan, type MigrationJobPlan } from "./migrations";
 import { endpointRoles, unavailableEndpoints, type ServiceName } from "./services";
 import { clientUrlQuery } from "./tls/certificates";
+import { backupOutput, type BackupAccess } from "./backup-outputs";
 import type { WriterParts } from "./writer-component";
 
 /** Where a client reaches one service: a host port on Docker, a Service's DNS name on Kubernetes. */
@@ -53,13 +54,15 @@ function metricsUrl({ host, port }: ServiceLocation): string {
 
 /**
  * The outputs of a self-hosted stack: every URL at `locate(service)`, as the role that service
- * is for, resolving only after `migrated` (the migration job's `done`, when there is one).
+ * is for, resolving only after `migrated` (the migration job's `done`, when there is one); the
+ * backups as this target reaches them (`backups`).
  */
 export function endpointOutputs(
     spec: PlatformSpec,
     writer: WriterParts,
     locate: (service: ServiceName) => ServiceLocation,
     migrated: pulumi.Output<true> | undefined,
+    backups: BackupAccess,
 ): PlatformOutputs {
     const roles = endpointRoles(spec);
     const { passwords } = writer;
@@ -84,6 +87,7 @@ export function endpointOutputs(
             cdcNames,
             (database, role) => url(primary, role, database),
         ),
+        backup: unavailable.backup ? undefined : pulumi.output(backupOutput(spec, backups)),
         unavailable,
         caCertificate: writer.ca?.certificate,
     };

@@ -1,6 +1,6 @@
 // What the self-hosted targets (Docker and Kubernetes) run: one service per container or pod,
 // named as the renderer names them, and what each endpoint logs in as. Pure: no Pulumi import.
-import type { OptionalEndpoint } from "../targets/outputs";
+import { BACKUPS_OFF, type OptionalEndpoint } from "../targets/outputs";
 import { renderServices, type RenderedService } from "../render";
 import { SUPERUSER } from "../render/hba";
 import { SECRET_PLACEHOLDER_PATTERN } from "../render/layout";
@@ -61,6 +61,7 @@ export function unavailableEndpoints(spec: PlatformSpec): Partial<Record<Optiona
     if (spec.replicas === 0) {
         unavailable.readOnlyUrl = 'replicas is 0: set pg-platform:replicas to 1 or more (topology "primary"), or use primaryUrl';
     }
+    if (!spec.backup.enabled) unavailable.backup = BACKUPS_OFF;
     if (!hasExporter(spec)) {
         unavailable.metricsUrl = single
             ? 'topology "single" runs no postgres_exporter: set pg-platform:topology to "primary"'

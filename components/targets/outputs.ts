@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /** Endpoints a target may lack (a managed service without a session pool, say). */
-export type OptionalEndpoint = "transactionPoolUrl" | "sessionPoolUrl" | "readOnlyUrl" | "metricsUrl" | "cdc";
+export type OptionalEndpoint = "transactionPoolUrl" | "sessionPoolUrl" | "readOnlyUrl" | "metricsUrl" | "cdc" | "backup";
 
 /** What a CDC connector (Debezium, pg_recvlogical) needs for one database `postgres.cdc` names. */
 export interface CdcEndpoint {
@@ -13,6 +13,32 @@ export interface CdcEndpoint {
     readonly publication: string;
     /** The pgoutput slot made for the connector (Debezium `slot.name`; failover-enabled on 17+). */
     readonly slot: string;
+}
+
+/** Why a stack without backups has no `backup` output (every target says the same). */
+export const BACKUPS_OFF = "backup.enabled is false: nothing is archived or backed up; set pg-platform:backup.enabled to true";
+
+/**
+ * Where a stack's backups are and the commands an operator runs on them: pgBackRest on the
+ * self-hosted targets, the provider's automated backups on the managed ones. Not secret: no
+ * credential is in any of it.
+ */
+export interface BackupOutput {
+    /** Where the backups are: a Docker volume, a Kubernetes claim, `s3://bucket/path`, or the provider's automated backups of the instance. */
+    readonly repository: string;
+    /** Days backups are kept (`backup.retention.fullDays`, `aws.backupRetentionDays`, Cloud SQL's retained daily backups). */
+    readonly retentionDays: number;
+    /** A shell command listing the backups, the latest included. */
+    readonly listCommand: string;
+    /**
+     * A shell command restoring the writer to a point in time, `<time>` standing for it (pgBackRest:
+     * `YYYY-MM-DD HH:MM:SS+00`; RDS and Cloud SQL: ISO 8601, `2026-11-29T22:40:00Z`); the
+     * runbook around it is in the README's Backups. Absent where no one command does it, with
+     * the reason in {@link restoreUnavailable}.
+     */
+    readonly restoreCommand?: string;
+    /** Why there is no {@link restoreCommand}, and what to do instead. */
+    readonly restoreUnavailable?: string;
 }
 
 /**
@@ -43,6 +69,8 @@ export interface PlatformOutputs {
      * CDC says why in {@link unavailable}.
      */
     readonly cdc?: pulumi.Output<Record<string, CdcEndpoint>>;
+    /** Where the backups are and how to list and restore them. Absent when `backup.enabled` is false ({@link unavailable} says so). */
+    readonly backup?: pulumi.Output<BackupOutput>;
     /** Where each credential lives: secret values, or references into a secret store. */
     readonly secretReferences: Readonly<Record<string, pulumi.Output<string>>>;
     /** Each endpoint this target does not provide, with the reason and what to use instead. */

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gateResource } from "../../cli/check";
-import { freePort } from "../../cli/local/processes";
+import { freePort, run as runProcess } from "../../cli/local/processes";
 import { runUnderMocks, type MockedResource, type ProgramRun } from "../../cli/offline/harness";
 import { loadStackConfig } from "../../cli/stack-config";
 import { readRawConfig, runProgram } from "../../components/program";
@@ -19,6 +19,7 @@ import { PROJECT } from "../../components/platform/constants";
 import type { PlatformOutputs } from "../../components/targets/outputs";
 import { loadPolicyConfig, runPolicies } from "../../policies/offline";
 import { migrationFailure } from "../../components/self-hosted/migrations";
+import { CRONTAB_PATH } from "../../components/self-hosted/backup-jobs";
 import { RUN_ID, docker, localImages, removeAll, type LocalImages } from "../helpers/containers";
 import { applyContainer, applyDockerResources, containersOf, oneShotState, removeContainer, waitHealthy } from "../helpers/docker-apply";
 import { realTlsState } from "../helpers/real-tls";
@@ -29,6 +30,9 @@ type Outputs = Run["outputs"];
 const STACK = "e2e";
 const NETWORK = `pgp-e2e-${RUN_ID}`;
 const MIGRATIONS = `${NETWORK}-migrations`;
+const SCHEDULER = `${NETWORK}-backup-scheduler`;
+/** The dev stack's backups with schedules of its own, to find them in the scheduler's crontab. */
+const BACKUP = { enabled: true, schedule: { full: "30 1 * * 0", differential: "15 */6 * * *" }, verify: { schedule: "45 4 * * 6" } };
 
 /** The dev stack's configuration, with the local images, free host ports and this run's network. */
 async function e2eConfig(images: LocalImages, overrides: Record<string, unknown> = {}): Promise<Record<string, string>> {
@@ -141,7 +145,7 @@ describe("the dev stack on a real Docker engine", () => {
     beforeAll(async () => {
         images = await localImages();
         // The migration job: the test's migration image (node-pg-migrate), by digest, with its own command.
-        baseConfig = await e2eConfig(images, { migrations: { image: images.migrations } });
+        baseConfig = await e2eConfig(images, { migrations: { image: images.migrations }, backup: BACKUP });
         await applyDockerResources((await deployed(baseConfig)).resources);
         // The outputs as the update hands them out: after the job's container reported its exit.
         run = await deployed(baseConfig, true);
@@ -160,6 +164,7 @@ describe("the dev stack on a real Docker engine", () => {
 
     it("brings every container to healthy", async () => {
         expect(containerNames(run.resources)).toEqual([
+            SCHEDULER,
             `${NETWORK}-exporter`,
             `${NETWORK}-pooler-session`,
             `${NETWORK}-pooler-transaction`,
@@ -237,13 +242,46 @@ describe("the dev stack on a real Docker engine", () => {
         expect(await query(out.primaryUrl, out.caCertificate, "SELECT to_regclass('sales.orders_by_region') AS index")).toEqual([{ index: null }]);
     });
 
-    it("publishes every port on 127.0.0.1 only", async () => {
+    it("publishes every port on 127.0.0.1 only, and none of the backup scheduler", async () => {
         for (const name of containerNames(run.resources)) {
             const ports = await docker(["port", name]);
             const bindings = ports.stdout.split("\n").filter(Boolean);
-            expect(bindings.length, name).toBe(1);
+            expect(bindings.length, name).toBe(name === SCHEDULER ? 0 : 1);
+            if (name === SCHEDULER) continue;
             expect(bindings[0], name).toMatch(/-> 127\.0\.0\.1:\d+$/);
         }
+    });
+
+    it("runs the backup scheduler with the configured schedules; its full job, run now as cron runs it, leaves a backup the backup output lists", async () => {
+        const inspected = JSON.parse((await docker(["inspect", "--format", "{{json .}}", SCHEDULER])).stdout) as {
+            State: { Running: boolean };
+            Config: { User: string };
+            HostConfig: { CapAdd: string[]; CapDrop: string[] };
+        };
+        expect(inspected.State.Running).toBe(true);
+        expect(inspected.Config.User).toBe("0");
+        expect(inspected.HostConfig.CapDrop).toEqual(["ALL"]);
+        expect([...inspected.HostConfig.CapAdd].sort()).toEqual(["SETGID", "SETUID"]);
+        const crontab = (await docker(["exec", SCHEDULER, "cat", CRONTAB_PATH])).stdout;
+        const lines = crontab.split("\n").filter((line) => /^[\d*]/.test(line));
+        const schedule = (line: string) => line.split(" ").slice(0, 5).join(" ");
+        expect(lines.map(schedule)).toEqual([BACKUP.schedule.full, BACKUP.schedule.differential, BACKUP.verify.schedule]);
+        // crond runs the rest of the line with sh -c as postgres: so does this.
+        const full = lines[0].split(" ").slice(5).join(" ");
+        expect(full).toMatch(/\/backup\.sh full$/);
+        const started = Date.now();
+        const ran = await docker(["exec", "--user", "postgres", SCHEDULER, "sh", "-c", full], { timeoutMs: 300_000 });
+        expect(ran.code, ran.stderr).toBe(0);
+        const label = /backup: done: (\d{8}-\d{6}F)/.exec(ran.stdout + ran.stderr)?.[1];
+        expect(label, ran.stdout + ran.stderr).toBeDefined();
+        console.log(`backup scheduler: full backup job run now in ${Date.now() - started} ms (${label})`);
+        const backup = out.backup;
+        expect(backup?.repository).toBe(`${NETWORK}-primary-wal-archive`);
+        const [cli, ...list] = (backup?.listCommand ?? "").split(" ");
+        expect(cli).toBe("docker");
+        const info = await docker(list);
+        expect(info.code, info.stderr).toBe(0);
+        expect(info.stdout).toContain(`full backup: ${label}`);
     });
 
     it("migrates through the session pool, writes through the transaction pool over TLS verified against the stack's CA, and the replica serves the row", async () => {
@@ -328,6 +366,8 @@ describe("the dev stack on a real Docker engine", () => {
             "SELECT body, current_setting('work_mem') AS wm FROM e2e_notes WHERE id = 1",
         );
         expect(rows).toEqual([{ body: "written through the pool", wm: "8MB" }]);
+        // The scheduler, left as it was, reaches the new primary through the socket volume they share.
+        await waitHealthy(SCHEDULER, 60);
         run = next;
         out = next.outputs;
     });
@@ -344,6 +384,35 @@ describe("the dev stack on a real Docker engine", () => {
         expect(await query<{ body: string }>(out.primaryUrl, out.caCertificate, "SELECT body FROM e2e_notes WHERE id = 1")).toEqual([
             { body: "written through the pool" },
         ]);
+    });
+
+    it("restores the primary to a time T with the backup output's restore command: rows committed before T are back, none after", async () => {
+        const backup = out.backup;
+        if (!backup?.restoreCommand) throw new Error("the stack has no backup restore command");
+        const insert = (id: number, body: string) => query(out.primaryUrl, out.caCertificate, "INSERT INTO e2e_notes VALUES ($1, $2)", [id, body]);
+        const pause = () => new Promise((resolve) => setTimeout(resolve, 1100));
+        await insert(10, "before T");
+        await pause();
+        const [{ t }] = await query<{ t: Date }>(out.primaryUrl, out.caCertificate, "SELECT now() AS t");
+        await pause();
+        await insert(11, "after T");
+        // pgBackRest check switches WAL and waits for it in the repository, so recovery reaches past T.
+        const [cli, ...check] = backup.listCommand.replace(/ info$/, " check").split(" ");
+        expect(cli).toBe("docker");
+        expect((await docker(check)).code).toBe(0);
+        const started = Date.now();
+        // pgBackRest's --target format: "YYYY-MM-DD HH:MM:SS.mmm+00".
+        const target = `${t.toISOString().slice(0, 10)} ${t.toISOString().slice(11, 23)}+00`;
+        const restored = await runProcess("bash", ["-c", backup.restoreCommand.replace("<time>", target)], {
+            unprivileged: false,
+            timeoutMs: 600_000,
+        });
+        expect(restored.code, restored.stdout + restored.stderr).toBe(0);
+        await waitHealthy(`${NETWORK}-primary`, 300);
+        console.log(`restore to T with the backup output's command: ${Date.now() - started} ms until the primary is healthy again`);
+        const rows = await query<{ id: number }>(out.primaryUrl, out.caCertificate, "SELECT id FROM e2e_notes WHERE id IN (1, 10, 11) ORDER BY id");
+        expect(rows).toEqual([{ id: 1 }, { id: 10 }]);
+        await waitHealthy(SCHEDULER, 60);
     });
 
     it("refuses a copy bound to 0.0.0.0 in the policy gate, naming the binding rule, before anything is created", async () => {

@@ -5,8 +5,8 @@ import { docker, ensureEngine, labelArgs, upload, type ContainerFile } from "./c
  * Creates, on the real Docker engine, the Docker resources a program run under mocks declared:
  * networks, volumes, pulled images and containers, with exactly the inputs the program gave the
  * docker provider (names, networks and aliases, published ports with their host interface,
- * uploads with owner and mode, entrypoint, command, environment, limits, healthcheck, stop
- * signal), in registration order, waiting for health where the container asks `wait`.
+ * uploads with owner and mode, entrypoint, command, environment, limits, capabilities,
+ * healthcheck, stop signal), in registration order, waiting for health where the container asks `wait`.
  *
  * It stands in for the docker provider plugin, which cannot be built on these machines (its Go
  * module is not served); what it exercises is everything the platform itself decides: the
@@ -41,6 +41,7 @@ interface ContainerInputs {
     readonly wait?: boolean;
     readonly waitTimeout?: number;
     readonly user?: string;
+    readonly capabilities?: { adds?: string[]; drops?: string[] };
     readonly labels?: { label: string; value: string }[];
     readonly networkMode?: string;
     readonly attach?: boolean;
@@ -76,6 +77,8 @@ export function createArgs(inputs: ContainerInputs): string[] {
     if (inputs.stopTimeout !== undefined) args.push("--stop-timeout", String(inputs.stopTimeout));
     if (inputs.restart) args.push("--restart", inputs.restart);
     if (inputs.user) args.push("--user", inputs.user);
+    for (const capability of inputs.capabilities?.drops ?? []) args.push("--cap-drop", capability);
+    for (const capability of inputs.capabilities?.adds ?? []) args.push("--cap-add", capability);
     const health = inputs.healthcheck;
     if (health) {
         const [kind, ...test] = health.tests;

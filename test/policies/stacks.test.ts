@@ -103,15 +103,16 @@ describe("npm run check fails (exit 1) and names the rule", () => {
         ]);
     });
 
-    it("an image referenced by tag (image.prebuilt): pinned-images", async () => {
+    it("an image referenced by tag (image.prebuilt): pinned-images, on the server and its backup scheduler", async () => {
         const dir = devStack("  pg-platform:image:\n    prebuilt: postgres:18.4-trixie\n");
         const result = await checkStack("dev", { projectDir: dir });
         expect(exitCode(result)).toBe(1);
-        expect(result.violations.filter((v) => v.level === "mandatory")).toEqual([
+        const violation = (container: string) =>
             expect.objectContaining({
                 policy: "pinned-images",
                 message: "image postgres:18.4-trixie is not pinned by digest; reference it as <repository>@sha256:<digest>",
-            }),
-        ]);
+                urn: expect.stringMatching(new RegExp(`::${container}$`)),
+            });
+        expect(result.violations.filter((v) => v.level === "mandatory")).toEqual([violation("pg-single"), violation("pg-single-backup-scheduler")]);
     });
 });

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A scheduled pgBackRest backup of the stack's writer: `backup.sh full` or `backup.sh diff`,
 # then `expire` (retention is pgbackrest.conf's repo1-retention-full, from backup.retention).
-# Run as postgres by the Docker scheduler container's crond and by the Kubernetes CronJobs,
-# with the writer's data directory and socket folder mounted: pgBackRest backs up a local
-# cluster only. pgBackRest reads PGBACKREST_CONFIG and PGBACKREST_STANZA from the environment.
+# Run as postgres by the backup scheduler's crond (a container beside the writer on Docker, a
+# second container of the writer's pod on Kubernetes), with the writer's data directory and
+# socket folder mounted: pgBackRest backs up a local cluster only. pgBackRest reads PGBACKREST_CONFIG and PGBACKREST_STANZA from the environment.
 set -euo pipefail
 
 SELF=backup

@@ -17,7 +17,8 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
     const plan = rdsPlan(spec);
     // The aws provider reads its region from the stack file, so a preview needs only credentials,
     // not AWS_REGION in the shell (aws.region only moves the resources, the provider still needs one).
-    if (!new pulumi.Config("aws").get("region")) {
+    const providerRegion = new pulumi.Config("aws").get("region");
+    if (!providerRegion) {
         throw new ConfigError([
             `aws:region: the aws provider has no region: set aws:region in Pulumi.${context.stack}.yaml (e.g. "aws:region: ${plan.settings.region ?? "eu-west-1"}"); a preview must not depend on AWS_REGION in the shell`,
         ]);
@@ -38,6 +39,15 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
     });
 
     const secretReferences: Record<string, pulumi.Output<string>> = { masterPassword: rds.masterSecretArn, ...rds.roleSecretArns };
+    // RDS's automated backups: listed with their restorable window; a restore makes a new instance.
+    // The region is the instance's, not whatever the operator's CLI defaults to.
+    const region = ` --region ${plan.settings.region ?? providerRegion}`;
+    const backup = rds.identifier.apply((id) => ({
+        repository: `RDS automated backups of ${id}`,
+        retentionDays: plan.backupRetentionDays,
+        listCommand: `aws rds describe-db-instance-automated-backups${region} --db-instance-identifier ${id}`,
+        restoreCommand: `aws rds restore-db-instance-to-point-in-time${region} --source-db-instance-identifier ${id} --target-db-instance-identifier ${id}-restored --restore-time <time>`,
+    }));
     return {
         host: rds.address,
         port: rds.port,
@@ -45,6 +55,7 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
         transactionPoolUrl: rds.proxyEndpoint ? managedUrl(logins, rds.proxyEndpoint, "readwrite") : undefined,
         readOnlyUrl: rds.replicaAddresses.length > 0 ? managedUrl(logins, rds.replicaAddresses[0], "readonly") : undefined,
         secretReferences,
+        backup: unavailable.backup ? undefined : backup,
         unavailable,
     };
 }

@@ -61,6 +61,8 @@ interface ProxyLogin {
 export class RdsPostgres extends pulumi.ComponentResource {
     /** Host name of the primary (writer). */
     public readonly address: pulumi.Output<string>;
+    /** The primary's DB instance identifier (what the aws CLI's rds commands name it by). */
+    public readonly identifier: pulumi.Output<string>;
     /** PostgreSQL port of every instance and the proxy (5432). */
     public readonly port: pulumi.Output<number>;
     /** Host names of the read replicas, in order. */
@@ -99,6 +101,7 @@ export class RdsPostgres extends pulumi.ComponentResource {
 
         this.proxyEndpoint = plan.proxy ? this.proxy(ctx, primary, securityGroup, [master, ...Object.values(roles.logins)]) : undefined;
         this.address = primary.address;
+        this.identifier = primary.identifier;
         this.port = primary.port;
         this.replicaAddresses = replicas.map((replica) => replica.address);
         this.masterUsername = MANAGED_ADMIN_ROLE;

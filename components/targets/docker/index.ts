@@ -11,6 +11,7 @@ import { hostPort } from "./plan";
 import { PrimaryStack } from "./primary-stack";
 import { ReplicaStack } from "./replica-stack";
 import { SingleStack } from "./single-stack";
+import { dockerBackupAccess } from "./backup-scheduler";
 
 export { PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE, PINNED_IMAGES } from "../../platform/images";
 export { PrimaryStack, type PrimaryStackArgs } from "./primary-stack";
@@ -63,5 +64,5 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
     // resolve only after it succeeded, and its failure fails the update.
     const migrated = runMigrations(spec, writerStack, (job) => new MigrationJob(`${NAME}-migrations`, { ...job, networkName: writerStack.networkName }).done);
     const host = spec.network.bindAddress;
-    return endpointOutputs(spec, writerStack, (service) => ({ host, port: hostPort(spec, service) }), migrated);
+    return endpointOutputs(spec, writerStack, (service) => ({ host, port: hostPort(spec, service) }), migrated, dockerBackupAccess(spec, context.stack));
 }

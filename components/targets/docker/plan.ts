@@ -3,6 +3,7 @@
 import { hasExporter, hasPooler, memoryMb, type PlatformSpec } from "../../config";
 import { dockerSettings, type DockerSettings } from "../../config/targets/docker";
 import { containerPort, replicaNumber, type ServiceName } from "../../self-hosted/services";
+import { SCHEDULER_NAME } from "../../self-hosted/backup-jobs";
 
 /** The stack's `pg-platform:docker` settings, with the schema's defaults when the key is absent. */
 export function dockerSettingsOf(spec: PlatformSpec): DockerSettings {
@@ -22,12 +23,20 @@ export function containerName(network: string, service: ServiceName): string {
     return `${network}-${service}`;
 }
 
-/** What a named volume holds: a server's data or WAL archive, or a pool's auth file (see pooler.ts). */
-export type VolumeKind = "data" | "wal-archive" | "auth";
+/**
+ * What a named volume holds: a server's data, WAL archive (the pgBackRest repository) or socket
+ * folder (shared with the backup scheduler), or a pool's auth file (see pooler.ts).
+ */
+export type VolumeKind = "data" | "wal-archive" | "socket" | "auth";
 
 /** Docker name of the one-shot container that writes a pool's auth file into its volume: `<network>-<service>-auth-writer`. */
 export function authWriterName(network: string, service: ServiceName): string {
     return `${containerName(network, service)}-auth-writer`;
+}
+
+/** Docker name of the writer's backup scheduler container: `<network>-backup-scheduler`. */
+export function backupSchedulerName(network: string): string {
+    return `${network}-${SCHEDULER_NAME}`;
 }
 
 /** Docker name of a service's volume: `<network>-<service>-<kind>`. */

@@ -1,24 +1,18 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { HEALTHCHECK_PATH, healthcheckArgs, type HealthRole } from "../../image/runtime";
+import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, healthcheckArgs, type HealthRole } from "../../image/runtime";
 import type { PlatformSpec } from "../../config";
 import { DATA_MOUNT, WAL_ARCHIVE_MOUNT } from "../../self-hosted/server";
 import { PROBE_RETRIES, TIMINGS } from "../../self-hosted/health";
+import { SOCKET_DIR } from "../../self-hosted/backup-jobs";
 import { containerName, dockerSettingsOf, publishedPort, serverLimits, volumeName } from "./plan";
 import { type ServiceName } from "../../self-hosted/services";
 
 /** Health probing of every container: a failed probe is retried before the container counts as unhealthy. */
-const HEALTH = {
-    interval: `${TIMINGS.probeInterval}s`,
-    timeout: `${TIMINGS.probeTimeout}s`,
-    retries: PROBE_RETRIES,
-} as const;
+export const HEALTH = { interval: `${TIMINGS.probeInterval}s`, timeout: `${TIMINGS.probeTimeout}s`, retries: PROBE_RETRIES } as const;
 
 /** Seconds `pulumi up` waits for a new container to turn healthy before failing. */
-export const WAIT_SECONDS = {
-    server: TIMINGS.serverStart,
-    companion: TIMINGS.companionStart,
-} as const;
+export const WAIT_SECONDS = { server: TIMINGS.serverStart, companion: TIMINGS.companionStart } as const;
 
 /** Docker's start period of a companion's healthcheck (a server's is longer). */
 export const COMPANION_START_PERIOD = `${TIMINGS.companionGrace}s`;
@@ -51,11 +45,7 @@ export function containerBase(
         networksAdvanced: [{ name: placement.network, aliases: [placement.alias] }],
         ports: [publishedPort(placement.spec, placement.service)],
         restart: dockerSettingsOf(placement.spec).restartPolicy,
-        healthcheck: {
-            tests: ["CMD", ...health.test],
-            startPeriod: health.startPeriod,
-            ...HEALTH,
-        },
+        healthcheck: { tests: ["CMD", ...health.test], startPeriod: health.startPeriod, ...HEALTH },
         wait: true,
         waitTimeout: health.waitSeconds,
     };
@@ -95,17 +85,18 @@ export interface ServerResources {
     readonly data: docker.Volume;
     /** Its WAL archive volume, when `backup.enabled` (not on replicas: they archive nothing). */
     readonly walArchive: docker.Volume | undefined;
+    /** Its socket folder's volume, shared with the backup scheduler, when it has a WAL archive. */
+    readonly socket: docker.Volume | undefined;
 }
 
-function volume(parent: pulumi.Resource, name: string, args: ServerContainerArgs, kind: "data" | "wal-archive"): docker.Volume {
+function volume(parent: pulumi.Resource, name: string, args: ServerContainerArgs, kind: "data" | "wal-archive" | "socket"): docker.Volume {
     // Nothing rendered flows into a volume, so a configuration change never replaces one;
-    // production stacks also protect them from `pulumi destroy`.
+    // production stacks also protect those holding data from `pulumi destroy` (a socket
+    // folder's holds nothing a restart does not recreate).
     return new docker.Volume(
         `${name}-${kind}`,
-        {
-            name: pulumi.output(args.network).apply((network) => volumeName(network, args.service, kind)),
-        },
-        { parent, protect: args.spec.production },
+        { name: pulumi.output(args.network).apply((network) => volumeName(network, args.service, kind)) },
+        { parent, protect: args.spec.production && kind !== "socket" },
     );
 }
 
@@ -118,6 +109,8 @@ function volume(parent: pulumi.Resource, name: string, args: ServerContainerArgs
 export function serverContainer(parent: pulumi.Resource, name: string, args: ServerContainerArgs): ServerResources {
     const data = volume(parent, name, args, "data");
     const walArchive = args.spec.backup.enabled && args.healthRole !== "replica" ? volume(parent, name, args, "wal-archive") : undefined;
+    // The backup scheduler's jobs reach the writer through its socket (pgBackRest and the verification connect locally).
+    const socket = walArchive ? volume(parent, name, args, "socket") : undefined;
     const limits = serverLimits(args.spec);
     const container = new docker.Container(
         name,
@@ -135,6 +128,7 @@ export function serverContainer(parent: pulumi.Resource, name: string, args: Ser
             volumes: [
                 { volumeName: data.name, containerPath: DATA_MOUNT },
                 ...(walArchive ? [{ volumeName: walArchive.name, containerPath: WAL_ARCHIVE_MOUNT }] : []),
+                ...(socket ? [{ volumeName: socket.name, containerPath: SOCKET_DIR }] : []),
             ],
             memory: limits.memory,
             memorySwap: limits.memorySwap,
@@ -148,10 +142,10 @@ export function serverContainer(parent: pulumi.Resource, name: string, args: Ser
             stopTimeout: TIMINGS.serverStop,
             destroyGraceSeconds: TIMINGS.serverStop,
         },
-        {
-            ...containerOptions(parent, args.dependsOn),
-            replaceOnChanges: ["memory", "memorySwap", "cpus"],
-        },
+        { ...containerOptions(parent, args.dependsOn), replaceOnChanges: ["memory", "memorySwap", "cpus"] },
     );
-    return { container, data, walArchive };
+    return { container, data, walArchive, socket };
 }
+
+/** The image's auto-tuning entrypoint, for primaries and single nodes. */
+export const SERVER_ENTRYPOINT = [ENTRYPOINT_PATH];

@@ -13,6 +13,7 @@ import { stackCa, type StackCaOutputs } from "../../self-hosted/tls/resources";
 import { serviceCertificateUploads } from "./tls";
 import { backupSecretFiles } from "../../self-hosted/backup-secrets";
 import { writerEntrypoint } from "../../self-hosted/restore";
+import { backupScheduler } from "./backup-scheduler";
 
 /** Arguments of {@link SingleStack} and {@link PrimaryStack}: a stack with a writable server. */
 export interface WriterStackArgs {
@@ -40,6 +41,8 @@ export interface WritableServer {
     readonly server: ServerResources;
     /** The stack's CA, when `postgres.tls.enabled`; it signed the server's certificate. */
     readonly ca: StackCaOutputs | undefined;
+    /** The backup scheduler beside the server, when `backup.enabled`. */
+    readonly scheduler: docker.Container | undefined;
 }
 
 /**
@@ -59,7 +62,7 @@ export function writableServer(parent: pulumi.Resource, name: string, args: Writ
     const passwords = rolePasswords(parent, name, loginRoles(spec));
     const superuser = rolePasswords(parent, name, [SUPERUSER]).apply((pw) => pw[SUPERUSER]);
     const ca = spec.postgres.tls.enabled ? stackCa(parent, name, pulumi.interpolate`${network.name} CA`) : undefined;
-    // Once: each call makes the stack's cipher pass.
+    // Once, for the server and its backup scheduler: each call makes the stack's cipher pass.
     const backupSecrets = backupSecretFiles(parent, name, spec);
     const certificate = ca ? serviceCertificateUploads(parent, `${name}-${service}`, { spec, service, network: network.name, owner: POSTGRES_OWNER, ca }) : [];
     const server = serverContainer(parent, `${name}-${service}`, {
@@ -80,5 +83,6 @@ export function writableServer(parent: pulumi.Resource, name: string, args: Writ
         entrypoints: writerEntrypoint(spec),
         command: postgresCommand(spec, "writer"),
     });
-    return { network, passwords, server, ca };
+    const scheduler = backupScheduler(parent, `${name}-${service}`, { spec, network: network.name, image: args.image, writer: server, secrets: backupSecrets });
+    return { network, passwords, server, ca, scheduler };
 }

@@ -36,12 +36,23 @@ export function deploy(spec: PlatformSpec, context: DeployContext): PlatformOutp
     });
 
     const secretReferences: Record<string, pulumi.Output<string>> = { adminPassword: sql.adminPassword, ...sql.rolePasswords };
+    // Cloud SQL's automated backups; a point-in-time restore is a clone into a new instance.
+    const backup = sql.connectionName.apply((connection) => {
+        const [project, , instance] = connection.split(":");
+        return {
+            repository: `Cloud SQL backups of ${project}:${instance}`,
+            retentionDays: plan.retainedBackups,
+            listCommand: `gcloud sql backups list --project=${project} --instance=${instance}`,
+            restoreCommand: `gcloud sql instances clone ${instance} ${instance}-restored --project=${project} --point-in-time=<time>`,
+        };
+    });
     return {
         host: sql.address,
         port: sql.port,
         primaryUrl: managedUrl(logins, sql.address, "readwrite"),
         readOnlyUrl: sql.replicaAddresses.length > 0 ? managedUrl(logins, sql.replicaAddresses[0], "readonly") : undefined,
         secretReferences,
+        backup: unavailable.backup ? undefined : backup,
         unavailable,
     };
 }

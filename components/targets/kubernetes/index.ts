@@ -13,6 +13,7 @@ import { kubernetesSettingsOf, serviceDnsName, validateKubernetes } from "./plan
 import { PrimaryStack } from "./primary-stack";
 import { ReplicaStack } from "./replica-stack";
 import { SingleStack } from "./single-stack";
+import { kubernetesBackupAccess } from "./backup-scheduler";
 
 export { PrimaryStack, type PrimaryStackArgs } from "./primary-stack";
 export { ReplicaStack, type ReplicaStackArgs } from "./replica-stack";
@@ -61,5 +62,11 @@ export function deploy(spec: PlatformSpec, _context: DeployContext): PlatformOut
         writerStack,
         (job) => new MigrationJob(`${NAME}-migrations`, { ...job, namespace: writerStack.namespace, imagePullSecrets }).done,
     );
-    return endpointOutputs(spec, writerStack, (service) => ({ host: serviceDnsName(service, namespace), port: containerPort(service) }), migrated);
+    return endpointOutputs(
+        spec,
+        writerStack,
+        (service) => ({ host: serviceDnsName(service, namespace), port: containerPort(service) }),
+        migrated,
+        kubernetesBackupAccess(spec),
+    );
 }

@@ -70,9 +70,13 @@ export interface PodArgs {
     readonly terminationGracePeriodSeconds?: number;
     /** Command run before the container is sent SIGTERM. Default: none. */
     readonly preStop?: string[];
+    /** Further containers of the pod, with their own user and mounts (the writer's backup scheduler). Default: none. */
+    readonly sidecars?: readonly Container[];
+    /** Further pod annotations (hashes of what the sidecars mount). Default: none. */
+    readonly annotations?: Readonly<Record<string, string>>;
 }
 
-/** A pod template with one container, run as the image's non-root user without privileges. */
+/** A pod template with one container, run as the image's non-root user without privileges, and any `sidecars`. */
 export function podTemplate(pod: PodArgs): k8s.types.input.core.v1.PodTemplateSpec {
     const { placement } = pod;
     const security = securityContexts(pod.user);
@@ -97,6 +101,7 @@ export function podTemplate(pod: PodArgs): k8s.types.input.core.v1.PodTemplateSp
                 [CONFIG_HASH_ANNOTATION]: pod.files.configHash,
                 ...(pod.files.secretHash ? { [SECRET_HASH_ANNOTATION]: pod.files.secretHash } : {}),
                 ...(pod.tls ? { [CERTIFICATE_HASH_ANNOTATION]: pod.tls.certificateHash } : {}),
+                ...pod.annotations,
             },
         },
         spec: {
@@ -106,7 +111,7 @@ export function podTemplate(pod: PodArgs): k8s.types.input.core.v1.PodTemplateSp
             enableServiceLinks: false,
             imagePullSecrets: kubernetesSettingsOf(placement.spec).imagePullSecrets.map((secret) => ({ name: secret })),
             terminationGracePeriodSeconds: pod.terminationGracePeriodSeconds,
-            containers: [container],
+            containers: [container, ...(pod.sidecars ?? [])],
             volumes: [...pod.files.volumes, ...(pod.tls ? [pod.tls.volume] : []), ...(pod.volumes ?? [])],
         },
     };

@@ -25,6 +25,7 @@ import { type Placement, podTemplate } from "./pods";
 import { type SecretFile, serviceFiles } from "./files";
 import { serviceTls } from "./tls-secrets";
 import { clusterService } from "./services";
+import { backupSchedulerSidecar } from "./backup-scheduler";
 
 type Volume = k8s.types.input.core.v1.Volume;
 
@@ -56,6 +57,7 @@ export interface ServerResources {
  * A PostgreSQL server as a one-pod StatefulSet with its Service, files and volume claims
  * (`storageSize` on `storageClass`; claims are kept when the set is deleted or replaced).
  * The image's auto-tuning entrypoint runs it; a replica's bootstrap clones the primary first.
+ * A writer's pod also runs the backup scheduler (see backup-scheduler.ts), sharing its socket folder.
  */
 export function serverStatefulSet(parent: pulumi.Resource, name: string, args: ServerArgs & { readonly service: TlsServiceName }): ServerResources {
     const { spec, service: serviceName } = args;
@@ -67,27 +69,18 @@ export function serverStatefulSet(parent: pulumi.Resource, name: string, args: S
     // Writable, so a replica's bootstrap can write its passfile beside the mounted files.
     const configDir: Volume = { name: "config-dir", emptyDir: {} };
     // Parallel queries need more shared memory than the runtime's 64 MB /dev/shm.
-    const shm: Volume = {
-        name: "shm",
-        emptyDir: { medium: "Memory", sizeLimit: `${shmSizeMb(spec)}Mi` },
-    };
+    const shm: Volume = { name: "shm", emptyDir: { medium: "Memory", sizeLimit: `${shmSizeMb(spec)}Mi` } };
     const service = clusterService(parent, name, args);
+    const scheduler = replica ? undefined : backupSchedulerSidecar(parent, name, { placement: args, image: args.image, files, claims });
     const statefulSet = new k8s.apps.v1.StatefulSet(
         `${name}-statefulset`,
         {
-            metadata: {
-                name: objectName(serviceName),
-                namespace: args.namespace,
-                labels: podLabels(serviceName),
-            },
+            metadata: { name: objectName(serviceName), namespace: args.namespace, labels: podLabels(serviceName) },
             spec: {
                 replicas: 1,
                 serviceName: service.metadata.name,
                 selector: { matchLabels: selectorLabels(serviceName) },
-                persistentVolumeClaimRetentionPolicy: {
-                    whenDeleted: "Retain",
-                    whenScaled: "Retain",
-                },
+                persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                 template: podTemplate({
                     placement: args,
                     image: args.image,
@@ -99,20 +92,17 @@ export function serverStatefulSet(parent: pulumi.Resource, name: string, args: S
                     resources: serverResources(spec),
                     files,
                     tls,
-                    volumes: [configDir, shm],
+                    volumes: [configDir, shm, ...(scheduler?.volumes ?? [])],
                     mounts: [
-                        ...claims.map((claim) => ({
-                            name: claim.name,
-                            mountPath: claim.name === "data" ? DATA_MOUNT : WAL_ARCHIVE_MOUNT,
-                        })),
-                        {
-                            name: configDir.name,
-                            mountPath: CONTAINER_LAYOUT.postgresConfigDir,
-                        },
+                        ...claims.map((claim) => ({ name: claim.name, mountPath: claim.name === "data" ? DATA_MOUNT : WAL_ARCHIVE_MOUNT })),
+                        { name: configDir.name, mountPath: CONTAINER_LAYOUT.postgresConfigDir },
                         { name: shm.name, mountPath: "/dev/shm" },
+                        ...(scheduler?.serverMounts ?? []),
                     ],
                     terminationGracePeriodSeconds: SERVER_STOP_SECONDS,
                     preStop: serverPreStop(),
+                    sidecars: scheduler ? [scheduler.container] : undefined,
+                    annotations: scheduler?.annotations,
                 }),
                 volumeClaimTemplates: claims.map((claim) => ({
                     metadata: { name: claim.name, labels: selectorLabels(serviceName) },

@@ -156,6 +156,14 @@ describe("RdsPostgres in the committed prod stack", async () => {
         expect(outputs.metricsUrl).toBeUndefined();
         expect(run.raw.unavailable.sessionPoolUrl).toMatch(/primaryUrl/);
         expect(run.raw.unavailable.metricsUrl).toMatch(/CloudWatch/);
+        // The backups are RDS's own: where, how long, and the aws CLI commands that list and restore them.
+        const id = "pg-platform-prod-primary";
+        expect(outputs.backup).toEqual({
+            repository: `RDS automated backups of ${id}`,
+            retentionDays: 30,
+            listCommand: `aws rds describe-db-instance-automated-backups --region eu-west-1 --db-instance-identifier ${id}`,
+            restoreCommand: `aws rds restore-db-instance-to-point-in-time --region eu-west-1 --source-db-instance-identifier ${id} --target-db-instance-identifier ${id}-restored --restore-time <time>`,
+        });
         // Where the master password lives (the stack's own Secrets Manager secret), never the password itself.
         expect(outputs.secretReferences).toEqual({ masterPassword: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:pg-platform-prod-master-secret" });
         for (const url of [run.raw.primaryUrl, run.raw.transactionPoolUrl, run.raw.readOnlyUrl]) expect(await isSecretOutput(url!)).toBe(true);

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { checkStack } from "../../../../cli/check";
 import { PGBOUNCER_IMAGE, POSTGRES_EXPORTER_IMAGE, ReplicaStack, deploy } from "../../../../components/targets/docker";
-import { SECRET_FILES } from "../../../../components/self-hosted/server";
+import { DATA_MOUNT, SECRET_FILES, WAL_ARCHIVE_MOUNT } from "../../../../components/self-hosted/server";
+import { CRONTAB_PATH, SCHEDULER_COMMAND, SCHEDULER_SECRET_FILE, SOCKET_DIR } from "../../../../components/self-hosted/backup-jobs";
 import { POSTGRES_OWNER } from "../../../../components/self-hosted/files";
 import { isPinned } from "../../../../policies/rules/pinned-images";
 import type { PlatformOutputs } from "../../../../components/targets/outputs";
@@ -39,8 +40,9 @@ interface ContainerInputs {
 }
 const inputsOf = (r: MockedResource) => r.inputs as unknown as ContainerInputs;
 const names = (resources: readonly MockedResource[], type: string) => ofType(resources, type).map((r) => r.name);
-/** The containers that run a service (not the pools' one-shot auth writers, see pooler.test.ts). */
-const serviceContainers = (resources: readonly MockedResource[]) => ofType(resources, CONTAINER).filter((r) => !r.name.endsWith("-auth-writer"));
+/** The containers that run a service (not the pools' one-shot auth writers, see pooler.test.ts, nor the backup scheduler). */
+const serviceContainers = (resources: readonly MockedResource[]) =>
+    ofType(resources, CONTAINER).filter((r) => !r.name.endsWith("-auth-writer") && !r.name.endsWith("-backup-scheduler"));
 
 /** Runs deploy() under mocks; keeps the raw outputs too, to check which are secret. */
 async function deployed(config: PlatformConfigInput, stack = "test") {
@@ -86,10 +88,10 @@ function expectSound(resources: readonly MockedResource[], duplicateUrns: readon
 describe("single topology", async () => {
     const run = await deployed({ network: { ports: { postgres: 5500 } } });
 
-    it("creates one network, one container and its data and WAL archive volumes", () => {
+    it("creates one network, the server and its backup scheduler, and the data, WAL archive and socket volumes", () => {
         expect(names(run.resources, NETWORK)).toEqual(["pg-network"]);
-        expect(names(run.resources, CONTAINER)).toEqual(["pg-single"]);
-        expect(names(run.resources, VOLUME)).toEqual(["pg-single-data", "pg-single-wal-archive"]);
+        expect(names(run.resources, CONTAINER)).toEqual(["pg-single", "pg-single-backup-scheduler"]);
+        expect(names(run.resources, VOLUME)).toEqual(["pg-single-data", "pg-single-wal-archive", "pg-single-socket"]);
         expect(names(run.resources, REMOTE_IMAGE)).toEqual([]);
         expect(named(run.resources, NETWORK, "pg-network").inputs).toMatchObject({ name: "test-pg", driver: "bridge" });
     });
@@ -114,12 +116,61 @@ describe("single topology", async () => {
         expect(single.uploads.find((upload) => upload.file === initSql)?.content).toContain("CREATE DATABASE");
     });
 
-    it("creates no WAL archive volume when backups are off", async () => {
+    it("creates no WAL archive or socket volume and no scheduler when backups are off", async () => {
         const off = await deployed({ backup: { enabled: false } });
         expect(names(off.resources, VOLUME)).toEqual(["pg-single-data"]);
+        expect(names(off.resources, CONTAINER)).toEqual(["pg-single"]);
         expect(inputsOf(named(off.resources, CONTAINER, "pg-single")).volumes).toEqual([
             { volumeName: "test-pg-single-data", containerPath: "/var/lib/postgresql" },
         ]);
+    });
+});
+
+describe("the backup scheduler beside the writer", async () => {
+    const run = await deployed({
+        backup: { encrypted: true, schedule: { full: "30 1 * * 0", differential: "15 */6 * * *" }, verify: { schedule: "45 4 * * 6" } },
+    });
+    const writer = named(run.resources, CONTAINER, "pg-single");
+    const scheduler = named(run.resources, CONTAINER, "pg-single-backup-scheduler");
+    const inputs = scheduler.inputs as unknown as ContainerInputs & { user: string; capabilities: { drops: string[]; adds: string[] } };
+    const upload = (r: MockedResource, file: string) => inputsOf(r).uploads.find((u) => u.file === file);
+
+    it("runs busybox crond from the writer's image as root with only SETUID and SETGID, unpublished, on the private network", () => {
+        expect(inputs).toMatchObject({ name: "test-pg-backup-scheduler", image: inputsOf(writer).image, user: "0", restart: "unless-stopped", wait: true });
+        expect(inputs.entrypoints).toEqual([...SCHEDULER_COMMAND]);
+        expect(inputs.capabilities).toEqual({ drops: ["ALL"], adds: ["SETUID", "SETGID"] });
+        expect(inputs.ports).toBeUndefined();
+        expect(inputs.networksAdvanced).toEqual([{ name: "test-pg" }]);
+        expect(inputs.healthcheck?.tests).toEqual(["CMD", "pg_isready", "--quiet", "--host", SOCKET_DIR, "--port", "5432"]);
+        expect(scheduler.dependencies).toContain(writer.urn);
+    });
+
+    it("mounts the writer's data, repository and socket volumes where the writer has them", () => {
+        expect(inputs.volumes).toEqual([
+            { volumeName: "test-pg-single-data", containerPath: DATA_MOUNT },
+            { volumeName: "test-pg-single-wal-archive", containerPath: WAL_ARCHIVE_MOUNT },
+            { volumeName: "test-pg-single-socket", containerPath: SOCKET_DIR },
+        ]);
+        expect(inputsOf(writer).volumes).toEqual(inputs.volumes);
+    });
+
+    it("gets the configured schedules in root's crontab, and the writer's pgbackrest.conf and cipher pass (one pass for both)", () => {
+        const crontab = upload(scheduler, CRONTAB_PATH);
+        expect(crontab).toMatchObject({ owner: "0", permissions: "0600" });
+        expect(crontab?.content.split("\n").filter((line) => /^[\d*]/.test(line))).toEqual([
+            expect.stringMatching(
+                /^30 1 \* \* 0 PGBACKREST_CONFIG=\S+ PGBACKREST_CONFIG_PATH=\S+ PGBACKREST_STANZA=pg-platform .* \/usr\/local\/bin\/backup\.sh full$/,
+            ),
+            expect.stringMatching(/^15 \*\/6 \* \* \* .* \/usr\/local\/bin\/backup\.sh diff$/),
+            expect.stringMatching(/^45 4 \* \* 6 .* \/usr\/local\/bin\/verify-restore\.sh$/),
+        ]);
+        const conf = "/etc/postgresql/pgbackrest.conf";
+        expect(upload(scheduler, conf)?.content).toBe(upload(writer, conf)?.content);
+        expect(upload(scheduler, conf)?.owner).toBe(String(POSTGRES_OWNER.uid));
+        expect(upload(scheduler, SCHEDULER_SECRET_FILE)?.content).toMatch(/repo1-cipher-pass=pw-/);
+        expect(upload(scheduler, SCHEDULER_SECRET_FILE)?.content).toBe(upload(writer, SCHEDULER_SECRET_FILE)?.content);
+        expect(scheduler.secretInputs.filter((p) => p.startsWith("uploads["))).toHaveLength(1);
+        expect(ofType(run.resources, "random:index/randomPassword:RandomPassword").filter((r) => r.name.endsWith("backup-cipher-pass"))).toHaveLength(1);
     });
 });
 
@@ -137,6 +188,7 @@ describe("primary with two replicas", async () => {
             "pg-pooler-transaction",
             "pg-pooler-transaction-auth-writer",
             "pg-primary",
+            "pg-primary-backup-scheduler",
             "pg-replica-1-server",
             "pg-replica-2-server",
         ]);
@@ -144,6 +196,7 @@ describe("primary with two replicas", async () => {
             "pg-pooler-session-auth",
             "pg-pooler-transaction-auth",
             "pg-primary-data",
+            "pg-primary-socket",
             "pg-primary-wal-archive",
             "pg-replica-1-server-data",
             "pg-replica-2-server-data",
@@ -155,6 +208,7 @@ describe("primary with two replicas", async () => {
                 .map((r) => inputsOf(r).name)
                 .sort(),
         ).toEqual([
+            "stage-pg-backup-scheduler",
             "stage-pg-exporter",
             "stage-pg-pooler-session",
             "stage-pg-pooler-session-auth-writer",
@@ -358,6 +412,7 @@ describe("the dev stack (Pulumi.dev.yaml), as `npm run check -- --stack dev` run
             "pg-pooler-transaction",
             "pg-pooler-transaction-auth-writer",
             "pg-primary",
+            "pg-primary-backup-scheduler",
             "pg-replica-1-server",
         ]);
         expect(names(result.resources, "pg-platform:image:PostgresImage")).toEqual(["pg-image"]);

@@ -110,6 +110,14 @@ describe("CloudSqlPostgres in the committed gcp-prod stack", async () => {
         expect(run.raw.metricsUrl).toBeUndefined();
         expect(Object.keys(run.raw.unavailable).sort()).toEqual(["metricsUrl", "sessionPoolUrl", "transactionPoolUrl"]);
         expect(run.raw.unavailable.metricsUrl).toMatch(/Cloud Monitoring/);
+        // The backups are Cloud SQL's own: where, how many daily ones, and the gcloud commands that list and restore them.
+        expect(outputs.backup).toEqual({
+            repository: "Cloud SQL backups of project:pg-platform-gcp-prod-primary",
+            retentionDays: 30,
+            listCommand: "gcloud sql backups list --project=project --instance=pg-platform-gcp-prod-primary",
+            restoreCommand:
+                "gcloud sql instances clone pg-platform-gcp-prod-primary pg-platform-gcp-prod-primary-restored --project=project --point-in-time=<time>",
+        });
     });
 
     it("registers unique URNs, every resource under a component", () => {

@@ -358,11 +358,15 @@ describe("the gate reads the Kubernetes objects: a bad k8s stack exits 1 naming 
         expect([...new Set(scram.map((v) => v.urn?.split("::").pop()))].sort()).toEqual(["pg-primary-config", "pg-replica-1-server-config"]);
     });
 
-    it("a prebuilt image by tag: pinned-images on both StatefulSets", async () => {
+    it("a prebuilt image by tag: pinned-images on both StatefulSets (the primary's for its backup scheduler too)", async () => {
         const dir = k8sStack("  pg-platform:image:\n    prebuilt: postgres:18\n");
         const result = await checkStack("k8s", { projectDir: dir });
         const pinned = result.violations.filter((v) => v.policy === "pinned-images" && v.level === "mandatory");
         expect(exitCode(result)).toBe(1);
-        expect(pinned.map((v) => v.urn?.split("::").pop()).sort()).toEqual(["pg-primary-statefulset", "pg-replica-1-server-statefulset"]);
+        expect(pinned.map((v) => v.urn?.split("::").pop()).sort()).toEqual([
+            "pg-primary-statefulset",
+            "pg-primary-statefulset",
+            "pg-replica-1-server-statefulset",
+        ]);
     });
 });
