@@ -9,6 +9,9 @@ import {
     pgbackrestRestoreConfPath,
 } from "../../../components/render/pgbackrest";
 import { restoreEnvironment, writerEntrypoint } from "../../../components/self-hosted/restore";
+import { deploy as deployDocker } from "../../../components/targets/docker";
+import { deploy as deployKubernetes } from "../../../components/targets/kubernetes";
+import { ofType, runUnderMocks } from "../../../cli/offline/harness";
 
 const env = (raw: Record<string, unknown>) => Object.fromEntries(restoreEnvironment(parseSpec(raw)).map((e) => [e.name, e.value]));
 
@@ -41,5 +44,40 @@ describe("restore as configuration: the writer's entrypoint and environment", ()
 
     it("to a restore point: pgBackRest's type name", () => {
         expect(env({ backup: { restore: { target: { restorePoint: "before-release-42" } } } })[RESTORE_ENV.type]).toBe("name");
+    });
+});
+
+describe("restore as configuration on the targets (under mocks)", () => {
+    const RESTORE = { backup: { restore: { target: { restorePoint: "before-release-42" } } } };
+
+    it("Docker: the writer container runs the restore step first, with its environment", async () => {
+        const run = await runUnderMocks(() => deployDocker(parseSpec(RESTORE), { stack: "test" }));
+        const writer = ofType(run.resources, "docker:index/container:Container").find((r) => r.name.endsWith("-single"));
+        expect(writer?.inputs.entrypoints).toEqual([RESTORE_PATH, ENTRYPOINT_PATH]);
+        expect(writer?.inputs.envs).toEqual(expect.arrayContaining([`${RESTORE_ENV.type}=name`, `${RESTORE_ENV.target}=before-release-42`]));
+    });
+
+    it("Kubernetes: the writer's container command and environment are the same", async () => {
+        const spec = parseSpec({
+            target: "kubernetes",
+            kubernetes: { namespace: "db" },
+            image: { push: true, repository: "ghcr.io/acme/postgres" },
+            ...RESTORE,
+        });
+        const run = await runUnderMocks(() => deployKubernetes(spec, { stack: "test" }));
+        const sets = ofType(run.resources, "kubernetes:apps/v1:StatefulSet");
+        const containers = sets.flatMap(
+            (r) =>
+                (r.inputs.spec as { template: { spec: { containers: { name: string; command?: string[]; env?: { name: string; value?: string }[] }[] } } })
+                    .template.spec.containers,
+        );
+        const server = containers.find((c) => c.command?.includes(ENTRYPOINT_PATH));
+        expect(server?.command).toEqual([RESTORE_PATH, ENTRYPOINT_PATH]);
+        expect(server?.env).toEqual(
+            expect.arrayContaining([
+                { name: RESTORE_ENV.type, value: "name" },
+                { name: RESTORE_ENV.target, value: "before-release-42" },
+            ]),
+        );
     });
 });
