@@ -123,7 +123,7 @@ const job = (kind: string) => backupJobs(spec).find((j) => j.kind === kind)?.com
 describe("scheduled backups and restore verification (Docker)", () => {
     it("the scheduler container runs the rendered crontab's job as postgres when its minute comes", async () => {
         const crontab = renderCrontab(spec);
-        expect(crontab).toMatch(/^\* \* \* \* \* PGBACKREST_CONFIG=\S+ PGBACKREST_STANZA=pg-platform .*backup\.sh diff$/m);
+        expect(crontab).toMatch(/^\* \* \* \* \* PGBACKREST_CONFIG=\S+ PGBACKREST_CONFIG_PATH=\S+ PGBACKREST_STANZA=pg-platform .*backup\.sh diff$/m);
         const scheduler = await runContainer({
             image: images.postgres,
             user: "root",
