@@ -26,16 +26,12 @@ const s3Repository = z.strictObject({
         .string()
         .min(3)
         .max(63)
-        .regex(/^[a-z0-9][a-z0-9.-]+[a-z0-9]$/, {
-            message: "must be an S3 bucket name (lower-case letters, digits, dots, hyphens)",
-        }),
+        .regex(/^[a-z0-9][a-z0-9.-]+[a-z0-9]$/, { message: "must be an S3 bucket name (lower-case letters, digits, dots, hyphens)" }),
     /** S3 endpoint host (e.g. `s3.eu-west-1.amazonaws.com` or a MinIO host). Required. */
     endpoint: z
         .string()
         .min(1)
-        .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, {
-            message: "must be a host name (and optional port), without a scheme",
-        }),
+        .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, { message: "must be a host name (and optional port), without a scheme" }),
     /** Region. Required. */
     region: z.string().min(1),
     /** Folder inside the bucket. Default: `/pgbackrest`. */
@@ -70,15 +66,11 @@ const restoreTarget = z.union(
     [
         z.strictObject({ time: targetTime }),
         z.strictObject({
-            restorePoint: z.string().regex(/^[A-Za-z0-9_.:-]{1,63}$/, {
-                message: "must be a restore point name: 1-63 letters, digits, _ . : -",
-            }),
+            restorePoint: z.string().regex(/^[A-Za-z0-9_.:-]{1,63}$/, { message: "must be a restore point name: 1-63 letters, digits, _ . : -" }),
         }),
         z.strictObject({ latest: z.literal(true) }),
     ],
-    {
-        error: 'must be one of { time: "<ISO 8601 with zone>" }, { restorePoint: "<name>" }, { latest: true }',
-    },
+    { error: 'must be one of { time: "<ISO 8601 with zone>" }, { restorePoint: "<name>" }, { latest: true }' },
 );
 
 /** The repository on a volume of the stack's own host (the dev default). */
@@ -140,9 +132,7 @@ const backupFields = z.strictObject({
         .strictObject({
             /** `self` (this stack's `repository`) or another stack's `{ type: s3, … }` repository. Default: `self`. */
             from: z
-                .union([z.literal("self"), s3Repository], {
-                    error: 'must be "self" or an S3 repository { type: s3, bucket, endpoint, region }',
-                })
+                .union([z.literal("self"), s3Repository], { error: 'must be "self" or an S3 repository { type: s3, bucket, endpoint, region }' })
                 .default("self"),
             /** Whether `from` (another stack's repository) is encrypted; its key is the secret config key `backupRestoreCipherPass`. Default: false. */
             fromEncrypted: z.boolean().default(false),

@@ -21,27 +21,11 @@ describe("backup config", () => {
 
     it("keeps 30 days of full backups in production unless told otherwise", () => {
         expect(retentionFullDays(parseSpec({ production: true }))).toBe(30);
-        expect(
-            retentionFullDays(
-                parseSpec({
-                    production: true,
-                    backup: { retention: { fullDays: 14 } },
-                }),
-            ),
-        ).toBe(14);
+        expect(retentionFullDays(parseSpec({ production: true, backup: { retention: { fullDays: 14 } } }))).toBe(14);
     });
 
     it("accepts an S3 repository with its defaults", () => {
-        const spec = parseSpec({
-            backup: {
-                repository: {
-                    type: "s3",
-                    bucket: "pg-backups",
-                    endpoint: "s3.eu-west-1.amazonaws.com",
-                    region: "eu-west-1",
-                },
-            },
-        });
+        const spec = parseSpec({ backup: { repository: { type: "s3", bucket: "pg-backups", endpoint: "s3.eu-west-1.amazonaws.com", region: "eu-west-1" } } });
         expect(spec.backup.repository).toEqual({
             type: "s3",
             bucket: "pg-backups",
@@ -58,28 +42,8 @@ describe("backup config", () => {
         [{ retention: { fullDays: 0 } }, "backup.retention.fullDays"],
         [{ schedule: { full: "daily" } }, "backup.schedule.full"],
         [{ schedule: { differential: "0 * * *" } }, "backup.schedule.differential"],
-        [
-            {
-                repository: {
-                    type: "s3",
-                    bucket: "Bad_Bucket",
-                    endpoint: "s3.example.com",
-                    region: "x",
-                },
-            },
-            "backup.repository.bucket",
-        ],
-        [
-            {
-                repository: {
-                    type: "s3",
-                    bucket: "ok-bucket",
-                    endpoint: "https://s3.example.com",
-                    region: "x",
-                },
-            },
-            "backup.repository.endpoint",
-        ],
+        [{ repository: { type: "s3", bucket: "Bad_Bucket", endpoint: "s3.example.com", region: "x" } }, "backup.repository.bucket"],
+        [{ repository: { type: "s3", bucket: "ok-bucket", endpoint: "https://s3.example.com", region: "x" } }, "backup.repository.endpoint"],
         [{ repository: { type: "nfs" } }, "backup.repository"],
         [{ unknown: 1 }, "backup"],
     ])("refuses %j naming %s", (backup, key) => {
@@ -90,12 +54,7 @@ describe("backup config", () => {
 });
 
 describe("backup encryption, restore and secret keys", () => {
-    const S3 = {
-        type: "s3",
-        bucket: "pg-backups",
-        endpoint: "s3.eu-west-1.amazonaws.com",
-        region: "eu-west-1",
-    };
+    const S3 = { type: "s3", bucket: "pg-backups", endpoint: "s3.eu-west-1.amazonaws.com", region: "eu-west-1" };
 
     it("encrypts the repository in production by default, not in dev, and as told", () => {
         expect(repositoryEncrypted(parseSpec({ production: true }))).toBe(true);
@@ -130,13 +89,9 @@ describe("backup encryption, restore and secret keys", () => {
     });
 
     it("refuses a restore on the managed targets, which restore through their provider", () => {
-        expect(
-            problems({
-                target: "aws",
-                aws: {},
-                backup: { restore: { target: { latest: true } } },
-            }).join("\n"),
-        ).toContain("backup.restore: means nothing on the aws target");
+        expect(problems({ target: "aws", aws: {}, backup: { restore: { target: { latest: true } } } }).join("\n")).toContain(
+            "backup.restore: means nothing on the aws target",
+        );
     });
 
     it("asks for the S3 keys as config secrets, never printing a value", () => {
@@ -151,13 +106,7 @@ describe("backup encryption, restore and secret keys", () => {
             );
         expect(check({}, true).join("\n")).toContain("pg-platform:backupS3AccessKeyId: required");
         expect(check({ backupS3AccessKeyId: "AKIA1", backupS3SecretAccessKey: "s3cr3t" }, false).join("\n")).toContain("must be a secret");
-        const multiLine = check(
-            {
-                backupS3AccessKeyId: "AKIA1\nrepo1-path=/x",
-                backupS3SecretAccessKey: "s3cr3t",
-            },
-            true,
-        ).join("\n");
+        const multiLine = check({ backupS3AccessKeyId: "AKIA1\nrepo1-path=/x", backupS3SecretAccessKey: "s3cr3t" }, true).join("\n");
         expect(multiLine).toContain("one line");
         expect(multiLine).not.toContain("AKIA1");
         expect(check({ backupS3AccessKeyId: "AKIA1", backupS3SecretAccessKey: "s3cr3t" }, true)).toEqual([]);
@@ -172,11 +121,7 @@ describe("backup encryption, restore and secret keys", () => {
     });
 
     it("a restore from another stack's encrypted S3 repository needs its keys and its cipher pass", () => {
-        const spec = parseSpec({
-            backup: {
-                restore: { from: S3, fromEncrypted: true, target: { latest: true } },
-            },
-        });
+        const spec = parseSpec({ backup: { restore: { from: S3, fromEncrypted: true, target: { latest: true } } } });
         expect(neededBackupSecrets(spec)).toEqual(["s3AccessKeyId", "s3SecretAccessKey", "restoreCipherPass"]);
     });
 });

@@ -55,11 +55,7 @@ describe("the image's Dockerfile", () => {
         const builds = instructions
             .filter((i) => i.getKeyword() === "RUN" && /build-extension\.sh\s/.test(i.getArgumentsContent() ?? ""))
             .map((i) => /build-extension\.sh\s+(\S+)\s+(\S+)\s+(\S+)/.exec(i.getArgumentsContent() ?? "") as RegExpExecArray)
-            .map(([, name, url, commit]) => ({
-                name,
-                url,
-                commit: expand(commit.replace(/"/g, "")),
-            }));
+            .map(([, name, url, commit]) => ({ name, url, commit: expand(commit.replace(/"/g, "")) }));
         expect(builds.map((b) => b.name)).toEqual(EXTENSION_PINS.map((pin) => pin.name));
         for (const build of builds) {
             const pin = EXTENSION_PINS.find((p) => p.name === build.name);

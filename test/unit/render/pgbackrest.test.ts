@@ -51,17 +51,7 @@ describe("pgbackrest.conf", () => {
     });
 
     it("names an S3 repository without any credential", () => {
-        const spec = parseSpec({
-            backup: {
-                repository: {
-                    type: "s3",
-                    bucket: "pg-backups",
-                    endpoint: "minio:9000",
-                    region: "us-east-1",
-                    pathStyle: true,
-                },
-            },
-        });
+        const spec = parseSpec({ backup: { repository: { type: "s3", bucket: "pg-backups", endpoint: "minio:9000", region: "us-east-1", pathStyle: true } } });
         const conf = renderPgbackrestConf(spec, CONTAINER_LAYOUT);
         expect(options(conf)).toMatchObject({
             "repo1-type": "s3",
@@ -77,13 +67,7 @@ describe("pgbackrest.conf", () => {
     it("falls back to gzip on a pgBackRest without zstd", () => {
         expect(supportsZstd("2.26")).toBe(false);
         expect(supportsZstd("2.60")).toBe(true);
-        expect(
-            options(
-                renderPgbackrestConf(parseSpec({}), CONTAINER_LAYOUT, {
-                    pgbackrestVersion: "2.20",
-                }),
-            )["compress-type"],
-        ).toBe("gz");
+        expect(options(renderPgbackrestConf(parseSpec({}), CONTAINER_LAYOUT, { pgbackrestVersion: "2.20" }))["compress-type"]).toBe("gz");
     });
 
     it("is delivered to the writer beside postgresql.conf when backups are on, never to a replica", () => {
@@ -97,12 +81,7 @@ describe("pgbackrest.conf", () => {
 });
 
 describe("pgBackRest encryption, secrets and restore", () => {
-    const S3 = {
-        type: "s3",
-        bucket: "pg-backups",
-        endpoint: "s3.eu-west-1.amazonaws.com",
-        region: "eu-west-1",
-    };
+    const S3 = { type: "s3", bucket: "pg-backups", endpoint: "s3.eu-west-1.amazonaws.com", region: "eu-west-1" };
 
     it("names the cipher type in pgbackrest.conf when encrypted, never the pass", () => {
         const conf = renderPgbackrestConf(parseSpec({ production: true }), CONTAINER_LAYOUT);
@@ -124,21 +103,9 @@ describe("pgBackRest encryption, secrets and restore", () => {
     });
 
     it("renders another stack's repository for the restore alone, delivered beside pgbackrest.conf", () => {
-        const spec = parseSpec({
-            backup: {
-                restore: {
-                    from: { ...S3, bucket: "other-stack" },
-                    fromEncrypted: true,
-                    target: { latest: true },
-                },
-            },
-        });
+        const spec = parseSpec({ backup: { restore: { from: { ...S3, bucket: "other-stack" }, fromEncrypted: true, target: { latest: true } } } });
         const conf = renderPgbackrestRestoreConf(spec, CONTAINER_LAYOUT) ?? "";
-        expect(options(conf)).toMatchObject({
-            "repo1-type": "s3",
-            "repo1-s3-bucket": "other-stack",
-            "repo1-cipher-type": "aes-256-cbc",
-        });
+        expect(options(conf)).toMatchObject({ "repo1-type": "s3", "repo1-s3-bucket": "other-stack", "repo1-cipher-type": "aes-256-cbc" });
         expect(options(renderPgbackrestConf(spec, CONTAINER_LAYOUT))["repo1-path"]).toBe(WAL_ARCHIVE_DIR);
         const files = renderServices(spec)[0].files.map((f) => f.path);
         expect(files).toContain(pgbackrestRestoreConfPath(CONTAINER_LAYOUT));
@@ -146,15 +113,9 @@ describe("pgBackRest encryption, secrets and restore", () => {
     });
 
     it("turns each restore target into pgBackRest's type and target", () => {
-        expect(restoreTypeAndTarget({ time: "2026-11-29T22:40:00Z" })).toEqual({
-            type: "time",
-            target: "2026-11-29 22:40:00+00",
-        });
+        expect(restoreTypeAndTarget({ time: "2026-11-29T22:40:00Z" })).toEqual({ type: "time", target: "2026-11-29 22:40:00+00" });
         expect(restoreTypeAndTarget({ time: "2026-11-29T23:40:00.250+01:00" })).toEqual({ type: "time", target: "2026-11-29 23:40:00.250+01:00" });
-        expect(restoreTypeAndTarget({ restorePoint: "before-upgrade" })).toEqual({
-            type: "name",
-            target: "before-upgrade",
-        });
+        expect(restoreTypeAndTarget({ restorePoint: "before-upgrade" })).toEqual({ type: "name", target: "before-upgrade" });
         expect(restoreTypeAndTarget({ latest: true })).toEqual({ type: "default" });
     });
 });
