@@ -31,9 +31,14 @@ export function containerWithFiles(name: string, files: Record<string, string>, 
 }
 
 /** Builds a target's resources for a raw stack config under mocks, as the gate sees them. */
-export async function deployed(deploy: TargetModule["deploy"], raw: Record<string, unknown>, stack = "test"): Promise<GateResource[]> {
+export async function deployed(
+    deploy: TargetModule["deploy"],
+    raw: Record<string, unknown>,
+    stack = "test",
+    config: Readonly<Record<string, string>> = {},
+): Promise<GateResource[]> {
     // The aws provider's region, as every aws stack file sets it.
-    const run = await runUnderMocks(() => deploy(parseSpec(raw), { stack }), { stack, config: { "aws:region": "eu-west-1" } });
+    const run = await runUnderMocks(() => deploy(parseSpec(raw), { stack }), { stack, config: { "aws:region": "eu-west-1", ...config } });
     return run.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, props: r.inputs }));
 }
 

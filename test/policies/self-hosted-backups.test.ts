@@ -3,7 +3,8 @@ import { parseSpec } from "../../components/config";
 import { renderPgbackrestConf } from "../../components/render/pgbackrest";
 import { CONTAINER_LAYOUT } from "../../components/render/layout";
 import { postgresCommand } from "../../components/self-hosted/server";
-import { containerWithFiles, messages } from "./gate";
+import { deploy as kubernetesDeploy } from "../../components/targets/kubernetes";
+import { PINNED, containerWithFiles, deployed, messages } from "./gate";
 
 const RULE = "self-hosted-backups";
 const PROD = { [RULE]: "mandatory" } as const;
@@ -44,5 +45,39 @@ describe("self-hosted-backups on Docker writers", () => {
         const both = await messages(RULE, writer({ backup: { encrypted: false } }), PROD);
         expect(both).toHaveLength(2);
         expect(both).toContain(unencrypted);
+    });
+});
+
+describe("self-hosted-backups on Kubernetes writers (the target's own objects, under mocks)", () => {
+    const KUBERNETES = {
+        target: "kubernetes",
+        production: true,
+        topology: "primary",
+        replicas: 1,
+        image: { prebuilt: PINNED.postgres },
+        kubernetes: { namespace: "pg" },
+    } as const;
+    // An S3 repository's keys are secret config keys, as `pulumi config set --secret` gives them.
+    const S3_KEYS = { "pg-platform:backupS3AccessKeyId": "AKIAEXAMPLE", "pg-platform:backupS3SecretAccessKey": "example-secret" };
+    const findings = async (backup: Record<string, unknown>) =>
+        messages(RULE, await deployed(kubernetesDeploy, { ...KUBERNETES, backup }, "prod", S3_KEYS), PROD);
+
+    it("passes a writer archiving into an encrypted S3 repository; the replica's and the pools' files are not a writer's", async () => {
+        expect(await findings({ repository: S3 })).toEqual([]);
+    });
+
+    it("refuses a production writer with backups off, or with its repository on a volume of its own node", async () => {
+        expect(await findings({ enabled: false })).toEqual([
+            "pg-primary-config archives no WAL through pgBackRest and takes no backups: backups are off; set pg-platform:backup.enabled: true with an off-host repository",
+        ]);
+        expect(await findings({})).toEqual([
+            "pg-primary-config keeps its pgBackRest repository only on a volume of its own host: a lost host loses the data and the backups; set pg-platform:backup.repository to { type: s3, … }",
+        ]);
+    });
+
+    it("refuses a production writer whose S3 repository is not encrypted", async () => {
+        expect(await findings({ repository: S3, encrypted: false })).toEqual([
+            "pg-primary-config keeps its pgBackRest repository unencrypted: whoever reads the bucket reads the database; set pg-platform:backup.encrypted: true (the production default)",
+        ]);
     });
 });
