@@ -6,8 +6,8 @@ import { productionDefault } from "./production-defaults";
 
 /**
  * A five-field cron expression (minute hour day-of-month month day-of-week): numbers, `*`,
- * ranges, lists and steps only, so the same string works for a Kubernetes CronJob and a
- * scheduler container.
+ * ranges, lists and steps only: the subset every cron reads alike, busybox crond (the backup
+ * scheduler on both self-hosted targets) included.
  */
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
 const cron = z.string().refine(
