@@ -1,35 +1,20 @@
-import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSpec, type PlatformSpec } from "../../../components/config";
 import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, INIT_SQL_ENV, SERVER_ENV, healthcheckArgs } from "../../../components/image/runtime";
 import { CONTAINER_PORTS } from "../../../components/platform/constants";
-import { renderServices } from "../../../components/render";
-import { SUPERUSER } from "../../../components/render/hba";
 import { CONTAINER_LAYOUT } from "../../../components/render/layout";
 import { containerPgdata, pgbackrestCommand } from "../../../components/render/pgbackrest";
-import { loginRoles } from "../../../components/render/roles";
-import { POSTGRES_OWNER } from "../../../components/self-hosted/files";
 import { DATA_MOUNT, SECRET_FILES, WAL_ARCHIVE_MOUNT, postgresCommand } from "../../../components/self-hosted/server";
 import { endpointRoles } from "../../../components/self-hosted/services";
-import {
-    createVolume,
-    docker,
-    ensureEngine,
-    localImages,
-    removeAll,
-    runContainer,
-    type ContainerFile,
-    type LocalImages,
-    type TestContainer,
-} from "../../helpers/containers";
+import { createVolume, docker, ensureEngine, localImages, removeAll, runContainer, type LocalImages, type TestContainer } from "../../helpers/containers";
+import { psqlIn, randomPasswords, sh, writerFiles } from "../../helpers/writer";
 
 // Issue 13 on real containers: the platform's image (the stand-in built from Debian's packages,
 // pgBackRest 2.60) run as the Docker target runs a single node, with the rendered
 // pgbackrest.conf and the writer's archive_command through pgBackRest; a full backup, then
 // restores into NEW data volumes from the repository volume alone.
 
-const owner = { uid: POSTGRES_OWNER.uid, gid: POSTGRES_OWNER.gid };
 const PGDATA = containerPgdata(18);
 const pgbackrest = pgbackrestCommand(CONTAINER_LAYOUT);
 
@@ -39,12 +24,8 @@ function stack(archiveTimeoutSeconds: number) {
         postgres: { memory: "1GiB", cpus: 1, extensions: ["pg_stat_statements", "pgaudit"] },
         backup: { archiveTimeoutSeconds },
     });
-    const passwords = Object.fromEntries([SUPERUSER, ...loginRoles(spec)].map((role) => [role, randomBytes(18).toString("hex")]));
-    const files: ContainerFile[] = [
-        ...renderServices(spec, { passwords })[0].files.map((file) => ({ path: file.path, content: file.content, mode: file.mode, ...owner })),
-        { path: SECRET_FILES.superuserPassword, content: passwords[SUPERUSER], mode: 0o600, ...owner },
-    ];
-    return { spec, passwords, files, roles: endpointRoles(spec) };
+    const passwords = randomPasswords(spec);
+    return { spec, passwords, files: writerFiles(spec, passwords), roles: endpointRoles(spec) };
 }
 type Stack = ReturnType<typeof stack>;
 
@@ -84,13 +65,7 @@ async function writer(
     return server;
 }
 
-async function sh(container: TestContainer, script: string, timeoutMs = 600_000): Promise<string> {
-    const result = await container.exec(["sh", "-ec", script], { timeoutMs });
-    expect(result.code, `${script}\n${result.stdout}\n${result.stderr}`).toBe(0);
-    return result.stdout;
-}
-
-const psql = (container: TestContainer, sql: string) => sh(container, `psql -XAtq -v ON_ERROR_STOP=1 -d app <<'SQL'\n${sql}\nSQL`);
+const psql = psqlIn("app");
 
 /** Full backup after the stanza exists (the archiver may be creating it at the same moment). */
 async function fullBackup(server: TestContainer): Promise<number> {

@@ -1,16 +1,12 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSpec, type PlatformSpec } from "../../../components/config";
 import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, SERVER_ENV, healthcheckArgs } from "../../../components/image/runtime";
-import { renderServices } from "../../../components/render";
-import { SUPERUSER } from "../../../components/render/hba";
 import { CONTAINER_LAYOUT } from "../../../components/render/layout";
 import { pgbackrestCommand } from "../../../components/render/pgbackrest";
-import { loginRoles } from "../../../components/render/roles";
-import { POSTGRES_OWNER } from "../../../components/self-hosted/files";
 import { restoreEnvironment, writerEntrypoint } from "../../../components/self-hosted/restore";
 import { DATA_MOUNT, SECRET_FILES, WAL_ARCHIVE_MOUNT, postgresCommand } from "../../../components/self-hosted/server";
 import { createVolume, docker, ensureEngine, localImages, removeAll, runContainer, type LocalImages, type TestContainer } from "../../helpers/containers";
+import { psqlIn, randomPasswords, sh, writerFiles } from "../../helpers/writer";
 
 // Issue 13, restore as configuration on real containers: a stack whose writer starts on an EMPTY
 // data volume with `backup.restore` set runs the image's restore-from-backup.sh before its
@@ -18,7 +14,6 @@ import { createVolume, docker, ensureEngine, localImages, removeAll, runContaine
 // from the repository at the target instead of initdb; then it archives on its new timeline
 // into the repository, and a restart restores nothing again.
 
-const owner = { uid: POSTGRES_OWNER.uid, gid: POSTGRES_OWNER.gid };
 const pgbackrest = pgbackrestCommand(CONTAINER_LAYOUT);
 const BASE = { target: "docker", postgres: { memory: "1GiB", cpus: 1, extensions: ["pg_stat_statements", "pgaudit"] } };
 
@@ -31,7 +26,7 @@ beforeAll(async () => {
 
 afterAll(removeAll, 300_000);
 
-const passwords = Object.fromEntries([SUPERUSER, ...loginRoles(parseSpec(BASE))].map((role) => [role, randomBytes(18).toString("hex")]));
+const passwords = randomPasswords(parseSpec(BASE));
 
 /** The writer as the Docker target runs it for `spec`: its entrypoint, environment, files and volumes. */
 async function writer(spec: PlatformSpec, data: string, repository: string): Promise<TestContainer> {
@@ -40,10 +35,7 @@ async function writer(spec: PlatformSpec, data: string, repository: string): Pro
         entrypoint: writerEntrypoint(spec),
         command: postgresCommand(spec, "writer"),
         env: { [SERVER_ENV.passwordFile]: SECRET_FILES.superuserPassword, ...Object.fromEntries(restoreEnvironment(spec).map((e) => [e.name, e.value])) },
-        files: [
-            ...renderServices(spec, { passwords })[0].files.map((file) => ({ path: file.path, content: file.content, mode: file.mode, ...owner })),
-            { path: SECRET_FILES.superuserPassword, content: passwords[SUPERUSER], mode: 0o600, ...owner },
-        ],
+        files: writerFiles(spec, passwords),
         volumes: [
             { name: data, path: DATA_MOUNT },
             { name: repository, path: WAL_ARCHIVE_MOUNT },
@@ -57,14 +49,8 @@ async function writer(spec: PlatformSpec, data: string, repository: string): Pro
     return server;
 }
 
-async function sh(container: TestContainer, script: string): Promise<string> {
-    const result = await container.exec(["sh", "-ec", script], { timeoutMs: 600_000 });
-    expect(result.code, `${script}\n${result.stdout}\n${result.stderr}`).toBe(0);
-    return result.stdout;
-}
-
 // The superuser's own database: no init SQL needed for what this proves.
-const psql = (container: TestContainer, sql: string) => sh(container, `psql -XAtq -v ON_ERROR_STOP=1 -d postgres <<'SQL'\n${sql}\nSQL`);
+const psql = psqlIn("postgres");
 
 async function promoted(server: TestContainer): Promise<void> {
     for (let i = 0; i < 120 && (await psql(server, "SELECT pg_is_in_recovery()")).trim() !== "f"; i++) await new Promise((r) => setTimeout(r, 1000));

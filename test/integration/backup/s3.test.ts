@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSpec, type PlatformSpec } from "../../../components/config";
 import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, SERVER_ENV, healthcheckArgs } from "../../../components/image/runtime";
 import { renderServices } from "../../../components/render";
-import { SUPERUSER } from "../../../components/render/hba";
 import { CONTAINER_LAYOUT } from "../../../components/render/layout";
 import {
     PGBACKREST_SECRETS_CONFIG_PATH,
@@ -15,8 +14,6 @@ import {
     renderPgbackrestSecrets,
     type PgbackrestSecrets,
 } from "../../../components/render/pgbackrest";
-import { loginRoles } from "../../../components/render/roles";
-import { POSTGRES_OWNER } from "../../../components/self-hosted/files";
 import { DATA_MOUNT, SECRET_FILES, postgresCommand } from "../../../components/self-hosted/server";
 import { run, scratchDir } from "../../../cli/local/processes";
 import {
@@ -31,6 +28,7 @@ import {
     type LocalImages,
     type TestContainer,
 } from "../../helpers/containers";
+import { OWNER as owner, psqlIn, randomPasswords, sh, writerFiles } from "../../helpers/writer";
 import { makeCa, type TestCa } from "../../helpers/tls";
 
 // Issue 13, the S3 path and encryption at rest on real containers: the platform's image (the
@@ -40,7 +38,6 @@ import { makeCa, type TestCa } from "../../helpers/tls";
 // through the secret file the targets deliver (mode 0600): the test then looks for them in
 // `docker inspect`, the rendered files and the process list, and for plaintext in the bucket.
 
-const owner = { uid: POSTGRES_OWNER.uid, gid: POSTGRES_OWNER.gid };
 const PGDATA = containerPgdata(18);
 const pgbackrest = pgbackrestCommand(CONTAINER_LAYOUT);
 const BUCKET = "pg-backups";
@@ -164,13 +161,12 @@ const secrets: Required<PgbackrestSecrets> = {
     s3KeySecret: randomBytes(24).toString("base64url"),
     cipherPass: randomBytes(32).toString("hex"),
 };
-const passwords = Object.fromEntries([SUPERUSER, ...loginRoles(s3Spec())].map((role) => [role, randomBytes(18).toString("hex")]));
+const passwords = randomPasswords(s3Spec());
 
 /** The writer's files as the Docker target uploads them, with the given pgBackRest secret file. */
 function files(spec: PlatformSpec, pgbackrestSecrets: PgbackrestSecrets): ContainerFile[] {
     return [
-        ...renderServices(spec, { passwords })[0].files.map((file) => ({ path: file.path, content: file.content, mode: file.mode, ...owner })),
-        { path: SECRET_FILES.superuserPassword, content: passwords[SUPERUSER], mode: 0o600, ...owner },
+        ...writerFiles(spec, passwords),
         { path: pgbackrestSecretsFile(PGBACKREST_SECRETS_CONFIG_PATH), content: renderPgbackrestSecrets(pgbackrestSecrets), mode: 0o600, ...owner },
         { path: CA_PATH, content: fs.readFileSync(ca.cert, "utf8") },
     ];
@@ -198,14 +194,8 @@ async function writer(spec: PlatformSpec, data: string): Promise<TestContainer> 
     return server;
 }
 
-async function sh(container: TestContainer, script: string): Promise<string> {
-    const result = await container.exec(["sh", "-ec", script], { timeoutMs: 600_000 });
-    expect(result.code, `${script}\n${result.stdout}\n${result.stderr}`).toBe(0);
-    return result.stdout;
-}
-
 // The superuser's own database: the test needs no init SQL (roles and databases are not what it proves).
-const psql = (container: TestContainer, sql: string) => sh(container, `psql -XAtq -v ON_ERROR_STOP=1 -d postgres <<'SQL'\n${sql}\nSQL`);
+const psql = psqlIn("postgres");
 
 /** `pgbackrest restore` into a new data volume in a one-shot container; its exit code, output and the volume. */
 async function restoreJob(pgbackrestSecrets: PgbackrestSecrets, options: string): Promise<{ code: number; logs: string; data: string; seconds: number }> {
