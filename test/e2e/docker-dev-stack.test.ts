@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gateResource } from "../../cli/check";
-import { freePort, run as runProcess } from "../../cli/local/processes";
+import { run as runProcess } from "../../cli/local/processes";
 import { runUnderMocks, type MockedResource, type ProgramRun } from "../../cli/offline/harness";
 import { loadStackConfig } from "../../cli/stack-config";
 import { readRawConfig, runProgram } from "../../components/program";
@@ -21,7 +21,8 @@ import { loadPolicyConfig, runPolicies } from "../../policies/offline";
 import { migrationFailure } from "../../components/self-hosted/migrations";
 import { CRONTAB_PATH } from "../../components/self-hosted/backup-jobs";
 import { RUN_ID, docker, localImages, removeAll, type LocalImages } from "../helpers/containers";
-import { applyContainer, applyDockerResources, containersOf, oneShotState, removeContainer, waitHealthy } from "../helpers/docker-apply";
+import { applyContainer, applyDockerResources, containersOf, freeStackPorts, oneShotState, removeContainer, waitHealthy } from "../helpers/docker-apply";
+import { eventually } from "../helpers/eventually";
 import { realTlsState } from "../helpers/real-tls";
 
 type Run = ProgramRun<pulumi.Unwrap<PlatformOutputs>>;
@@ -39,13 +40,7 @@ async function e2eConfig(images: LocalImages, overrides: Record<string, unknown>
     // The program's own reading of the stack file: keys without the namespace, JSON decoded.
     const decoded = readRawConfig(loadStackConfig("dev").config);
     const network = decoded.network as { bindAddress: string; ports: Record<string, number> };
-    const ports = {
-        postgres: await freePort(),
-        transactionPool: await freePort(),
-        sessionPool: await freePort(),
-        exporter: await freePort(),
-        replicaBase: await freePort(),
-    };
+    const ports = await freeStackPorts();
     const merged: Record<string, unknown> = {
         ...decoded,
         image: { prebuilt: images.postgres, pgbouncer: images.pgbouncer, exporter: images.exporter },
@@ -105,21 +100,6 @@ async function query<T>(url: string | undefined, ca: string | undefined, sql: st
         return (await client.query(sql, values)).rows as T[];
     } finally {
         await client.end();
-    }
-}
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
-        try {
-            const value = await check();
-            if (value !== undefined) return value;
-        } catch (error) {
-            last = error;
-        }
-        if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ""}`);
-        await new Promise((resolve) => setTimeout(resolve, 1000));
     }
 }
 

@@ -10,13 +10,12 @@ import type * as pulumi from "@pulumi/pulumi";
 import { Client } from "pg";
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from "pg-logical-replication";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../cli/local/processes";
 import { runUnderMocks, type MockedResource, type ProgramRun } from "../../cli/offline/harness";
 import { runProgram } from "../../components/program";
 import { PROJECT } from "../../components/platform/constants";
 import type { PlatformOutputs } from "../../components/targets/outputs";
 import { RUN_ID, docker, labelArgs, localImages, removeAll, type LocalImages } from "../helpers/containers";
-import { applyContainer, applyDockerResources, containersOf, removeContainer, type ContainerInputs } from "../helpers/docker-apply";
+import { applyContainer, applyDockerResources, containersOf, freeStackPorts, removeContainer, type ContainerInputs } from "../helpers/docker-apply";
 import { realTlsState } from "../helpers/real-tls";
 import { eventually as poll } from "../helpers/eventually";
 import { COLUMN_OPTIONS_SQL, ONLY_17_EXTENSION_SCRIPT } from "../helpers/upgrade";
@@ -30,13 +29,7 @@ const eventually = <T>(what: string, check: () => Promise<T | undefined>) => pol
 
 /** The stack: primary + replica with CDC on `app.public.events`, or a single node; no pools, exporter or backups (not what is upgraded here). */
 async function stackConfig(network: string, images: LocalImages, topology: "primary" | "single"): Promise<Record<string, unknown>> {
-    const ports = {
-        postgres: await freePort(),
-        transactionPool: await freePort(),
-        sessionPool: await freePort(),
-        exporter: await freePort(),
-        replicaBase: await freePort(),
-    };
+    const ports = await freeStackPorts();
     return {
         target: "docker",
         topology,

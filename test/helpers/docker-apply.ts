@@ -1,4 +1,5 @@
 import type { MockedResource } from "../../cli/offline/harness";
+import { freePort } from "../../cli/local/processes";
 import { docker, ensureEngine, labelArgs, upload, type ContainerFile } from "./containers";
 
 /**
@@ -183,3 +184,14 @@ export function containersOf(resources: readonly MockedResource[]): Map<string, 
 }
 
 export type { ContainerInputs };
+
+/** A free host port for each port the Docker target publishes (`network.ports`), so a test stack collides with nothing. */
+export async function freeStackPorts(): Promise<Record<"postgres" | "transactionPool" | "sessionPool" | "exporter" | "replicaBase", number>> {
+    return {
+        postgres: await freePort(),
+        transactionPool: await freePort(),
+        sessionPool: await freePort(),
+        exporter: await freePort(),
+        replicaBase: await freePort(),
+    };
+}
