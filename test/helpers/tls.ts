@@ -49,15 +49,17 @@ export async function makeCa(name: string): Promise<TestCa> {
     return { cert, key };
 }
 
-/**
- * A certificate for `service`, signed by `ca`, for the names the Docker target gives it
- * (127.0.0.1 and localhost among them), installed at `files` with the CA certificate
- * (`verifyWith`, default `ca`): certificate and CA 0644, key 0600, owned by the service user.
- */
-export async function installCertificate(ca: TestCa, service: TlsServiceName, files: TlsPaths, verifyWith: TestCa = ca): Promise<void> {
-    const names = dockerCertificateNames(testSpec(15), service, "test-pg");
-    const dir = scratchDir(`cert-${service}`);
-    const base = path.join(dir, service);
+/** The names a server certificate is for. */
+export interface CertificateNames {
+    readonly commonName: string;
+    readonly dnsNames: readonly string[];
+    readonly ipAddresses: readonly string[];
+}
+
+/** A server certificate (ECDSA P-256, serverAuth) for `names`, signed by `ca`, valid one day: its PEM and its key's. */
+export async function signCertificate(ca: TestCa, names: CertificateNames, label: string): Promise<{ readonly cert: string; readonly key: string }> {
+    const dir = scratchDir(`cert-${label}`);
+    const base = path.join(dir, label);
     const san = [...names.dnsNames.map((n) => `DNS:${n}`), ...names.ipAddresses.map((ip) => `IP:${ip}`)].join(",");
     fs.writeFileSync(`${base}.ext`, `subjectAltName=${san}\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
     await openssl(dir, ["req", "-new", ...EC_KEY, "-subj", `/O=pg-platform/CN=${names.commonName}`, "-keyout", `${base}.key`, "-out", `${base}.csr`]);
@@ -78,8 +80,18 @@ export async function installCertificate(ca: TestCa, service: TlsServiceName, fi
         "-out",
         `${base}.crt`,
     ]);
+    return { cert: fs.readFileSync(`${base}.crt`, "utf8"), key: fs.readFileSync(`${base}.key`, "utf8") };
+}
+
+/**
+ * A certificate for `service`, signed by `ca`, for the names the Docker target gives it
+ * (127.0.0.1 and localhost among them), installed at `files` with the CA certificate
+ * (`verifyWith`, default `ca`): certificate and CA 0644, key 0600, owned by the service user.
+ */
+export async function installCertificate(ca: TestCa, service: TlsServiceName, files: TlsPaths, verifyWith: TestCa = ca): Promise<void> {
+    const signed = await signCertificate(ca, dockerCertificateNames(testSpec(15), service, "test-pg"), service);
     fs.mkdirSync(path.dirname(files.cert), { recursive: true });
-    writeServiceFile(files.cert, fs.readFileSync(`${base}.crt`, "utf8"), 0o644);
+    writeServiceFile(files.cert, signed.cert, 0o644);
     writeServiceFile(files.ca, fs.readFileSync(verifyWith.cert, "utf8"), 0o644);
-    writeServiceFile(files.key, fs.readFileSync(`${base}.key`, "utf8"), 0o600);
+    writeServiceFile(files.key, signed.key, 0o600);
 }

@@ -15,7 +15,6 @@ import {
     type PgbackrestSecrets,
 } from "../../../components/render/pgbackrest";
 import { DATA_MOUNT, SECRET_FILES, postgresCommand } from "../../../components/self-hosted/server";
-import { run, scratchDir } from "../../../cli/local/processes";
 import {
     createNetwork,
     createVolume,
@@ -29,7 +28,7 @@ import {
     type TestContainer,
 } from "../../helpers/containers";
 import { OWNER as owner, psqlIn, randomPasswords, sh, writerFiles } from "../../helpers/writer";
-import { makeCa, type TestCa } from "../../helpers/tls";
+import { makeCa, signCertificate, type TestCa } from "../../helpers/tls";
 
 // Issue 13, the S3 path and encryption at rest on real containers: the platform's image (the
 // Debian-built stand-in, pgBackRest 2.60) archives and backs up into an S3 bucket of a real S3
@@ -68,36 +67,6 @@ async function s3Image(): Promise<string> {
     return tag;
 }
 
-/** A certificate for the S3 server's name on the network, signed by the test's CA. */
-async function s3Certificate(authority: TestCa): Promise<{ cert: string; key: string }> {
-    const dir = scratchDir("s3-cert");
-    const base = path.join(dir, S3_HOST);
-    fs.writeFileSync(`${base}.ext`, `subjectAltName=DNS:${S3_HOST}\nextendedKeyUsage=serverAuth\n`);
-    const openssl = async (args: string[]) => {
-        const result = await run("openssl", args, { unprivileged: false, cwd: dir });
-        expect(result.code, result.stderr).toBe(0);
-    };
-    await openssl(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${S3_HOST}`, "-keyout", `${base}.key`, "-out", `${base}.csr`]);
-    await openssl([
-        "x509",
-        "-req",
-        "-in",
-        `${base}.csr`,
-        "-CA",
-        authority.cert,
-        "-CAkey",
-        authority.key,
-        "-CAcreateserial",
-        "-days",
-        "1",
-        "-extfile",
-        `${base}.ext`,
-        "-out",
-        `${base}.crt`,
-    ]);
-    return { cert: fs.readFileSync(`${base}.crt`, "utf8"), key: fs.readFileSync(`${base}.key`, "utf8") };
-}
-
 /** Runs Python with boto3 (moto's own dependency) inside the S3 container, against the server. */
 async function boto(script: string): Promise<string> {
     const prelude = [
@@ -114,7 +83,7 @@ beforeAll(async () => {
     images = await localImages();
     network = await createNetwork();
     ca = await makeCa("s3-test");
-    const certificate = await s3Certificate(ca);
+    const certificate = await signCertificate(ca, { commonName: S3_HOST, dnsNames: [S3_HOST], ipAddresses: [] }, "s3");
     const nobody = { uid: 65534, gid: 65534 };
     s3 = await runContainer({
         image: await s3Image(),
