@@ -20,7 +20,7 @@ import { DATA_MOUNT, WAL_ARCHIVE_MOUNT } from "../../self-hosted/server";
 import { backupSchedulerName, containerName, dockerSettingsOf, networkName, volumeName } from "./plan";
 import type { BackupAccess } from "../../self-hosted/backup-outputs";
 import { writerService } from "../../self-hosted/endpoints";
-import { HEALTH, WAIT_SECONDS, containerOptions, type ServerResources } from "./server";
+import { COMPANION_START_PERIOD, HEALTH, WAIT_SECONDS, containerOptions, type ServerResources } from "./server";
 import { secretFileUpload } from "./uploads";
 
 /**
@@ -80,7 +80,7 @@ export function backupScheduler(parent: pulumi.Resource, name: string, args: Bac
             networksAdvanced: [{ name: args.network }],
             restart: dockerSettingsOf(spec).restartPolicy,
             capabilities: { drops: ["ALL"], adds: [...SCHEDULER_CAPABILITIES] },
-            healthcheck: { tests: ["CMD", ...SCHEDULER_HEALTHCHECK], startPeriod: "10s", ...HEALTH },
+            healthcheck: { tests: ["CMD", ...SCHEDULER_HEALTHCHECK], startPeriod: COMPANION_START_PERIOD, ...HEALTH },
             wait: true,
             waitTimeout: WAIT_SECONDS.companion,
             uploads: [...plain, ...secrets],
