@@ -2,6 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { run, type RunResult } from "../../cli/local/processes";
 
 /**
@@ -185,6 +186,21 @@ export function localImages(): Promise<LocalImages> {
         return parseImages(built.stdout.trim().split("\n").at(-1) ?? "");
     })();
     return images;
+}
+
+/**
+ * Registers a test file's hooks for real containers: before all its tests, the engine and the
+ * local images ({@link localImages}: up to half an hour on a fresh machine); after them,
+ * {@link removeAll}. Call it at the top of the file, before the file's own beforeAll hooks (they
+ * run in order, so theirs see the images). Returns the images, filled in once its hook has run.
+ */
+export function useLocalImages(): LocalImages {
+    const found = {} as LocalImages;
+    beforeAll(async () => {
+        Object.assign(found, await localImages());
+    }, 1_800_000);
+    afterAll(removeAll, 300_000);
+    return found;
 }
 
 /** Runs the docker client (the scripts' one) to completion. */

@@ -1,5 +1,5 @@
 import { Client } from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseSpec, type PlatformSpec } from "../../../components/config";
 import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, INIT_SQL_ENV, SERVER_ENV, healthcheckArgs } from "../../../components/image/runtime";
 import { CONTAINER_PORTS } from "../../../components/platform/constants";
@@ -7,7 +7,7 @@ import { CONTAINER_LAYOUT } from "../../../components/render/layout";
 import { containerPgdata, pgbackrestCommand } from "../../../components/render/pgbackrest";
 import { DATA_MOUNT, SECRET_FILES, WAL_ARCHIVE_MOUNT, postgresCommand } from "../../../components/self-hosted/server";
 import { endpointRoles } from "../../../components/self-hosted/services";
-import { createVolume, docker, ensureEngine, localImages, removeAll, runContainer, type LocalImages, type TestContainer } from "../../helpers/containers";
+import { createVolume, docker, runContainer, useLocalImages, type TestContainer } from "../../helpers/containers";
 import { psqlIn, randomPasswords, sh, writerFiles } from "../../helpers/writer";
 
 // Issue 13 on real containers: the platform's image (the stand-in built from Debian's packages,
@@ -29,14 +29,7 @@ function stack(archiveTimeoutSeconds: number) {
 }
 type Stack = ReturnType<typeof stack>;
 
-let images: LocalImages;
-
-beforeAll(async () => {
-    await ensureEngine();
-    images = await localImages();
-}, 1_800_000);
-
-afterAll(removeAll, 300_000);
+const images = useLocalImages();
 
 /** The writer as the Docker target runs it: entrypoint, rendered files, data and repository volumes. */
 async function writer(

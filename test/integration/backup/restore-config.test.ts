@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseSpec, type PlatformSpec } from "../../../components/config";
 import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, SERVER_ENV, healthcheckArgs } from "../../../components/image/runtime";
 import { CONTAINER_LAYOUT } from "../../../components/render/layout";
 import { pgbackrestCommand } from "../../../components/render/pgbackrest";
 import { restoreEnvironment, writerEntrypoint } from "../../../components/self-hosted/restore";
 import { DATA_MOUNT, SECRET_FILES, WAL_ARCHIVE_MOUNT, postgresCommand } from "../../../components/self-hosted/server";
-import { createVolume, docker, ensureEngine, localImages, removeAll, runContainer, type LocalImages, type TestContainer } from "../../helpers/containers";
+import { createVolume, docker, runContainer, useLocalImages, type TestContainer } from "../../helpers/containers";
 import { psqlIn, randomPasswords, sh, writerFiles } from "../../helpers/writer";
 
 // Issue 13, restore as configuration on real containers: a stack whose writer starts on an EMPTY
@@ -17,14 +17,7 @@ import { psqlIn, randomPasswords, sh, writerFiles } from "../../helpers/writer";
 const pgbackrest = pgbackrestCommand(CONTAINER_LAYOUT);
 const BASE = { target: "docker", postgres: { memory: "1GiB", cpus: 1, extensions: ["pg_stat_statements", "pgaudit"] } };
 
-let images: LocalImages;
-
-beforeAll(async () => {
-    await ensureEngine();
-    images = await localImages();
-}, 1_800_000);
-
-afterAll(removeAll, 300_000);
+const images = useLocalImages();
 
 const passwords = randomPasswords(parseSpec(BASE));
 

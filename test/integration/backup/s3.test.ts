@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseSpec, type PlatformSpec } from "../../../components/config";
 import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, SERVER_ENV, healthcheckArgs } from "../../../components/image/runtime";
 import { renderServices } from "../../../components/render";
@@ -15,18 +15,7 @@ import {
     type PgbackrestSecrets,
 } from "../../../components/render/pgbackrest";
 import { DATA_MOUNT, SECRET_FILES, postgresCommand } from "../../../components/self-hosted/server";
-import {
-    createNetwork,
-    createVolume,
-    docker,
-    ensureEngine,
-    localImages,
-    removeAll,
-    runContainer,
-    type ContainerFile,
-    type LocalImages,
-    type TestContainer,
-} from "../../helpers/containers";
+import { createNetwork, createVolume, docker, runContainer, useLocalImages, type ContainerFile, type TestContainer } from "../../helpers/containers";
 import { OWNER as owner, psqlIn, randomPasswords, sh, writerFiles } from "../../helpers/writer";
 import { makeCa, signCertificate, type TestCa } from "../../helpers/tls";
 
@@ -47,7 +36,7 @@ const CA_PATH = "/etc/ssl/private-s3-ca.crt";
 /** A value only the application rows hold: it must not be readable anywhere in the bucket. */
 const MARKER = `plaintext-marker-${randomBytes(6).toString("hex")}`;
 
-let images: LocalImages;
+const images = useLocalImages();
 let network: string;
 let ca: TestCa;
 let s3: TestContainer;
@@ -79,8 +68,6 @@ async function boto(script: string): Promise<string> {
 }
 
 beforeAll(async () => {
-    await ensureEngine();
-    images = await localImages();
     network = await createNetwork();
     ca = await makeCa("s3-test");
     const certificate = await signCertificate(ca, { commonName: S3_HOST, dnsNames: [S3_HOST], ipAddresses: [] }, "s3");
@@ -109,8 +96,6 @@ beforeAll(async () => {
         await new Promise((r) => setTimeout(r, 1000));
     }
 }, 1_800_000);
-
-afterAll(removeAll, 300_000);
 
 /** The stack: an S3 repository on the test's server, path-style, TLS verified, encrypted. */
 function s3Spec(enabled = true): PlatformSpec {

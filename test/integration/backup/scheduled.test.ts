@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseSpec } from "../../../components/config";
 import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, INIT_SQL_ENV, SERVER_ENV, healthcheckArgs } from "../../../components/image/runtime";
 import { CONTAINER_PORTS } from "../../../components/platform/constants";
@@ -10,17 +10,7 @@ import { loginRoles } from "../../../components/render/roles";
 import { CRONTAB_PATH, SCHEDULER_COMMAND, SOCKET_DIR, backupJobEnvironment, backupJobs, renderCrontab } from "../../../components/self-hosted/backup-jobs";
 import { POSTGRES_OWNER } from "../../../components/self-hosted/files";
 import { DATA_MOUNT, SECRET_FILES, WAL_ARCHIVE_MOUNT, postgresCommand } from "../../../components/self-hosted/server";
-import {
-    createNetwork,
-    createVolume,
-    ensureEngine,
-    localImages,
-    removeAll,
-    runContainer,
-    type ContainerFile,
-    type LocalImages,
-    type TestContainer,
-} from "../../helpers/containers";
+import { createNetwork, createVolume, runContainer, useLocalImages, type ContainerFile, type TestContainer } from "../../helpers/containers";
 
 // Issue 13's schedules and restore verification on real containers: the platform's image (the
 // stand-in built from Debian's packages) as the Docker target runs the writer, the exporter and
@@ -45,14 +35,12 @@ const filesOf = (name: string): ContainerFile[] =>
 const writerFiles = [...filesOf("primary"), { path: SECRET_FILES.superuserPassword, content: passwords[SUPERUSER], mode: 0o600, ...owner }];
 const pgbackrestConf = writerFiles.filter((file) => file.path.endsWith("/pgbackrest.conf"));
 
-let images: LocalImages;
+const images = useLocalImages();
 let primary: TestContainer;
 let metricsPort: number;
 let volumes: { name: string; path: string }[];
 
 beforeAll(async () => {
-    await ensureEngine();
-    images = await localImages();
     const network = await createNetwork();
     volumes = [
         { name: await createVolume(), path: DATA_MOUNT },
@@ -84,8 +72,6 @@ beforeAll(async () => {
     });
     metricsPort = await exporter.hostPort(CONTAINER_PORTS.exporter);
 }, 1_800_000);
-
-afterAll(removeAll, 300_000);
 
 async function sh(container: TestContainer, script: string): Promise<string> {
     const result = await container.exec(["sh", "-ec", script], { timeoutMs: 600_000 });

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseSpec } from "../../../components/config";
 import { HEALTHCHECK_PATH, ENTRYPOINT_PATH, INIT_SQL_ENV, SERVER_ENV, healthcheckArgs } from "../../../components/image/runtime";
 import { CONTAINER_PORTS } from "../../../components/platform/constants";
@@ -19,12 +19,9 @@ import {
     createVolume,
     docker,
     engineStatus,
-    ensureEngine,
-    localImages,
-    removeAll,
     runContainer,
+    useLocalImages,
     type ContainerFile,
-    type LocalImages,
     type TestContainer,
 } from "../../helpers/containers";
 
@@ -62,16 +59,12 @@ function pinnedVersion(image: PinnedImage): number[] {
 const atLeast = (version: number[], floor: number[]) =>
     version[0] !== floor[0] ? version[0] > floor[0] : version[1] !== floor[1] ? version[1] > floor[1] : version[2] >= floor[2];
 
-let images: LocalImages;
+const images = useLocalImages();
 let network: string;
 
 beforeAll(async () => {
-    await ensureEngine();
-    images = await localImages();
     network = await createNetwork();
-}, 1_800_000);
-
-afterAll(removeAll, 300_000);
+});
 
 describe("the container engine the test run starts", () => {
     it("answers on its unix socket only, with the local registry on 127.0.0.1", async () => {
