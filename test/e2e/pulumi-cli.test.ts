@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../components/config";
 import { PROJECT_DIR, loadStackConfig } from "../../cli/stack-config";
+import { POLICY_CONFIG_DIR } from "../../policies/offline";
 
 const STACKS = fs.readdirSync(PROJECT_DIR).flatMap((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1] ?? []);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "pgp-cli-"));
@@ -110,15 +111,8 @@ describe("the real Pulumi CLI", () => {
         const dir = projectCopy("policy");
         copyStack(dir, "dev");
         initStack(dir, "dev");
-        const preview = pulumi(dir, [
-            "preview",
-            "--stack",
-            "dev",
-            "--policy-pack",
-            path.join(PROJECT_DIR, "policies"),
-            "--policy-pack-config",
-            path.join(PROJECT_DIR, "policies/config/dev.json"),
-        ]);
+        const config = path.join(POLICY_CONFIG_DIR, "dev.json");
+        const preview = pulumi(dir, ["preview", "--stack", "dev", "--policy-pack", path.join(PROJECT_DIR, "policies"), "--policy-pack-config", config]);
         expect(preview.code, preview.output).toBe(0);
         expect(preview.output).toMatch(/pg-platform-guardrails@v[\d.]+ \(local: /);
     }, 300_000);
