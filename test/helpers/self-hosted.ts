@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import * as dockerTarget from "../../components/targets/docker";
 import * as kubernetesTarget from "../../components/targets/kubernetes";
 import type { PlatformOutputs } from "../../components/targets/outputs";
@@ -22,4 +23,19 @@ export async function deployedUnderMocks(target: "docker" | "kubernetes", config
         { stack: "test" },
     );
     return { ...run, raw: raw as PlatformOutputs };
+}
+
+/**
+ * What a Docker ReplicaStack in another stack reads from the primary stack through a
+ * StackReference (the CA aside): host `primary` port 5432, the replication password
+ * `from-the-other-stack` as a secret, slot `replica_1`, network `prod-pg`.
+ */
+export function primaryFromOtherStack(): dockerTarget.ReplicaPrimary {
+    return {
+        host: pulumi.output("primary"),
+        port: pulumi.output(5432),
+        replicationPassword: pulumi.secret("from-the-other-stack"),
+        slotName: pulumi.output("replica_1"),
+        networkName: pulumi.output("prod-pg"),
+    };
 }

@@ -10,11 +10,23 @@ import type { PlatformOutputs } from "../../../../components/targets/outputs";
 import { ConfigError, parseSpec, type PlatformConfigInput } from "../../../../components/config";
 import { isSecretOutput, named, ofType, runUnderMocks, type MockedResource } from "../../../../cli/offline/harness";
 import { redactSecrets } from "../../../../cli/offline/secrets";
+import { primaryFromOtherStack } from "../../../helpers/self-hosted";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
 const NETWORK = "docker:index/network:Network";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+
+/** The containers of stack `pg`'s primary with both pools, the exporter and the backup scheduler, sorted; its replicas' sort after them. */
+const PRIMARY_STACK_CONTAINERS = [
+    "pg-exporter",
+    "pg-pooler-session",
+    "pg-pooler-session-auth-writer",
+    "pg-pooler-transaction",
+    "pg-pooler-transaction-auth-writer",
+    "pg-primary",
+    "pg-primary-backup-scheduler",
+];
 
 interface Upload {
     file: string;
@@ -181,17 +193,7 @@ describe("primary with two replicas", async () => {
 
     it("creates exactly the primary, both pools, the exporter and two replicas, each with its volumes", () => {
         // Sorted: a pool registers once its auth writer has (it depends on it), so creation order says little.
-        expect(names(run.resources, CONTAINER).sort()).toEqual([
-            "pg-exporter",
-            "pg-pooler-session",
-            "pg-pooler-session-auth-writer",
-            "pg-pooler-transaction",
-            "pg-pooler-transaction-auth-writer",
-            "pg-primary",
-            "pg-primary-backup-scheduler",
-            "pg-replica-1-server",
-            "pg-replica-2-server",
-        ]);
+        expect(names(run.resources, CONTAINER).sort()).toEqual([...PRIMARY_STACK_CONTAINERS, "pg-replica-1-server", "pg-replica-2-server"]);
         expect(names(run.resources, VOLUME).sort()).toEqual([
             "pg-pooler-session-auth",
             "pg-pooler-transaction-auth",
@@ -376,14 +378,7 @@ describe("a PostgreSQL parameter change", async () => {
 });
 
 describe("ReplicaStack from another stack", () => {
-    // What a replica stack would read from the primary stack through a StackReference.
-    const primary = {
-        host: pulumi.output("primary"),
-        port: pulumi.output(5432),
-        replicationPassword: pulumi.secret("from-the-other-stack"),
-        slotName: pulumi.output("replica_1"),
-        networkName: pulumi.output("prod-pg"),
-    };
+    const primary = primaryFromOtherStack();
     const spec = parseSpec({ topology: "primary", replicas: 1, network: { ports: { replicaBase: 15442 } } });
 
     it("joins the primary's network, streams from its slot and keeps the password secret", async () => {
@@ -405,16 +400,7 @@ describe("the dev stack (Pulumi.dev.yaml), as `npm run check -- --stack dev` run
     const result = await checkStack("dev");
 
     it("builds the image, a primary with both pools, the exporter and one replica, all on 127.0.0.1", () => {
-        expect(names(result.resources, CONTAINER).sort()).toEqual([
-            "pg-exporter",
-            "pg-pooler-session",
-            "pg-pooler-session-auth-writer",
-            "pg-pooler-transaction",
-            "pg-pooler-transaction-auth-writer",
-            "pg-primary",
-            "pg-primary-backup-scheduler",
-            "pg-replica-1-server",
-        ]);
+        expect(names(result.resources, CONTAINER).sort()).toEqual([...PRIMARY_STACK_CONTAINERS, "pg-replica-1-server"]);
         expect(names(result.resources, "pg-platform:image:PostgresImage")).toEqual(["pg-image"]);
         const ports = serviceContainers(result.resources).flatMap((r) => inputsOf(r).ports.map((p) => `${p.ip}:${p.external}`));
         expect(ports.sort()).toEqual(["127.0.0.1:5433", "127.0.0.1:5442", "127.0.0.1:6432", "127.0.0.1:6433", "127.0.0.1:9187"]);

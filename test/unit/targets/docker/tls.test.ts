@@ -11,6 +11,7 @@ import type { PlatformOutputs } from "../../../../components/targets/outputs";
 import { ConfigError, parseSpec, type PlatformConfigInput } from "../../../../components/config";
 import { named, ofType, runUnderMocks, type MockedResource } from "../../../../cli/offline/harness";
 import { redactSecrets } from "../../../../cli/offline/secrets";
+import { primaryFromOtherStack } from "../../../helpers/self-hosted";
 
 const CONTAINER = "docker:index/container:Container";
 const TLS = {
@@ -187,13 +188,7 @@ describe("a single node with TLS", async () => {
 
 describe("a ReplicaStack in another stack with TLS", () => {
     const spec = parseSpec({ topology: "primary", replicas: 1, postgres: { tls: { enabled: true } } });
-    const primary = {
-        host: pulumi.output("primary"),
-        port: pulumi.output(5432),
-        replicationPassword: pulumi.secret("from-the-other-stack"),
-        slotName: pulumi.output("replica_1"),
-        networkName: pulumi.output("prod-pg"),
-    };
+    const primary = primaryFromOtherStack();
 
     it("refuses to start without the primary stack's CA, naming the setting", () => {
         expect(() => new ReplicaStack("dr", { spec, replica: 1, image: "x", primary })).toThrow(ConfigError);
