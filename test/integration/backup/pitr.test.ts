@@ -1,14 +1,14 @@
 import { Client } from "pg";
 import { describe, expect, it } from "vitest";
 import { parseSpec, type PlatformSpec } from "../../../components/config";
-import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, INIT_SQL_ENV, SERVER_ENV, healthcheckArgs } from "../../../components/image/runtime";
+import { ENTRYPOINT_PATH, INIT_SQL_ENV } from "../../../components/image/runtime";
 import { CONTAINER_PORTS } from "../../../components/platform/constants";
 import { CONTAINER_LAYOUT } from "../../../components/render/layout";
 import { containerPgdata, pgbackrestCommand } from "../../../components/render/pgbackrest";
-import { DATA_MOUNT, SECRET_FILES, WAL_ARCHIVE_MOUNT, postgresCommand } from "../../../components/self-hosted/server";
+import { DATA_MOUNT, WAL_ARCHIVE_MOUNT } from "../../../components/self-hosted/server";
 import { endpointRoles } from "../../../components/self-hosted/services";
 import { createVolume, docker, runContainer, useLocalImages, type TestContainer } from "../../helpers/containers";
-import { psqlIn, randomPasswords, sh, writerFiles } from "../../helpers/writer";
+import { psqlIn, randomPasswords, runWriter, sh, writerFiles } from "../../helpers/writer";
 
 // Issue 13 on real containers: the platform's image (the stand-in built from Debian's packages,
 // pgBackRest 2.60) run as the Docker target runs a single node, with the rendered
@@ -38,24 +38,16 @@ async function writer(
     repository: string,
     options: { initSql: boolean; spec?: PlatformSpec } = { initSql: true },
 ): Promise<TestContainer> {
-    const server = await runContainer({
-        image: images.postgres,
+    return runWriter(images.postgres, options.spec ?? s.spec, {
         entrypoint: [ENTRYPOINT_PATH],
-        command: postgresCommand(options.spec ?? s.spec, "writer"),
-        env: { [SERVER_ENV.passwordFile]: SECRET_FILES.superuserPassword, ...(options.initSql ? { [INIT_SQL_ENV.name]: INIT_SQL_ENV.value } : {}) },
+        env: options.initSql ? { [INIT_SQL_ENV.name]: INIT_SQL_ENV.value } : {},
         files: s.files,
         volumes: [
             { name: data, path: DATA_MOUNT },
             { name: repository, path: WAL_ARCHIVE_MOUNT },
         ],
-        memoryMb: 1024,
-        cpus: 1,
-        shmSizeMb: 256,
         publish: [CONTAINER_PORTS.postgres],
-        healthcheck: { test: [HEALTHCHECK_PATH, ...healthcheckArgs(s.spec, "primary")], intervalSeconds: 1 },
     });
-    await server.waitHealthy(240_000);
-    return server;
 }
 
 const psql = psqlIn("app");

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { parseSpec, type PlatformSpec } from "../../../components/config";
-import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, SERVER_ENV, healthcheckArgs } from "../../../components/image/runtime";
+import { ENTRYPOINT_PATH } from "../../../components/image/runtime";
 import { CONTAINER_LAYOUT } from "../../../components/render/layout";
 import { pgbackrestCommand } from "../../../components/render/pgbackrest";
 import { restoreEnvironment, writerEntrypoint } from "../../../components/self-hosted/restore";
-import { DATA_MOUNT, SECRET_FILES, WAL_ARCHIVE_MOUNT, postgresCommand } from "../../../components/self-hosted/server";
-import { createVolume, docker, runContainer, useLocalImages, type TestContainer } from "../../helpers/containers";
-import { psqlIn, randomPasswords, sh, writerFiles } from "../../helpers/writer";
+import { DATA_MOUNT, WAL_ARCHIVE_MOUNT } from "../../../components/self-hosted/server";
+import { createVolume, docker, useLocalImages, type TestContainer } from "../../helpers/containers";
+import { psqlIn, randomPasswords, runWriter, sh, writerFiles } from "../../helpers/writer";
 
 // Issue 13, restore as configuration on real containers: a stack whose writer starts on an EMPTY
 // data volume with `backup.restore` set runs the image's restore-from-backup.sh before its
@@ -23,23 +23,16 @@ const passwords = randomPasswords(parseSpec(BASE));
 
 /** The writer as the Docker target runs it for `spec`: its entrypoint, environment, files and volumes. */
 async function writer(spec: PlatformSpec, data: string, repository: string): Promise<TestContainer> {
-    const server = await runContainer({
-        image: images.postgres,
+    return runWriter(images.postgres, spec, {
         entrypoint: writerEntrypoint(spec),
-        command: postgresCommand(spec, "writer"),
-        env: { [SERVER_ENV.passwordFile]: SECRET_FILES.superuserPassword, ...Object.fromEntries(restoreEnvironment(spec).map((e) => [e.name, e.value])) },
+        env: Object.fromEntries(restoreEnvironment(spec).map((e) => [e.name, e.value])),
         files: writerFiles(spec, passwords),
         volumes: [
             { name: data, path: DATA_MOUNT },
             { name: repository, path: WAL_ARCHIVE_MOUNT },
         ],
-        memoryMb: 1024,
-        cpus: 1,
-        shmSizeMb: 256,
-        healthcheck: { test: [HEALTHCHECK_PATH, ...healthcheckArgs(spec, "primary")], intervalSeconds: 1 },
+        healthyWithinMs: 300_000,
     });
-    await server.waitHealthy(300_000);
-    return server;
 }
 
 // The superuser's own database: no init SQL needed for what this proves.

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseSpec, type PlatformSpec } from "../../../components/config";
-import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, SERVER_ENV, healthcheckArgs } from "../../../components/image/runtime";
+import { ENTRYPOINT_PATH } from "../../../components/image/runtime";
 import { renderServices } from "../../../components/render";
 import { CONTAINER_LAYOUT } from "../../../components/render/layout";
 import {
@@ -14,9 +14,9 @@ import {
     renderPgbackrestSecrets,
     type PgbackrestSecrets,
 } from "../../../components/render/pgbackrest";
-import { DATA_MOUNT, SECRET_FILES, postgresCommand } from "../../../components/self-hosted/server";
+import { DATA_MOUNT } from "../../../components/self-hosted/server";
 import { createNetwork, createVolume, docker, runContainer, useLocalImages, type ContainerFile, type TestContainer } from "../../helpers/containers";
-import { OWNER as owner, psqlIn, randomPasswords, sh, writerFiles } from "../../helpers/writer";
+import { OWNER as owner, psqlIn, randomPasswords, runWriter, sh, writerFiles } from "../../helpers/writer";
 import { makeCa, signCertificate, type TestCa } from "../../helpers/tls";
 
 // Issue 13, the S3 path and encryption at rest on real containers: the platform's image (the
@@ -131,21 +131,13 @@ const CA_ENV = { PGBACKREST_REPO1_STORAGE_CA_FILE: CA_PATH };
 
 /** The writer as the Docker target runs it; `spec` decides its command (a restored server's without archiving), the files are the S3 stack's. */
 async function writer(spec: PlatformSpec, data: string): Promise<TestContainer> {
-    const server = await runContainer({
-        image: images.postgres,
+    return runWriter(images.postgres, spec, {
         network,
         entrypoint: [ENTRYPOINT_PATH],
-        command: postgresCommand(spec, "writer"),
-        env: { [SERVER_ENV.passwordFile]: SECRET_FILES.superuserPassword, ...CA_ENV },
+        env: CA_ENV,
         files: files(s3Spec(), secrets),
         volumes: [{ name: data, path: DATA_MOUNT }],
-        memoryMb: 1024,
-        cpus: 1,
-        shmSizeMb: 256,
-        healthcheck: { test: [HEALTHCHECK_PATH, ...healthcheckArgs(spec, "primary")], intervalSeconds: 1 },
     });
-    await server.waitHealthy(240_000);
-    return server;
 }
 
 // The superuser's own database: the test needs no init SQL (roles and databases are not what it proves).

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseSpec } from "../../../components/config";
-import { ENTRYPOINT_PATH, HEALTHCHECK_PATH, INIT_SQL_ENV, SERVER_ENV, healthcheckArgs } from "../../../components/image/runtime";
+import { ENTRYPOINT_PATH, INIT_SQL_ENV } from "../../../components/image/runtime";
 import { CONTAINER_PORTS } from "../../../components/platform/constants";
 import { exporterArgs, exporterEnvironment, renderServices } from "../../../components/render";
 import { SUPERUSER } from "../../../components/render/hba";
@@ -9,8 +9,9 @@ import { CONTAINER_LAYOUT } from "../../../components/render/layout";
 import { loginRoles } from "../../../components/render/roles";
 import { CRONTAB_PATH, SCHEDULER_COMMAND, SOCKET_DIR, backupJobEnvironment, backupJobs, renderCrontab } from "../../../components/self-hosted/backup-jobs";
 import { POSTGRES_OWNER } from "../../../components/self-hosted/files";
-import { DATA_MOUNT, SECRET_FILES, WAL_ARCHIVE_MOUNT, postgresCommand } from "../../../components/self-hosted/server";
+import { DATA_MOUNT, SECRET_FILES, WAL_ARCHIVE_MOUNT } from "../../../components/self-hosted/server";
 import { createNetwork, createVolume, runContainer, useLocalImages, type ContainerFile, type TestContainer } from "../../helpers/containers";
+import { runWriter } from "../../helpers/writer";
 
 // Issue 13's schedules and restore verification on real containers: the platform's image (the
 // stand-in built from Debian's packages) as the Docker target runs the writer, the exporter and
@@ -47,21 +48,14 @@ beforeAll(async () => {
         { name: await createVolume(), path: WAL_ARCHIVE_MOUNT },
         { name: await createVolume(), path: SOCKET_DIR },
     ];
-    primary = await runContainer({
-        image: images.postgres,
+    primary = await runWriter(images.postgres, spec, {
         network,
         aliases: ["primary"],
         entrypoint: [ENTRYPOINT_PATH],
-        command: postgresCommand(spec, "writer"),
-        env: { [SERVER_ENV.passwordFile]: SECRET_FILES.superuserPassword, [INIT_SQL_ENV.name]: INIT_SQL_ENV.value },
+        env: { [INIT_SQL_ENV.name]: INIT_SQL_ENV.value },
         files: writerFiles,
         volumes,
-        memoryMb: 1024,
-        cpus: 1,
-        shmSizeMb: 256,
-        healthcheck: { test: [HEALTHCHECK_PATH, ...healthcheckArgs(spec, "primary")], intervalSeconds: 1 },
     });
-    await primary.waitHealthy(240_000);
     const exporter = await runContainer({
         image: images.exporter,
         network,
