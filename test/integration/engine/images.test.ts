@@ -50,6 +50,13 @@ function filesOf(service: string, owner: FileOwner): ContainerFile[] {
     return found.files.map((file) => ({ path: file.path, content: file.content, mode: file.mode, uid: owner.uid, gid: owner.gid }));
 }
 
+/** A connected client as the application role into its database, at a port published on 127.0.0.1 (the server's or a pool's). */
+async function applicationClient(port: number): Promise<Client> {
+    const client = new Client({ host: "127.0.0.1", port, user: roles.application, password: passwords[roles.application], database: roles.database });
+    await client.connect();
+    return client;
+}
+
 /** `x.y.z` of an image tag such as `v1.25.1-p0`. */
 function pinnedVersion(image: PinnedImage): number[] {
     const match = /:v(\d+)\.(\d+)\.(\d+)/.exec(image.ref);
@@ -173,14 +180,7 @@ describe("a primary, a transaction pool and the exporter, run as the Docker targ
     }, 300_000);
 
     it("PostgreSQL 18 answers SELECT version() over a port published on 127.0.0.1, with pg_cron and pgAudit available", async () => {
-        const client = new Client({
-            host: "127.0.0.1",
-            port: await primary.hostPort(CONTAINER_PORTS.postgres),
-            user: roles.application,
-            password: passwords[roles.application],
-            database: roles.database,
-        });
-        await client.connect();
+        const client = await applicationClient(await primary.hostPort(CONTAINER_PORTS.postgres));
         try {
             const version = await client.query<{ version: string }>("SELECT version()");
             console.log(`platform image: ${version.rows[0].version}`);
@@ -225,14 +225,7 @@ describe("a primary, a transaction pool and the exporter, run as the Docker targ
             healthcheck: { test: ["pg_isready", "-q", "-h", "127.0.0.1", "-p", String(CONTAINER_PORTS.pooler)] },
         });
         await pool.waitHealthy();
-        const client = new Client({
-            host: "127.0.0.1",
-            port: await pool.hostPort(CONTAINER_PORTS.pooler),
-            user: roles.application,
-            password: passwords[roles.application],
-            database: roles.database,
-        });
-        await client.connect();
+        const client = await applicationClient(await pool.hostPort(CONTAINER_PORTS.pooler));
         try {
             const row = await client.query<{ user: string; version: string }>("SELECT current_user AS user, version()");
             expect(row.rows[0].user).toBe(roles.application);
