@@ -287,8 +287,11 @@ step_async postgres-base build postgres-base "$ROOT/test/images/postgres-base" d
 step_async pgbouncer build pgbouncer "$ROOT/test/images/pgbouncer" debian
 step_async postgres-exporter build postgres-exporter "$ROOT/test/images/postgres-exporter" debian
 step_async postgres-upgrade build postgres-upgrade "$ROOT/test/images/postgres-upgrade" debian
-# PostgreSQL 17 (trixie) laid out the same way, for the platform's 17 -> 18 upgrade (issue 14).
-step_async postgres-base-17 build postgres-base-17 "$ROOT/test/images/postgres-base" debian --build-arg PG_MAJOR=17
+# PostgreSQL 17 (trixie) laid out as the official 17 image (PGDATA=/var/lib/postgresql/data,
+# its own VOLUME), for the platform's 17 -> 18 upgrade (issue 14): the platform's image on it
+# must still keep its cluster in the stack's volume.
+step_async postgres-base-17 build postgres-base-17 "$ROOT/test/images/postgres-base" debian --build-arg PG_MAJOR=17 \
+    --build-arg PGDATA_DIR=/var/lib/postgresql/data --build-arg VOLUME_DIR=/var/lib/postgresql/data
 step_async migrations build_migrations
 step_wait postgres-base
 step postgres build_postgres postgres postgres-base 18

@@ -34,17 +34,25 @@ export const SOCKET_DIR = "/var/run/postgresql";
  */
 export const STANZA_MARKER = "pg-platform-stanza-created";
 
+/**
+ * A marker file the image's entrypoint leaves in the new PGDATA after pg_upgrade
+ * (`postgres.upgradeFrom`): the repository's stanza still describes the old major's cluster,
+ * so the first archived segment runs stanza-upgrade instead of stanza-create.
+ */
+export const STANZA_UPGRADE_MARKER = "pg-platform-stanza-upgrade";
+
 /** Where pgbackrest.conf lives in a layout: beside postgresql.conf. */
 export function pgbackrestConfPath(layout: RuntimeLayout): string {
     return `${layout.postgresConfigDir}/pgbackrest.conf`;
 }
 
 /**
- * PGDATA of the official image (and the stand-in) for a major: `/var/lib/postgresql/<major>/docker`
- * from 18, `/var/lib/postgresql/data` before.
+ * PGDATA of the platform's image for a major: `/var/lib/postgresql/<major>/docker`, the official
+ * layout from 18, which the image's Dockerfile sets for every major (an official base before 18
+ * would put it at `/var/lib/postgresql/data`, in a Docker volume of its own).
  */
 export function containerPgdata(version: number): string {
-    return version >= 18 ? `/var/lib/postgresql/${version}/docker` : "/var/lib/postgresql/data";
+    return `/var/lib/postgresql/${version}/docker`;
 }
 
 /** Whether a pgBackRest version has zstd compression (2.27 added it). */
@@ -90,11 +98,14 @@ export function pgbackrestCommand(layout: RuntimeLayout): string {
 
 /**
  * The writer's `archive_command`: create the stanza the first time (the server is up, which
- * stanza-create needs, and the repository may be a fresh volume), then push the segment.
+ * stanza-create needs, and the repository may be a fresh volume), or upgrade it the first time
+ * after pg_upgrade (falling back to stanza-create when backups were off before), then push the
+ * segment.
  */
 export function pgbackrestArchiveCommand(layout: RuntimeLayout): string {
     const command = pgbackrestCommand(layout);
-    return `{ test -f ${STANZA_MARKER} || { ${command} stanza-create && touch ${STANZA_MARKER}; }; } && ${command} archive-push %p`;
+    const stanza = `{ test -f ${STANZA_UPGRADE_MARKER} && ${command} stanza-upgrade || ${command} stanza-create; }`;
+    return `{ test -f ${STANZA_MARKER} || { ${stanza} && touch ${STANZA_MARKER} && rm -f ${STANZA_UPGRADE_MARKER}; }; } && ${command} archive-push %p`;
 }
 
 /** pgbackrest.conf for the stack's writer: its own `backup.repository`. */

@@ -1,6 +1,8 @@
 // A major-version upgrade through the platform's own path, on a real Docker engine (issue 14):
-// a PostgreSQL 17 stack (primary, one streaming replica, a CDC slot with a pgoutput consumer)
-// from the program's Docker resources and rendered files, then the same stack with
+// a PostgreSQL 17 stack (primary, one streaming replica, a CDC slot with a pgoutput consumer
+// connected throughout, WAL archiving and a full backup through pgBackRest) from the program's
+// Docker resources and rendered files, on a 17 base laid out as the official 17 image (PGDATA
+// /var/lib/postgresql/data, its own VOLUME), then the same stack with
 // postgres.version 18 and postgres.upgradeFrom 17: the new run's containers replace the old
 // ones as the provider replaces them (delete before replace, dependents first), the primary's
 // entrypoint runs pg_upgrade on its volume, the replica clones the upgraded primary again. The
@@ -13,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runUnderMocks, type MockedResource, type ProgramRun } from "../../cli/offline/harness";
 import { runProgram } from "../../components/program";
 import { PROJECT } from "../../components/platform/constants";
+import { CONTAINER_LAYOUT } from "../../components/render/layout";
+import { pgbackrestCommand } from "../../components/render/pgbackrest";
 import type { PlatformOutputs } from "../../components/targets/outputs";
 import { RUN_ID, docker, labelArgs, localImages, removeAll, type LocalImages } from "../helpers/containers";
 import { applyContainer, applyDockerResources, containersOf, freeStackPorts, removeContainer, type ContainerInputs } from "../helpers/docker-apply";
@@ -27,7 +31,7 @@ const ROWS = 500_000;
 /** An upgrade restarts servers on a loaded machine: wait up to 2 min, polling every 500 ms. */
 const eventually = <T>(what: string, check: () => Promise<T | undefined>) => poll(what, check, 120_000, 500);
 
-/** The stack: primary + replica with CDC on `app.public.events`, or a single node; no pools, exporter or backups (not what is upgraded here). */
+/** The stack: primary + replica with CDC on `app.public.events` and backups to a volume, or a single node; no pools or exporter (not what is upgraded here). */
 async function stackConfig(network: string, images: LocalImages, topology: "primary" | "single"): Promise<Record<string, unknown>> {
     const ports = await freeStackPorts();
     return {
@@ -39,7 +43,7 @@ async function stackConfig(network: string, images: LocalImages, topology: "prim
         image: { prebuilt: images.postgres17 },
         pooler: { enabled: false },
         exporter: { enabled: false },
-        backup: { enabled: false },
+        backup: { enabled: topology === "primary" },
         postgres: {
             version: 17,
             memory: "1GiB",
@@ -108,7 +112,24 @@ async function survivalList(container: string): Promise<Record<string, string>> 
     };
 }
 
-/** A pgoutput consumer of the stack's CDC slot: the ids of `events` rows it was sent, in order. */
+/**
+ * The position before `lsn`: pg-logical-replication's acknowledge() reports one byte beyond the
+ * position it is given. Given the server's end of WAL as it is, it would confirm a byte the server
+ * never sent, and a logical walsender stops only when its client has confirmed exactly what it
+ * sent: the old primary's shutdown would wait for the consumer until it is killed (seen).
+ */
+function byteBefore(lsn: string): string {
+    const [high, low] = lsn.split("/").map((part) => BigInt(`0x${part}`));
+    const position = ((high << 32n) | low) - 1n;
+    return `${(position >> 32n).toString(16).toUpperCase()}/${(position & 0xffffffffn).toString(16).toUpperCase()}`;
+}
+
+/**
+ * A pgoutput consumer of the stack's CDC slot: the ids of `events` rows it was sent, in order.
+ * It confirms as a CDC client must for a clean shutdown: each
+ * transaction's end once handled, and the server's end of WAL on its keepalives between
+ * transactions, at once when the server asks for a reply.
+ */
 class Consumer {
     readonly ids: number[] = [];
     private service: LogicalReplicationService | undefined;
@@ -119,11 +140,21 @@ class Consumer {
         private readonly slot: string,
     ) {}
 
-    /** Connects and streams from the slot's confirmed position; acknowledges every second, keepalives too. */
+    /** Connects and streams from the slot's confirmed position. */
     start(): void {
-        const service = new LogicalReplicationService({ connectionString: this.url }, { acknowledge: { auto: true, timeoutSeconds: 1 } });
+        const service = new LogicalReplicationService({ connectionString: this.url }, { acknowledge: { auto: false, timeoutSeconds: 0 } });
+        let inTransaction = false;
+        const confirm = (lsn: string) => void service.acknowledge(byteBefore(lsn));
         service.on("data", (_lsn: string, message: Pgoutput.Message) => {
+            if (message.tag === "begin") inTransaction = true;
             if (message.tag === "insert" && message.relation.name === "events") this.ids.push(Number(message.new.id));
+            if (message.tag === "commit") {
+                inTransaction = false;
+                if (message.commitEndLsn) confirm(message.commitEndLsn);
+            }
+        });
+        service.on("heartbeat", (walEnd: string) => {
+            if (!inTransaction) confirm(walEnd);
         });
         // The server going away ends the stream; the test starts the consumer again afterwards.
         service.on("error", () => undefined);
@@ -135,16 +166,41 @@ class Consumer {
         await this.service?.stop();
         this.service = undefined;
     }
+}
 
-    /** Waits until the slot confirmed all the WAL written (the consumer acknowledges every second), then disconnects. */
-    async stopCaughtUp(container: string): Promise<void> {
-        await eventually("the consumer confirmed all the WAL", async () =>
-            (await psql(container, `SELECT confirmed_flush_lsn >= pg_current_wal_lsn() FROM pg_replication_slots WHERE slot_name = '${this.slot}'`)) === "t"
-                ? true
-                : undefined,
-        );
-        await this.stop();
-    }
+/** The primary's WAL archiver: segments archived, and whether an attempt failed after the last success. */
+async function archiver(container: string): Promise<{ archived: number; failing: boolean }> {
+    const [archived, failing] = (
+        await psql(container, "SELECT archived_count || ' ' || coalesce(last_failed_time >= last_archived_time, false) FROM pg_stat_archiver", "postgres")
+    ).split(" ");
+    return { archived: Number(archived), failing: failing === "true" };
+}
+
+/** Switches the primary's WAL segment and waits until the archiver pushed it to the repository. */
+async function archived(container: string): Promise<{ archived: number; failing: boolean }> {
+    const before = await archiver(container);
+    await psql(container, "SELECT pg_switch_wal()", "postgres");
+    return eventually("the archiver pushed the switched segment", async () => {
+        const now = await archiver(container);
+        return now.archived > before.archived ? now : undefined;
+    });
+}
+
+/** pgBackRest in the primary's container, with the stack's rendered configuration, as postgres. */
+async function pgbackrest(container: string, args: string): Promise<string> {
+    const result = await docker(["exec", "-u", "postgres", container, "sh", "-c", `${pgbackrestCommand(CONTAINER_LAYOUT)} ${args}`]);
+    if (result.code !== 0) throw new Error(`pgbackrest ${args} in ${container} failed: ${result.stdout}${result.stderr}`);
+    return result.stdout;
+}
+
+/** The repository's database history (major per stanza entry) and the database id of each backup, from `pgbackrest info`. */
+async function repository(container: string): Promise<{ databases: string[]; backups: string[] }> {
+    const [stanza] = JSON.parse(await pgbackrest(container, "--output=json info")) as {
+        db: { id: number; version: string }[];
+        backup: { type: string; database: { id: number } }[];
+    }[];
+    const major = new Map(stanza.db.map((db) => [db.id, db.version]));
+    return { databases: stanza.db.map((db) => db.version), backups: stanza.backup.map((b) => `${b.type} on ${major.get(b.database.id)}`) };
 }
 
 /** Queries the primary through its published port every 100 ms; the longest gap between answers is the clients' downtime. */
@@ -237,6 +293,11 @@ describe("postgres.version 17 -> 18 with postgres.upgradeFrom on Docker", () => 
         await psql(primary, "INSERT INTO events SELECT i, 'on 17' FROM generate_series(1, 100) AS i");
         await eventually("the consumer has the 100 changes made on 17", async () => (consumer.ids.length >= 100 ? true : undefined));
         await eventually("the replica has the rows", async () => ((await psql(replica, "SELECT count(*) FROM items")) === String(ROWS) ? true : undefined));
+        // 17 archives into the stack's repository and backs up from the stack's volume: its
+        // PGDATA is the platform's layout, not the base image's.
+        expect((await archived(primary)).failing).toBe(false);
+        await pgbackrest(primary, "--type=full backup");
+        expect(await repository(primary)).toEqual({ databases: ["17"], backups: ["full on 17"] });
         before = await survivalList(primary);
     }, 1_800_000);
 
@@ -247,9 +308,8 @@ describe("postgres.version 17 -> 18 with postgres.upgradeFrom on Docker", () => 
     it("upgrades the primary on its volume, keeps everything on the survival list, the consumer resumes, the replica streams again", async () => {
         // Debian 17.12 only: its column options, removed while 17 still serves.
         await removeColumnOptions(primary);
-        // The consumer confirms everything, then lets go of the slot (README: a consumer
-        // connected through the stop kept the old primary from shutting down, seen).
-        await consumer.stopCaughtUp(primary);
+        // The consumer stays connected: the old primary's shutdown waits for it to confirm the
+        // end of the WAL, so pg_upgrade finds its slot caught up.
         const run18 = await deployed("upgrade", raised(config, images));
         const probe = downtimeProbe(run18.outputs.primaryUrl);
         await update(run17, run18);
@@ -277,7 +337,14 @@ describe("postgres.version 17 -> 18 with postgres.upgradeFrom on Docker", () => 
         );
         expect((await docker(["exec", replica, "test", "-e", "/var/lib/postgresql/17/docker"])).code).not.toBe(0);
 
+        // Archiving goes on into the same repository: the first segment on 18 upgraded the stanza
+        // (pg_upgrade made a new system identifier), and a full backup of 18 follows the 17 one.
+        expect((await archived(primary)).failing).toBe(false);
+        await pgbackrest(primary, "--type=full backup");
+        expect(await repository(primary)).toEqual({ databases: ["17", "18"], backups: ["full on 17", "full on 18"] });
+
         // The consumer, connected again, gets every change made after the upgrade and none twice.
+        await consumer.stop();
         consumer.start();
         await psql(primary, "INSERT INTO events SELECT i, 'on 18' FROM generate_series(101, 200) AS i");
         await eventually("the consumer has the changes made on 18", async () => (consumer.ids.length >= 200 ? true : undefined));

@@ -150,7 +150,8 @@ export async function applyContainer(inputs: ContainerInputs): Promise<void> {
 export async function removeContainer(inputs: ContainerInputs): Promise<void> {
     if (inputs.destroyGraceSeconds !== undefined)
         await ok(["stop", "--time", String(inputs.destroyGraceSeconds), inputs.name], (inputs.destroyGraceSeconds + 60) * 1000);
-    await ok(["rm", "--force", inputs.name], 300_000);
+    // --volumes: the provider's removeVolumes (default true) deletes anonymous volumes with the container.
+    await ok(["rm", "--force", "--volumes", inputs.name], 300_000);
 }
 
 /** Applies every Docker resource of a mocked run, in order. Other resource types are skipped. */

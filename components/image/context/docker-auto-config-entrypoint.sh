@@ -397,10 +397,11 @@ clear_stale_lock() {
 }
 
 # An older major's cluster on the same volume, as "<major> <directory>": PGDATA is
-# <volume>/<major>/docker (the official layout from 18), so an older one sits at
-# <volume>/<old>/docker, or at <volume>/data (the official image's PGDATA before 18). Nothing
-# when PGDATA has another shape or no older cluster is there; refused when there are several,
-# and when a newer major's cluster is there (a downgrade).
+# <volume>/<major>/docker (the official layout from 18, which the platform's image sets for
+# every major), so an older one sits at <volume>/<old>/docker, or at <volume>/data (the official
+# image's PGDATA before 18). Nothing when PGDATA has another shape or no older cluster is there;
+# refused when there are several, when a newer major's cluster is there (a downgrade), and when
+# this major's own cluster is at <volume>/data (the layout before: initdb would hide it).
 older_cluster() {
     local root candidate version found=()
     [[ $PGDATA == */$MAJOR/docker ]] || return 0
@@ -412,6 +413,7 @@ older_cluster() {
         [[ $version =~ ^[0-9]+$ ]] || continue
         # A newer major's cluster: this server would initdb an empty cluster beside it.
         ((version <= MAJOR)) || die "$candidate holds a PostgreSQL $version cluster and this server is PostgreSQL $MAJOR: a downgrade is refused (pg_upgrade only goes forward); set postgres.version back to $version, or restore a backup taken on $MAJOR into an empty volume"
+        ((version < MAJOR)) || [[ $candidate == "$PGDATA" ]] || die "$candidate holds this server's PostgreSQL $MAJOR cluster in the official image's layout before 18, but the image's PGDATA is $PGDATA: with no server running on the volume, move it there (mkdir -p $(dirname "$PGDATA") && mv $candidate $PGDATA) and start again"
         if ((version < MAJOR)); then found+=("$version $candidate"); fi
     done
     ((${#found[@]} <= 1)) || die "the volume holds several older clusters (${found[*]}); keep the one to upgrade and move the others away"
@@ -493,6 +495,9 @@ run_upgrade() {
     clear_stale_lock "$UPGRADE_DIR"
     if PG_UPGRADE_OLD_DATA=$UPGRADE_DIR PG_UPGRADE_OLD_OPTIONS="$old_options ${PG_UPGRADE_OLD_OPTIONS:-}" PG_UPGRADE_NEW_OPTIONS="$new_options ${PG_UPGRADE_NEW_OPTIONS:-}" \
         "$(dirname "${BASH_SOURCE[0]}")/upgrade-cluster.sh" "$UPGRADE_FROM" "$MAJOR" "$(dirname "$(dirname "$PGDATA")")"; then
+        # The backup repository's stanza describes the old cluster: the archive_command upgrades
+        # it on its first run (render/pgbackrest.ts STANZA_UPGRADE_MARKER).
+        touch "$PGDATA/pg-platform-stanza-upgrade"
         return 0
     fi
     [[ -f $UPGRADE_DIR/global/pg_control && $(data_state) != cluster ]] || die "the upgrade from PostgreSQL $UPGRADE_FROM to $MAJOR failed after pg_upgrade changed the old cluster (above); see the UPGRADE-$UPGRADE_FROM-to-$MAJOR.txt note on the volume to roll back"

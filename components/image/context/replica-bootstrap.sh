@@ -25,8 +25,8 @@
 # a restore, made it): that standby can never follow it, so it is emptied and cloned again.
 # So is a standby that went past the point where the primary's current timeline forked off its
 # own (the primary was restored to an earlier time: same system identifier, new timeline).
-# After a clone, standbys of other majors left on the volume (<volume>/<major>/docker, from
-# before the primary's major-version upgrade) are deleted: nothing stale stays.
+# After a clone, standbys of other majors left on the volume (<volume>/<major>/docker or
+# <volume>/data, from before the primary's major-version upgrade) are deleted: nothing stale stays.
 # PGDATA holding anything else (a primary's cluster, stray files): refused with exit 1 and left
 # exactly as it was. Only standby data directories are ever deleted.
 set -euo pipefail
@@ -165,13 +165,14 @@ diverged_standby() {
     (($(lsn_number "$furthest") > $(lsn_number "$switchpoint")))
 }
 
-# Standbys of other majors on the volume (PGDATA is <volume>/<major>/docker): left by the
-# replica's previous image before the primary's major-version upgrade.
+# Standbys of other majors on the volume (PGDATA is <volume>/<major>/docker; <volume>/data in
+# the official image's layout before 18): left by the replica's previous image before the
+# primary's major-version upgrade.
 remove_stale_standbys() {
     local root dir
     [[ $PGDATA == */[0-9]*/docker ]] || return 0
     root=$(dirname "$(dirname "$PGDATA")")
-    for dir in "$root"/*/docker; do
+    for dir in "$root"/*/docker "$root/data"; do
         [[ $dir != "$PGDATA" && ! -L $dir && -f $dir/standby.signal ]] || continue
         say "removing $dir: a standby of PostgreSQL $(cat "$dir/PG_VERSION" 2>/dev/null || echo '?') left from before the primary's upgrade"
         rm -rf -- "$dir"

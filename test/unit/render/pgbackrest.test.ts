@@ -1,12 +1,18 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseSpec } from "../../../components/config";
+import { IMAGE_CONTEXT_DIR } from "../../../components/image";
 import { WAL_ARCHIVE_DIR } from "../../../components/image/runtime";
 import { CONTAINER_LAYOUT, renderServices } from "../../../components/render";
 import {
     BACKUP_STANZA,
     PGBACKREST_SECRETS_CONFIG_PATH,
     REPOSITORY_MOUNT,
+    STANZA_MARKER,
+    STANZA_UPGRADE_MARKER,
     containerPgdata,
+    pgbackrestArchiveCommand,
     pgbackrestCommand,
     pgbackrestConfPath,
     pgbackrestRestoreConfPath,
@@ -43,11 +49,23 @@ describe("pgbackrest.conf", () => {
         expect(conf).not.toContain("repo1-type");
     });
 
-    it("keeps 30 days in production and finds PGDATA of older majors", () => {
+    it("keeps 30 days in production and finds PGDATA of older majors where the image puts it", () => {
         const conf = renderPgbackrestConf(parseSpec({ production: true, postgres: { version: 16 } }), CONTAINER_LAYOUT);
         expect(options(conf)["repo1-retention-full"]).toBe("30");
-        expect(options(conf)["pg1-path"]).toBe(containerPgdata(16));
-        expect(containerPgdata(16)).toBe("/var/lib/postgresql/data");
+        expect(options(conf)["pg1-path"]).toBe("/var/lib/postgresql/16/docker");
+        // The image sets that layout for every major, whatever its base image had.
+        const dockerfile = readFileSync(path.join(IMAGE_CONTEXT_DIR, "Dockerfile"), "utf8");
+        expect(dockerfile).toMatch(/^ENV PGDATA=\/var\/lib\/postgresql\/\$\{PG_MAJOR\}\/docker$/m);
+        expect(containerPgdata(16)).toBe("/var/lib/postgresql/16/docker");
+    });
+
+    it("names the stanza markers the image's scripts leave and remove", () => {
+        const script = (name: string) => readFileSync(path.join(IMAGE_CONTEXT_DIR, name), "utf8");
+        expect(script("docker-auto-config-entrypoint.sh")).toContain(`touch "$PGDATA/${STANZA_UPGRADE_MARKER}"`);
+        expect(script("restore-from-backup.sh")).toContain(`rm -f -- "$PGDATA/${STANZA_MARKER}"`);
+        const archive = pgbackrestArchiveCommand(CONTAINER_LAYOUT);
+        expect(archive).toContain(`test -f ${STANZA_UPGRADE_MARKER} && ${pgbackrestCommand(CONTAINER_LAYOUT)} stanza-upgrade`);
+        expect(archive).toContain(`touch ${STANZA_MARKER} && rm -f ${STANZA_UPGRADE_MARKER}`);
     });
 
     it("names an S3 repository without any credential", () => {

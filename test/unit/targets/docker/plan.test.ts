@@ -75,7 +75,7 @@ describe("server container settings", () => {
         expect(command.slice(0, 3)).toEqual(["postgres", "-c", "config_file=/etc/postgresql/postgresql.conf"]);
         expect(command).toContain("archive_mode=on");
         expect(command).toContain(
-            `archive_command={ test -f pg-platform-stanza-created || { pgbackrest --config=/etc/postgresql/pgbackrest.conf --config-path=/run/pg-platform/pgbackrest --stanza=pg-platform stanza-create && touch pg-platform-stanza-created; }; } && pgbackrest --config=/etc/postgresql/pgbackrest.conf --config-path=/run/pg-platform/pgbackrest --stanza=pg-platform archive-push %p`,
+            `archive_command={ test -f pg-platform-stanza-created || { { test -f pg-platform-stanza-upgrade && pgbackrest --config=/etc/postgresql/pgbackrest.conf --config-path=/run/pg-platform/pgbackrest --stanza=pg-platform stanza-upgrade || pgbackrest --config=/etc/postgresql/pgbackrest.conf --config-path=/run/pg-platform/pgbackrest --stanza=pg-platform stanza-create; } && touch pg-platform-stanza-created && rm -f pg-platform-stanza-upgrade; }; } && pgbackrest --config=/etc/postgresql/pgbackrest.conf --config-path=/run/pg-platform/pgbackrest --stanza=pg-platform archive-push %p`,
         );
         expect(command).toContain("archive_timeout=60");
         expect(WAL_ARCHIVE_MOUNT).toBe(REPOSITORY_MOUNT);
