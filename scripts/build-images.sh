@@ -12,8 +12,6 @@
 #                      extensions taken from it (EXTENSIONS_FROM=base)
 #   pgbouncer          stand-in for the pinned PgBouncer image (test/images/pgbouncer)
 #   postgres-exporter  stand-in for the pinned postgres_exporter image (test/images/postgres-exporter)
-#   postgres-upgrade   PostgreSQL 17 (trixie) and 18 (sid) side by side with pg_cron, for the
-#                      major-upgrade test (test/images/postgres-upgrade)
 #   postgres-17        the platform's image on a PostgreSQL 17 stand-in base (postgres-base-17),
 #                      the cluster the platform's 17 -> 18 upgrade starts from
 #   postgres-from-17   the platform's 18 image built with UPGRADE_FROM=17 (postgres.upgradeFrom)
@@ -21,7 +19,7 @@
 #                      copied from the repository's node_modules, and SQL migrations
 #                      (test/images/migrations), for the migration job's end-to-end test
 #
-# The five images on the Debian base build side by side (their apt downloads overlap).
+# The images on the Debian base build side by side (their apt downloads overlap).
 # An image is built only when no image built from the same inputs (recipe, Dockerfile, context
 # files and their modes, build arguments, parent digest) is in the registry: its tag is a hash
 # of them. A warm run only asks the registry. Prints the references as JSON on stdout and writes
@@ -282,11 +280,10 @@ step_wait() {
 
 began=$SECONDS
 step debian build_debian
-# The five images on the Debian base are independent; the platform's needs postgres-base.
+# The images on the Debian base are independent; the platform's needs postgres-base.
 step_async postgres-base build postgres-base "$ROOT/test/images/postgres-base" debian
 step_async pgbouncer build pgbouncer "$ROOT/test/images/pgbouncer" debian
 step_async postgres-exporter build postgres-exporter "$ROOT/test/images/postgres-exporter" debian
-step_async postgres-upgrade build postgres-upgrade "$ROOT/test/images/postgres-upgrade" debian
 # PostgreSQL 17 (trixie) laid out as the official 17 image (PGDATA=/var/lib/postgresql/data,
 # its own VOLUME), for the platform's 17 -> 18 upgrade (issue 14): the platform's image on it
 # must still keep its cluster in the stack's volume.
@@ -302,13 +299,12 @@ step postgres-17 build_postgres postgres-17 postgres-base-17 17
 step_wait postgres-from-17
 step_wait pgbouncer
 step_wait postgres-exporter
-step_wait postgres-upgrade
 step_wait migrations
 
 json=$(
     printf '{"registry":"%s","images":{' "$REGISTRY"
     separator=
-    for name in debian postgres-base postgres pgbouncer postgres-exporter postgres-upgrade migrations postgres-17 postgres-from-17; do
+    for name in debian postgres-base postgres pgbouncer postgres-exporter migrations postgres-17 postgres-from-17; do
         printf '%s"%s":"%s"' "$separator" "$name" "$(ref_of "$name" "${DIGESTS[$name]}")"
         separator=,
     done

@@ -134,8 +134,6 @@ export interface LocalImages {
     readonly pgbouncer: string;
     /** Stand-in for the pinned postgres_exporter image. */
     readonly exporter: string;
-    /** PostgreSQL 17 (trixie) and 18 (sid) side by side with pg_cron, for the major-upgrade test. */
-    readonly postgresUpgrade: string;
     /** A user's migration image: node-pg-migrate on Debian's Node.js with SQL migrations (test/images/migrations). */
     readonly migrations: string;
     /** The platform's image on a PostgreSQL 17 stand-in base: where the 17 -> 18 upgrade starts. */
@@ -165,7 +163,6 @@ function parseImages(text: string): LocalImages {
         postgres: ref("postgres"),
         pgbouncer: ref("pgbouncer"),
         exporter: ref("postgres-exporter"),
-        postgresUpgrade: ref("postgres-upgrade"),
         migrations: ref("migrations"),
         postgres17: ref("postgres-17"),
         postgresFrom17: ref("postgres-from-17"),

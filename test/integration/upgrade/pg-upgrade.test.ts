@@ -1,7 +1,5 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SCRIPT_LIB_PATH, UPGRADE_CLUSTER_PATH } from "../../../components/image/runtime";
+import { UPGRADE_CLUSTER_PATH } from "../../../components/image/runtime";
 import { POSTGRES_OWNER } from "../../../components/self-hosted/files";
 import { DATA_MOUNT, SECRET_FILES } from "../../../components/self-hosted/server";
 import { createVolume, localImages, removeAll, runContainer, type TestContainer } from "../../helpers/containers";
@@ -9,7 +7,7 @@ import { COLUMN_OPTIONS_SQL, ONLY_17_EXTENSION_SCRIPT } from "../../helpers/upgr
 
 // Issue 14, the slice proven here: the image's upgrade-cluster.sh takes a PostgreSQL 17 cluster
 // (Debian trixie's 17.12) to 18 (sid's 18.6) with pg_upgrade --link on the same volume, in the
-// postgres-upgrade test image that has both majors. The 17 cluster is made with initdb (SCRAM,
+// platform's 18 image built for an upgrade from 17 (postgres.upgradeFrom: both majors). The 17 cluster is made with initdb (SCRAM,
 // as the entrypoint makes it) and its settings with ALTER SYSTEM, not from the platform's
 // rendered files (those pass config_file on the command line; PG_UPGRADE_*_OPTIONS carries that,
 // untested here). A logical slot (test_decoding, consumer caught up) is carried over; not
@@ -17,8 +15,6 @@ import { COLUMN_OPTIONS_SQL, ONLY_17_EXTENSION_SCRIPT } from "../../helpers/upgr
 // Found here: Debian trixie's 17.12 writes pg_attver=<n> into every column's attoptions, which
 // 18's pg_dump carries over and 18 refuses mid-upgrade; --check does not see it.
 
-const SCRIPT = fs.readFileSync(path.resolve(__dirname, "../../../components/image/context/upgrade-cluster.sh"), "utf8");
-const SCRIPT_LIB = fs.readFileSync(path.resolve(__dirname, "../../../components/image/context/lib.sh"), "utf8");
 const BIN = (major: number) => `/usr/lib/postgresql/${major}/bin`;
 const PGDATA = (major: number) => `${DATA_MOUNT}/${major}/docker`;
 const ROWS = 500_000;
@@ -45,6 +41,8 @@ async function ok(script: string, timeoutMs?: number): Promise<string> {
 const start = (major: number) => ok(`${BIN(major)}/pg_ctl -D ${PGDATA(major)} -l /tmp/pg${major}.log -w -t 120 start >/dev/null`);
 const stop = (major: number) => ok(`${BIN(major)}/pg_ctl -D ${PGDATA(major)} -w -t 120 -m fast stop >/dev/null`);
 const psql = (sql: string, db = "app") => ok(`psql -XAtq -v ON_ERROR_STOP=1 -d ${db} <<'SQL'\n${sql}\nSQL`);
+/** What is on the volume, but the image's `data` link to the volume itself (the official layout from 18). */
+const volumeEntries = async () => (await ok(`find ${DATA_MOUNT} -mindepth 1 -maxdepth 1 ! -type l -printf '%f\\n'`)).split("\n").filter(Boolean).sort();
 const upgrade = (args: string, env = "") => sh(`${env} POSTGRES_PASSWORD_FILE=${SECRET_FILES.superuserPassword} ${UPGRADE_CLUSTER_PATH} ${args}`);
 // Debian trixie's 17.12 stores pg_attver=<n> in every column's attoptions; 18's pg_dump carries it
 // over and 18 refuses it: pg_upgrade fails after --check passed, unless the script removes them.
@@ -80,14 +78,10 @@ let before: Record<string, string>;
 beforeAll(async () => {
     const images = await localImages();
     box = await runContainer({
-        image: images.postgresUpgrade,
+        image: images.postgresFrom17,
         entrypoint: ["sleep"],
         command: ["infinity"],
-        files: [
-            { path: UPGRADE_CLUSTER_PATH, content: SCRIPT, mode: 0o755 },
-            { path: SCRIPT_LIB_PATH, content: SCRIPT_LIB, mode: 0o644 },
-            { path: SECRET_FILES.superuserPassword, content: "superuser-secret\n", mode: 0o600, uid: POSTGRES_OWNER.uid, gid: POSTGRES_OWNER.gid },
-        ],
+        files: [{ path: SECRET_FILES.superuserPassword, content: "superuser-secret\n", mode: 0o600, uid: POSTGRES_OWNER.uid, gid: POSTGRES_OWNER.gid }],
         volumes: [{ name: await createVolume(), path: DATA_MOUNT }],
         memoryMb: 2048,
         shmSizeMb: 256,
@@ -145,8 +139,7 @@ describe("upgrade-cluster.sh, PostgreSQL 17 -> 18 on one volume", () => {
         expect(refused.stderr.trim().split("\n").at(-1)).toMatch(
             /^upgrade-cluster: database app has \d+ column option\(s\) PostgreSQL 18 refuses \(pg_attver\)/,
         );
-        const left = await ok(`ls ${DATA_MOUNT}`);
-        expect(left.split("\n").filter(Boolean).sort()).toEqual(["17"]);
+        expect(await volumeEntries()).toEqual(["17"]);
         await start(17);
         expect(await psql("SELECT count(*) > 0 FROM pg_attribute WHERE attrelid = 'items'::regclass AND attoptions::text LIKE '%pg_attver=%'")).toBe("t\n");
     });
@@ -163,7 +156,7 @@ describe("upgrade-cluster.sh, PostgreSQL 17 -> 18 on one volume", () => {
         expect(failed.stderr.trim().split("\n").at(-1)).toMatch(
             /^upgrade-cluster: pg_upgrade --check from 17 to 18 failed \(report above\); nothing was upgraded, the new cluster was removed/,
         );
-        expect((await ok(`ls ${DATA_MOUNT}`)).split("\n").filter(Boolean)).toEqual(["17"]);
+        expect(await volumeEntries()).toEqual(["17"]);
         expect((await sh(`test -f ${PGDATA(17)}/global/pg_control`)).code).toBe(0);
         await start(17);
         expect(await survivalList()).toEqual(before);
@@ -178,8 +171,7 @@ describe("upgrade-cluster.sh, PostgreSQL 17 -> 18 on one volume", () => {
         expect(rehearsal.code, rehearsal.stderr).toBe(0);
         expect(rehearsal.stderr).toMatch(/pg_upgrade --check passed/);
         expect(rehearsal.stderr).toMatch(/rehearsal passed in \d+ s on a copy .*the live cluster was not changed/);
-        const left = await ok(`ls ${DATA_MOUNT}`);
-        expect(left.split("\n").filter(Boolean).sort()).toEqual(["17"]);
+        expect(await volumeEntries()).toEqual(["17"]);
         expect((await sh(`test -f ${PGDATA(17)}/global/pg_control`)).code).toBe(0);
         await start(17);
         expect(await survivalList()).toEqual(before);

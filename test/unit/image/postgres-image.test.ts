@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { IMAGE_CONTEXT_DIR, IMAGE_CONTEXT_LOCATION, PostgresImage } from "../../../components/image";
+import { EXTENSION_PINS, type ExtensionPin } from "../../../components/image/extensions";
 import { parseSpec, type PlatformConfigInput } from "../../../components/config";
 import { runPolicies } from "../../../policies/offline";
 import { named, ofType, runUnderMocks, type MockedResource } from "../../../cli/offline/harness";
@@ -19,6 +20,16 @@ async function build(config: PlatformConfigInput, args: { sourceUrl?: string; re
 }
 
 const buildInputs = (resources: readonly MockedResource[]) => named(resources, BUILD, "pg-build").inputs;
+
+/** The pin of an extension the Dockerfile builds. */
+function pin(name: string): ExtensionPin {
+    const found = EXTENSION_PINS.find((p) => p.name === name);
+    if (!found) throw new Error(`no pin for ${name}`);
+    return found;
+}
+
+/** The build arguments that check out each named extension at its pinned commit. */
+const commitArgs = (...names: string[]) => Object.fromEntries(names.map((name) => [`${pin(name).argPrefix}_COMMIT`, pin(name).commit]));
 
 describe("PostgresImage building the platform image", async () => {
     const run = await build({});
@@ -39,17 +50,8 @@ describe("PostgresImage building the platform image", async () => {
     });
 
     it("compiles pg_cron and pgAudit at their pinned commits, pgvector off", () => {
-        expect(inputs.buildArgs).toMatchObject({
-            PG_CRON_COMMIT: "465b38c737f584d520229f5a1d69d1d44649e4e5",
-            PGAUDIT_COMMIT: "f39f8dbb15dc5bd4cbe5f1e5abe0d930ed7593a8",
-            BUILD_PGVECTOR: "false",
-            SOURCE_URL: "",
-            SOURCE_REVISION: "",
-        });
-        expect(run.outputs.extensions.map((e) => `${e.name}@${e.commit}`)).toEqual([
-            "pg_cron@465b38c737f584d520229f5a1d69d1d44649e4e5",
-            "pgaudit@f39f8dbb15dc5bd4cbe5f1e5abe0d930ed7593a8",
-        ]);
+        expect(inputs.buildArgs).toMatchObject({ ...commitArgs("pg_cron", "pgaudit"), BUILD_PGVECTOR: "false", SOURCE_URL: "", SOURCE_REVISION: "" });
+        expect(run.outputs.extensions.map((e) => `${e.name}@${e.commit}`)).toEqual([`pg_cron@${pin("pg_cron").commit}`, `pgaudit@${pin("pgaudit").commit}`]);
     });
 
     it("loads an unpushed build into the local engine and does not build on preview", () => {
@@ -107,8 +109,8 @@ describe("PostgresImage with push, cache, pgvector and source labels", async () 
 
     it("switches pgvector on and records the source in the labels' build arguments", () => {
         expect(inputs.buildArgs).toMatchObject({
+            ...commitArgs("pgvector"),
             BUILD_PGVECTOR: "true",
-            PGVECTOR_COMMIT: "cab9da72c04353f143bb06b42ab70a403daac64a",
             SOURCE_URL: "https://github.com/acme/pg-platform",
             SOURCE_REVISION: "0123456789abcdef0123456789abcdef01234567",
         });
