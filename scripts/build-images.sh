@@ -5,6 +5,8 @@
 # this script starts when needed) and named by digest:
 #
 #   debian             Debian sid, minbase, from debootstrap (built only when missing)
+#   postgres-user      debian with the official postgres image's user (postgres 999:999), and
+#   pgbouncer-user     with the PgBouncer image's (postgres 70:70): test/images/service-user
 #   postgres-base      stand-in for the official postgres image: Debian's PostgreSQL 18, pg_cron,
 #                      pgAudit, pgvector, pgBackRest (test/images/postgres-base)
 #   postgres           the platform's image: the production Dockerfile and scripts of
@@ -280,14 +282,18 @@ step_wait() {
 
 began=$SECONDS
 step debian build_debian
+# The stand-ins' users, each with its upstream image's ids (one recipe, two builds).
+step postgres-user build postgres-user "$ROOT/test/images/service-user" debian \
+    --build-arg USER_ID=999 --build-arg USER_SHELL=/bin/bash --build-arg HOME_MODE=1777
+step pgbouncer-user build pgbouncer-user "$ROOT/test/images/service-user" debian --build-arg USER_ID=70
 # The images on the Debian base are independent; the platform's needs postgres-base.
-step_async postgres-base build postgres-base "$ROOT/test/images/postgres-base" debian
-step_async pgbouncer build pgbouncer "$ROOT/test/images/pgbouncer" debian
+step_async postgres-base build postgres-base "$ROOT/test/images/postgres-base" postgres-user
+step_async pgbouncer build pgbouncer "$ROOT/test/images/pgbouncer" pgbouncer-user
 step_async postgres-exporter build postgres-exporter "$ROOT/test/images/postgres-exporter" debian
 # PostgreSQL 17 (trixie) laid out as the official 17 image (PGDATA=/var/lib/postgresql/data,
 # its own VOLUME), for the platform's 17 -> 18 upgrade (issue 14): the platform's image on it
 # must still keep its cluster in the stack's volume.
-step_async postgres-base-17 build postgres-base-17 "$ROOT/test/images/postgres-base" debian --build-arg PG_MAJOR=17 \
+step_async postgres-base-17 build postgres-base-17 "$ROOT/test/images/postgres-base" postgres-user --build-arg PG_MAJOR=17 \
     --build-arg PGDATA_DIR=/var/lib/postgresql/data --build-arg VOLUME_DIR=/var/lib/postgresql/data
 step_async migrations build_migrations
 step_wait postgres-base
