@@ -395,11 +395,16 @@ describe("a refused pg_upgrade --check", () => {
 });
 
 describe("a server that finds another major's cluster on its volume", () => {
-    /** The entrypoint's one-line refusal when the image `image` starts on a volume holding a `major` cluster's PG_VERSION. */
-    async function refusal(image: string, major: number, env: string[] = []): Promise<string> {
-        const volume = `pgp-upg-major-${RUN_ID}-${major}`;
+    /**
+     * The entrypoint's one-line refusal when the image `image` starts on a volume holding a
+     * `major` cluster's PG_VERSION in `dir` of the volume (default `<major>/docker`).
+     */
+    async function refusal(image: string, major: number, env: string[] = [], dir = `${major}/docker`): Promise<string> {
+        const volume = `pgp-upg-major-${RUN_ID}-${major}-${dir.replace("/", "-")}`;
         await docker(["volume", "create", ...labelArgs, volume]);
-        const seed = `mkdir -p /var/lib/postgresql/${major}/docker && echo ${major} >/var/lib/postgresql/${major}/docker/PG_VERSION && chown -R postgres:postgres /var/lib/postgresql/${major}`;
+        // The 18 image's `data` link to the volume itself makes way for a real folder.
+        const cluster = `/var/lib/postgresql/${dir}`;
+        const seed = `{ [ ! -L ${cluster} ] || rm ${cluster}; } && mkdir -p ${cluster} && echo ${major} >${cluster}/PG_VERSION && chown -R postgres:postgres /var/lib/postgresql`;
         await docker([
             "run",
             "--rm",
@@ -433,7 +438,7 @@ describe("a server that finds another major's cluster on its volume", () => {
         return started.stderr.trim().split("\n").at(-1) ?? "";
     }
 
-    it("refuses an older major's cluster without postgres.upgradeFrom, naming the setting, and a newer one as a downgrade", async () => {
+    it("refuses an older major's cluster without postgres.upgradeFrom, naming the setting, a newer one as a downgrade, and its own outside PGDATA", async () => {
         const images = await localImages();
         expect(await refusal(images.postgres, 17)).toMatch(
             /^docker-auto-config-entrypoint: \/var\/lib\/postgresql\/17\/docker holds a PostgreSQL 17 cluster and this server is PostgreSQL 18: set postgres\.upgradeFrom: 17/,
@@ -446,6 +451,11 @@ describe("a server that finds another major's cluster on its volume", () => {
         );
         expect(await refusal(images.postgres, 17, ["PG_UPGRADE_FROM=17"])).toMatch(
             /this image has no PostgreSQL 17 server .* an image\.prebuilt must carry both majors/,
+        );
+        // The server's own major in the layout before the image's (an image built before it, on
+        // Kubernetes): not hidden behind an empty initdb, refused with the move that fixes it.
+        expect(await refusal(images.postgres, 18, [], "data")).toMatch(
+            /\/var\/lib\/postgresql\/data holds this server's PostgreSQL 18 cluster .* but the image's PGDATA is \/var\/lib\/postgresql\/18\/docker: .*mv \/var\/lib\/postgresql\/data \/var\/lib\/postgresql\/18\/docker/,
         );
     });
 });
