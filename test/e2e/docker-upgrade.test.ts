@@ -18,7 +18,7 @@ import { PROJECT } from "../../components/platform/constants";
 import { CONTAINER_LAYOUT } from "../../components/render/layout";
 import { pgbackrestCommand } from "../../components/render/pgbackrest";
 import type { PlatformOutputs } from "../../components/targets/outputs";
-import { RUN_ID, docker, labelArgs, localImages, removeAll, type LocalImages } from "../helpers/containers";
+import { RUN_ID, docker, labelArgs, useLocalImages, type LocalImages } from "../helpers/containers";
 import { applyContainer, applyDockerResources, containersOf, freeStackPorts, removeContainer, type ContainerInputs } from "../helpers/docker-apply";
 import { realTlsState } from "../helpers/real-tls";
 import { eventually as poll } from "../helpers/eventually";
@@ -258,20 +258,18 @@ async function healthcheck(inputs: ContainerInputs): Promise<{ code: number; mes
     return { code: result.code ?? -1, message: `${result.stdout}${result.stderr}`.trim() };
 }
 
-afterAll(removeAll, 300_000);
+const images = useLocalImages();
 
 describe("postgres.version 17 -> 18 with postgres.upgradeFrom on Docker", () => {
     const network = `pgp-upg-${RUN_ID}`;
     const primary = `${network}-primary`;
     const replica = `${network}-replica-1`;
-    let images: LocalImages;
     let config: Record<string, unknown>;
     let run17: Run;
     let consumer: Consumer;
     let before: Record<string, string>;
 
     beforeAll(async () => {
-        images = await localImages();
         config = await stackConfig(network, images, "primary");
         run17 = await deployed("upgrade", config);
         await applyDockerResources(run17.resources);
@@ -361,7 +359,6 @@ describe("a refused pg_upgrade --check", () => {
     const single = `${network}-single`;
 
     it("stops the upgrade with its report, changes nothing, and 17 keeps serving while the container reports unhealthy", async () => {
-        const images = await localImages();
         const config = await stackConfig(network, images, "single");
         const run17 = await deployed("upgrade-fail", config);
         await applyDockerResources(run17.resources);
@@ -439,7 +436,6 @@ describe("a server that finds another major's cluster on its volume", () => {
     }
 
     it("refuses an older major's cluster without postgres.upgradeFrom, naming the setting, a newer one as a downgrade, and its own outside PGDATA", async () => {
-        const images = await localImages();
         expect(await refusal(images.postgres, 17)).toMatch(
             /^docker-auto-config-entrypoint: \/var\/lib\/postgresql\/17\/docker holds a PostgreSQL 17 cluster and this server is PostgreSQL 18: set postgres\.upgradeFrom: 17/,
         );

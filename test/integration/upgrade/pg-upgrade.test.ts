@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { UPGRADE_CLUSTER_PATH } from "../../../components/image/runtime";
 import { POSTGRES_OWNER } from "../../../components/self-hosted/files";
 import { DATA_MOUNT, SECRET_FILES } from "../../../components/self-hosted/server";
-import { createVolume, localImages, removeAll, runContainer, type TestContainer } from "../../helpers/containers";
+import { createVolume, runContainer, useLocalImages, type TestContainer } from "../../helpers/containers";
 import { COLUMN_OPTIONS_SQL, ONLY_17_EXTENSION_SCRIPT } from "../../helpers/upgrade";
 
 // Issue 14, the slice proven here: the image's upgrade-cluster.sh takes a PostgreSQL 17 cluster
@@ -27,6 +27,7 @@ const SETTINGS: Record<string, string> = {
     "cron.database_name": "app",
 };
 
+const images = useLocalImages();
 let box: TestContainer;
 
 async function sh(script: string, timeoutMs = 600_000): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -76,7 +77,6 @@ async function survivalList(): Promise<Record<string, string>> {
 let before: Record<string, string>;
 
 beforeAll(async () => {
-    const images = await localImages();
     box = await runContainer({
         image: images.postgresFrom17,
         entrypoint: ["sleep"],
@@ -113,8 +113,6 @@ beforeAll(async () => {
     expect(before.cron).toBe("nightly-vacuum|0 3 * * *|VACUUM items|app|postgres\n");
     expect((await psql("SELECT version()")).startsWith("PostgreSQL 17.")).toBe(true);
 }, 1_800_000);
-
-afterAll(removeAll, 300_000);
 
 describe("upgrade-cluster.sh, PostgreSQL 17 -> 18 on one volume", () => {
     it("refuses a downgrade and a same-major run before touching anything", async () => {
