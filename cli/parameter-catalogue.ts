@@ -104,7 +104,8 @@ async function containerEngine(image: string, major: number): Promise<Engine> {
         },
         hasLibrary: async (name) => (await exec(["test", "-f", `/usr/lib/postgresql/${major}/lib/${name}.so`])).code === 0,
         close: async () => {
-            await run(DOCKER, ["rm", "-f", container], { unprivileged: false });
+            // --volumes: the image's VOLUME gets an anonymous volume, which a forced removal keeps otherwise.
+            await run(DOCKER, ["rm", "--force", "--volumes", container], { unprivileged: false });
         },
     };
 }
