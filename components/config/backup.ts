@@ -187,6 +187,14 @@ export const BACKUP_SECRET_KEYS = {
     restoreCipherPass: "backupRestoreCipherPass",
 } as const;
 
+/**
+ * Whether a secret value can go into pgBackRest's secret file as it is: one non-empty line
+ * without surrounding blanks (a line break would add options of its own).
+ */
+export function isOneLineSecret(value: string): boolean {
+    return value !== "" && !/[\r\n]/.test(value) && value.trim() === value;
+}
+
 /** Which of {@link BACKUP_SECRET_KEYS} a spec needs. */
 export function neededBackupSecrets(spec: { readonly backup: BackupSpec }): (keyof typeof BACKUP_SECRET_KEYS)[] {
     const backup = spec.backup;
@@ -217,7 +225,7 @@ export function backupSecretProblems(
             problems.push(`${prefix}${key}: required by the backup configuration; set it with pulumi config set --secret ${prefix}${key} <value>`);
         else if (needed.has(name) && !isSecret(key))
             problems.push(`${prefix}${key}: must be a secret (pulumi config set --secret ${prefix}${key} <value>), not plain text in the stack file`);
-        else if (needed.has(name) && (text === "" || /[\r\n]/.test(text ?? "") || text?.trim() !== text))
+        else if (needed.has(name) && !isOneLineSecret(text ?? ""))
             problems.push(`${prefix}${key}: must be one line without surrounding blanks (the value is not shown)`);
         else if (!needed.has(name) && present) problems.push(`${prefix}${key}: set but the backup configuration does not use it; remove it`);
     }

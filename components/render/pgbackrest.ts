@@ -3,7 +3,7 @@
 // stack's cluster. Pure: no Pulumi import. Credentials never appear here: an S3 repository's
 // keys and the cipher pass are in a separate secret file (renderPgbackrestSecrets) that
 // pgBackRest reads from its config-path's conf.d, delivered like the other secret files.
-import { repositoryEncrypted, retentionFullDays, type BackupSpec } from "../config/backup";
+import { isOneLineSecret, repositoryEncrypted, retentionFullDays, type BackupSpec } from "../config/backup";
 import type { PlatformSpec } from "../config";
 import { PROJECT } from "../platform/constants";
 import { SUPERUSER } from "../platform/identifiers";
@@ -63,7 +63,7 @@ export function supportsZstd(version: string): boolean {
 
 /** Where things are for {@link renderPgbackrestConf}: PGDATA and the repository volume's mount. */
 export interface PgbackrestPaths {
-    /** The cluster's data directory. Default: the official image's for the spec's version. */
+    /** The cluster's data directory. Default: the platform image's for the spec's version ({@link containerPgdata}). */
     readonly pgdata?: string;
     /** Where a `volume` repository is mounted. Default: the image's WAL archive folder. */
     readonly repositoryPath?: string;
@@ -150,7 +150,7 @@ export function renderPgbackrestSecrets(secrets: PgbackrestSecrets): string {
     ];
     const lines = options.flatMap(([key, value]) => {
         if (value === undefined) return [];
-        if (value === "" || /[\r\n]/.test(value) || value.trim() !== value) throw new Error(`${key}: the value must be one line without surrounding blanks`);
+        if (!isOneLineSecret(value)) throw new Error(`${key}: the value must be one line without surrounding blanks`);
         return [`${key}=${value}`];
     });
     return `# Secret: written by ${PROJECT}, mode 0600.\n[global]\n${lines.join("\n")}\n`;

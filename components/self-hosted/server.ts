@@ -5,7 +5,7 @@ import { CONTAINER_LAYOUT, filePaths } from "../render/layout";
 import { formatParameterValue } from "../render/postgresql-conf";
 import { pgbackrestArchiveCommand } from "../render/pgbackrest";
 import type { PlatformSpec } from "../config";
-import { restoreEnvironment } from "./restore";
+import { restoreEnvironment, type EnvironmentVariable } from "./restore";
 
 /**
  * Where a PostgreSQL container's data volume is mounted. The official image's VOLUME: from 18
@@ -62,7 +62,7 @@ export function postgresCommand(spec: PlatformSpec, server: "writer" | "replica"
  * the init SQL re-applied on every start of an existing cluster (so config changes converge),
  * and `postgres.upgradeFrom` for the entrypoint's pg_upgrade when it is set.
  */
-export function writerEnvironment(spec: PlatformSpec): { readonly name: string; readonly value: string }[] {
+export function writerEnvironment(spec: PlatformSpec): EnvironmentVariable[] {
     const upgrade = spec.postgres.upgradeFrom === undefined ? [] : [{ name: UPGRADE_FROM_ENV, value: String(spec.postgres.upgradeFrom) }];
     return [{ name: SERVER_ENV.passwordFile, value: SECRET_FILES.superuserPassword }, { ...INIT_SQL_ENV }, ...upgrade, ...restoreEnvironment(spec)];
 }
