@@ -73,11 +73,16 @@ function deployed(stack: string, config: Record<string, unknown>): Promise<Run> 
     return runUnderMocks(runProgram, { stack, config: encoded, computed: realTlsState });
 }
 
+/** `command` as postgres in the container, `input` on its stdin: its output, or an error with it. */
+async function asPostgres(container: string, command: readonly string[], input?: string): Promise<string> {
+    const result = await docker(["exec", "-i", "-u", "postgres", container, ...command], { input });
+    if (result.code !== 0) throw new Error(`${command.join(" ")} in ${container} failed: ${result.stdout}${result.stderr}`);
+    return result.stdout;
+}
+
 /** psql as the superuser over the container's local socket (peer): the superuser never logs in over TCP. */
 async function psql(container: string, sql: string, database = "app"): Promise<string> {
-    const result = await docker(["exec", "-i", "-u", "postgres", container, "psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", database], { input: sql });
-    if (result.code !== 0) throw new Error(`psql in ${container} failed: ${result.stderr.trim()}`);
-    return result.stdout.trim();
+    return (await asPostgres(container, ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", database], sql)).trim();
 }
 
 /** Removes 17.12's column options in every database, with the server running (see COLUMN_OPTIONS_SQL). */
@@ -187,10 +192,8 @@ async function archived(container: string): Promise<{ archived: number; failing:
 }
 
 /** pgBackRest in the primary's container, with the stack's rendered configuration, as postgres. */
-async function pgbackrest(container: string, args: string): Promise<string> {
-    const result = await docker(["exec", "-u", "postgres", container, "sh", "-c", `${pgbackrestCommand(CONTAINER_LAYOUT)} ${args}`]);
-    if (result.code !== 0) throw new Error(`pgbackrest ${args} in ${container} failed: ${result.stdout}${result.stderr}`);
-    return result.stdout;
+function pgbackrest(container: string, args: string): Promise<string> {
+    return asPostgres(container, ["sh", "-c", `${pgbackrestCommand(CONTAINER_LAYOUT)} ${args}`]);
 }
 
 /** The repository's database history (major per stanza entry) and the database id of each backup, from `pgbackrest info`. */
